@@ -1,0 +1,1030 @@
+/*
+ * The command language: the tokenizer, one table of commands that drives
+ * lookup, argument checks, help and completion, and the commands
+ * themselves. Nothing here builds SQL.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tidbplay.h"
+#include "output.h"
+
+struct command {
+	const char	*name;
+	const char	*sub;		/* "coins" in "set coins" */
+	int		 min;
+	int		 max;
+	enum arg_kind	 kind[4];
+	const char	*usage;
+	const char	*help;
+	int		(*exec)(struct session *, char **, int);
+};
+
+static int	cmd_add(struct session *, char **, int);
+static int	cmd_show(struct session *, char **, int);
+static int	cmd_list(struct session *, char **, int);
+static int	cmd_find(struct session *, char **, int);
+static int	cmd_top(struct session *, char **, int);
+static int	cmd_count(struct session *, char **, int);
+static int	cmd_set(struct session *, char **, int);
+static int	cmd_rename(struct session *, char **, int);
+static int	cmd_del(struct session *, char **, int);
+static int	cmd_trade(struct session *, char **, int);
+static int	cmd_bulk(struct session *, char **, int);
+static int	cmd_import(struct session *, char **, int);
+static int	cmd_export(struct session *, char **, int);
+static int	cmd_begin(struct session *, char **, int);
+static int	cmd_commit(struct session *, char **, int);
+static int	cmd_rollback(struct session *, char **, int);
+static int	cmd_status(struct session *, char **, int);
+static int	cmd_format(struct session *, char **, int);
+static int	cmd_timing(struct session *, char **, int);
+static int	cmd_help(struct session *, char **, int);
+static int	cmd_quit(struct session *, char **, int);
+
+static const struct command commands[] = {
+	{ "add", NULL, 3, 3, { A_NAME, A_INT, A_INT },
+	  "add NAME COINS GOODS",
+	  "add a player and print its id", cmd_add },
+	{ "show", NULL, 1, 1, { A_NAME },
+	  "show NAME",
+	  "show one player", cmd_show },
+	{ "list", NULL, 0, 2, { A_INT, A_INT },
+	  "list [LIMIT [OFFSET]]",
+	  "list players by id", cmd_list },
+	{ "find", NULL, 1, 1, { A_PREFIX },
+	  "find PREFIX",
+	  "list players whose name starts with PREFIX", cmd_find },
+	{ "top", NULL, 1, 2, { A_COLUMN, A_INT },
+	  "top coins|goods [N]",
+	  "list the N players with the most coins or goods (10)", cmd_top },
+	{ "count", NULL, 0, 0, { A_NONE },
+	  "count",
+	  "print the number of players", cmd_count },
+	{ "set", "coins", 2, 2, { A_NAME, A_DELTA },
+	  "set coins NAME VALUE|+N|-N",
+	  "set a player's coins, or change them by N", cmd_set },
+	{ "set", "goods", 2, 2, { A_NAME, A_DELTA },
+	  "set goods NAME VALUE|+N|-N",
+	  "set a player's goods, or change them by N", cmd_set },
+	{ "rename", NULL, 2, 2, { A_NAME, A_NAME },
+	  "rename NAME NEWNAME",
+	  "give a player a new name", cmd_rename },
+	{ "del", NULL, 1, 1, { A_NAME },
+	  "del NAME",
+	  "delete a player (at a terminal, after asking)", cmd_del },
+	{ "trade", NULL, 4, 4, { A_NAME, A_NAME, A_INT, A_INT },
+	  "trade BUYER SELLER AMOUNT PRICE",
+	  "BUYER pays PRICE coins to SELLER for AMOUNT goods", cmd_trade },
+	{ "bulk", NULL, 1, 2, { A_COUNT, A_PREFIX },
+	  "bulk N [PREFIX]",
+	  "add players PREFIX_0 to PREFIX_{N-1} (player), 10000 coins, "
+	  "100 goods", cmd_bulk },
+	{ "import", NULL, 1, 1, { A_FILE },
+	  "import FILE",
+	  "add the players of a CSV file (name,coins,goods), all or none",
+	  cmd_import },
+	{ "export", NULL, 1, 1, { A_OUTFILE },
+	  "export FILE|-",
+	  "write every player as CSV to FILE, or - for standard output",
+	  cmd_export },
+	{ "begin", NULL, 0, 0, { A_NONE },
+	  "begin",
+	  "start a transaction", cmd_begin },
+	{ "commit", NULL, 0, 0, { A_NONE },
+	  "commit",
+	  "commit the open transaction", cmd_commit },
+	{ "rollback", NULL, 0, 0, { A_NONE },
+	  "rollback",
+	  "undo the open transaction", cmd_rollback },
+	{ "status", NULL, 0, 0, { A_NONE },
+	  "status",
+	  "show the connection: server, TLS, retries, reconnects",
+	  cmd_status },
+	{ "format", NULL, 0, 1, { A_FORMAT },
+	  "format [table|vertical|tsv|csv|json]",
+	  "show or set the output format", cmd_format },
+	{ "timing", NULL, 0, 1, { A_ONOFF },
+	  "timing [on|off]",
+	  "show or set whether each command's time is shown", cmd_timing },
+	{ "help", NULL, 0, 2, { A_COMMAND, A_NONE },
+	  "help [COMMAND]",
+	  "describe the commands", cmd_help },
+	{ "quit", NULL, 0, 0, { A_NONE },
+	  "quit",
+	  "leave (so do exit and Ctrl-D)", cmd_quit },
+	{ "exit", NULL, 0, 0, { A_NONE },
+	  "exit",
+	  "leave", cmd_quit },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+/* ---- the tokenizer ---- */
+
+static void
+words_push(struct words **cmds, size_t *n, struct words *cur)
+{
+	if (cur->argc == 0)
+		return;
+	*cmds = xreallocarray(*cmds, *n + 1, sizeof **cmds);
+	(*cmds)[(*n)++] = *cur;
+	memset(cur, 0, sizeof *cur);
+}
+
+void
+free_words(struct words *cmds, size_t n)
+{
+	size_t	i;
+	int	j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < cmds[i].argc; j++)
+			free(cmds[i].argv[j]);
+	}
+	free(cmds);
+}
+
+/*
+ * Split a line into commands (';') of words (blanks), with '...' and "..."
+ * quoting (\" and \\ inside double quotes) and # starting a comment.
+ */
+int
+split_line(const char *line, size_t len, struct words **out, size_t *nout,
+    char **cause)
+{
+	struct words	 cur;
+	char		*w;
+	size_t		 i = 0, wl = 0;
+	int		 inword = 0;
+	char		 q;
+
+	*out = NULL;
+	*nout = 0;
+	memset(&cur, 0, sizeof cur);
+	if (memchr(line, '\0', len) != NULL) {
+		xasprintf(cause, "the line holds a NUL byte");
+		return -1;
+	}
+	w = xmalloc(len + 1);
+	for (;;) {
+		char c = i < len ? line[i] : '\0';
+
+		if (i >= len || c == ' ' || c == '\t' || c == '\r' ||
+		    c == '\n' || c == ';') {
+			if (inword) {
+				if (cur.argc == MAX_ARGS) {
+					xasprintf(cause, "too many words in "
+					    "one command");
+					goto fail;
+				}
+				cur.argv[cur.argc++] = xstrndup(w, wl);
+				wl = 0;
+				inword = 0;
+			}
+			if (i >= len)
+				break;
+			if (c == ';')
+				words_push(out, nout, &cur);
+			i++;
+			continue;
+		}
+		if (c == '#' && !inword)
+			break;
+		inword = 1;
+		if (c != '\'' && c != '"') {
+			w[wl++] = c;
+			i++;
+			continue;
+		}
+		q = c;
+		for (i++; i < len && line[i] != q; i++) {
+			if (q == '"' && line[i] == '\\' && i + 1 < len &&
+			    (line[i + 1] == '"' || line[i + 1] == '\\'))
+				i++;
+			w[wl++] = line[i];
+		}
+		if (i >= len) {
+			xasprintf(cause, "unterminated %s quote",
+			    q == '\'' ? "'" : "\"");
+			goto fail;
+		}
+		i++;
+	}
+	words_push(out, nout, &cur);
+	free(w);
+	return 0;
+
+fail:
+	free(w);
+	for (inword = 0; inword < cur.argc; inword++)
+		free(cur.argv[inword]);
+	free_words(*out, *nout);
+	*out = NULL;
+	*nout = 0;
+	return -1;
+}
+
+/* ---- the table: lookup and checks ---- */
+
+/* The i-th word of a usage line, brackets off: the argument's label. */
+static char *
+arg_label(const struct command *c, int i)
+{
+	const char	*p = c->usage;
+	size_t		 len;
+	int		 skip = (c->sub != NULL ? 2 : 1) + i;
+
+	while (skip-- > 0) {
+		p += strcspn(p, " ");
+		p += strspn(p, " ");
+	}
+	p += strspn(p, "[");
+	len = strcspn(p, " []");
+	return xstrndup(p, len);
+}
+
+static int
+check_arg(const struct command *c, int i, const char *v, char **cause)
+{
+	long long	 n;
+	char		*label = arg_label(c, i), *why;
+	enum format	 fmt;
+	int		 rc = 0;
+
+	switch (c->kind[i]) {
+	case A_NAME:
+	case A_PREFIX:
+		if (check_name(v, strlen(v), &why) != 0) {
+			xasprintf(cause, "%s: %s: %s", c->name, label, why);
+			free(why);
+			rc = -1;
+		}
+		break;
+	case A_INT:
+		if (parse_int_arg(v, 0, INT_LIMIT, &n) != 0) {
+			xasprintf(cause, "%s: %s must be a whole number from 0 "
+			    "to 2147483647, not '%.40s'", c->name, label, v);
+			rc = -1;
+		}
+		break;
+	case A_COUNT:
+		if (parse_int_arg(v, 1, 1000000, &n) != 0) {
+			xasprintf(cause, "%s: %s must be a whole number from 1 "
+			    "to 1000000, not '%.40s'", c->name, label, v);
+			rc = -1;
+		}
+		break;
+	case A_DELTA:
+		if ((v[0] == '+' || v[0] == '-') ?
+		    parse_int_arg(v + 1, 0, INT_LIMIT, &n) != 0 ||
+		    v[1] == '+' || v[1] == '-' :
+		    parse_int_arg(v, 0, INT_LIMIT, &n) != 0) {
+			xasprintf(cause, "%s %s: VALUE must be a whole number "
+			    "from 0 to 2147483647, or +N or -N, not '%.40s'",
+			    c->name, c->sub, v);
+			rc = -1;
+		}
+		break;
+	case A_FILE:
+	case A_OUTFILE:
+		if (*v == '\0') {
+			xasprintf(cause, "%s: empty file name", c->name);
+			rc = -1;
+		}
+		break;
+	case A_FORMAT:
+		if (parse_format(v, &fmt) != 0) {
+			xasprintf(cause, "%s: unknown format '%.40s': table, "
+			    "vertical, tsv, csv or json", c->name, v);
+			rc = -1;
+		}
+		break;
+	case A_ONOFF:
+		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+			xasprintf(cause, "%s: on or off, not '%.40s'", c->name,
+			    v);
+			rc = -1;
+		}
+		break;
+	case A_COLUMN:
+		if (strcmp(v, "coins") != 0 && strcmp(v, "goods") != 0) {
+			xasprintf(cause, "%s: coins or goods, not '%.40s'",
+			    c->name, v);
+			rc = -1;
+		}
+		break;
+	case A_COMMAND:
+	case A_NONE:
+		break;
+	}
+	free(label);
+	return rc;
+}
+
+static const struct command *
+lookup(const char *name, const char *sub, int *has_subs)
+{
+	size_t	i;
+
+	*has_subs = 0;
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(commands[i].name, name) != 0)
+			continue;
+		if (commands[i].sub == NULL)
+			return &commands[i];
+		*has_subs = 1;
+		if (sub != NULL && strcmp(commands[i].sub, sub) == 0)
+			return &commands[i];
+	}
+	return NULL;
+}
+
+static char *
+sub_list(const char *name)
+{
+	char	*list = xstrdup(""), *tmp;
+	size_t	 i;
+
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (strcmp(commands[i].name, name) != 0)
+			continue;
+		xasprintf(&tmp, "%s%s%s %s", list, *list ? " or " : "",
+		    name, commands[i].sub);
+		free(list);
+		list = tmp;
+	}
+	return list;
+}
+
+/* Everything a command's words must be before anything runs. */
+int
+command_check(const struct words *w, const struct command **cmdp,
+    char **cause)
+{
+	const struct command	*c;
+	int			 has_subs, first, nargs, i;
+	char			*list;
+
+	c = lookup(w->argv[0], w->argc > 1 ? w->argv[1] : NULL, &has_subs);
+	if (c == NULL && has_subs) {
+		list = sub_list(w->argv[0]);
+		if (w->argc > 1)
+			xasprintf(cause, "unknown: %s %.40s: %s", w->argv[0],
+			    w->argv[1], list);
+		else
+			xasprintf(cause, "%s what? %s", w->argv[0], list);
+		free(list);
+		return -1;
+	}
+	if (c == NULL) {
+		xasprintf(cause, "unknown command '%.40s' (help lists them)",
+		    w->argv[0]);
+		return -1;
+	}
+	first = c->sub != NULL ? 2 : 1;
+	nargs = w->argc - first;
+	if (nargs < c->min || nargs > c->max) {
+		xasprintf(cause, "%s: %s arguments; usage: %s", c->name,
+		    nargs < c->min ? "missing" : "too many", c->usage);
+		return -1;
+	}
+	for (i = 0; i < nargs; i++) {
+		if (check_arg(c, i, w->argv[first + i], cause) != 0)
+			return -1;
+	}
+	*cmdp = c;
+	return 0;
+}
+
+/* For completion: the i-th distinct command word, or NULL. */
+const char *
+command_word(size_t i)
+{
+	size_t	k, n = 0;
+
+	for (k = 0; k < NCOMMANDS; k++) {
+		if (k > 0 && strcmp(commands[k].name, commands[k - 1].name) == 0)
+			continue;
+		if (n++ == i)
+			return commands[k].name;
+	}
+	return NULL;
+}
+
+/* For completion: the i-th sub-word of a command, or NULL. */
+const char *
+command_sub(const char *name, size_t i)
+{
+	size_t	k, n = 0;
+
+	for (k = 0; k < NCOMMANDS; k++) {
+		if (strcmp(commands[k].name, name) == 0 &&
+		    commands[k].sub != NULL && n++ == i)
+			return commands[k].sub;
+	}
+	return NULL;
+}
+
+/* For completion: the kind of argument number arg (0 the first). */
+int
+command_arg_kind(const char *name, const char *sub, int arg)
+{
+	const struct command	*c;
+	int			 has_subs;
+
+	if ((c = lookup(name, sub, &has_subs)) == NULL || arg < 0 ||
+	    arg >= 4 || arg >= c->max)
+		return A_NONE;
+	return c->kind[arg];
+}
+
+/* ---- running ---- */
+
+void
+session_error(struct session *se, const char *fmt, ...)
+{
+	va_list	ap;
+
+	fflush(stdout);
+	if (se->interactive)
+		fputs("error: ", stderr);
+	else
+		fprintf(stderr, "%s:%lu: ", se->source, se->line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	se->failed = 1;
+}
+
+static void
+note(struct session *se, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A confirmation for people: only in the human formats. */
+static void
+note(struct session *se, const char *fmt, ...)
+{
+	va_list	ap;
+	enum format fmt_now = out_format(se->out);
+
+	if (se->quiet || (fmt_now != FMT_TABLE && fmt_now != FMT_VERTICAL))
+		return;
+	va_start(ap, fmt);
+	vfprintf(stdout, fmt, ap);
+	va_end(ap);
+	fputc('\n', stdout);
+}
+
+static int
+human(struct session *se)
+{
+	enum format	fmt = out_format(se->out);
+
+	return fmt == FMT_TABLE || fmt == FMT_VERTICAL;
+}
+
+/* After a write whose fate is unknown: the record as it now is. */
+static void
+show_now(struct session *se, const char *name)
+{
+	struct player	 pl;
+	char		*cause;
+
+	if (player_get(se->db, name, &pl, &cause) != DB_OK) {
+		fprintf(stderr, "%s: now: %s\n", progname, cause);
+		free(cause);
+		return;
+	}
+	fprintf(stderr, "%s: now: '%s' (id %lld) has %lld coins and %lld "
+	    "goods\n", progname, pl.name, pl.id, pl.coins, pl.goods);
+}
+
+static int
+failed(struct session *se, int rc, char *cause, const char *name,
+    const char *name2)
+{
+	session_error(se, "%s", cause);
+	free(cause);
+	if (rc == DB_UNKNOWN) {
+		if (name != NULL)
+			show_now(se, name);
+		if (name2 != NULL)
+			show_now(se, name2);
+	}
+	return -1;
+}
+
+static long long
+num(const char *s)
+{
+	return strtoll(s, NULL, 10);
+}
+
+static int
+cmd_add(struct session *se, char **av, int ac)
+{
+	unsigned long long	 id;
+	char			*cause;
+	int			 rc;
+
+	(void)ac;
+	rc = player_add(se->db, av[0], num(av[1]), num(av[2]), &id, &cause);
+	if (rc != DB_OK)
+		return failed(se, rc, cause, av[0], NULL);
+	if (human(se))
+		note(se, "added '%s' with id %llu", av[0], id);
+	else
+		out_number(se->out, "id", (long long)id);
+	return 0;
+}
+
+static int
+cmd_show(struct session *se, char **av, int ac)
+{
+	struct player	 pl;
+	char		*cause;
+	int		 rc;
+
+	(void)ac;
+	if ((rc = player_get(se->db, av[0], &pl, &cause)) != DB_OK)
+		return failed(se, rc, cause, NULL, NULL);
+	out_begin_players(se->out);
+	out_player(&pl, se->out);
+	out_end(se->out);
+	return 0;
+}
+
+static int
+rows_done(struct session *se, int rc, char *cause)
+{
+	out_end(se->out);
+	if (rc != DB_OK)
+		return failed(se, rc, cause, NULL, NULL);
+	return 0;
+}
+
+static int
+cmd_list(struct session *se, char **av, int ac)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	out_begin_players(se->out);
+	rc = player_list(se->db, ac > 0 ? num(av[0]) : -1,
+	    ac > 1 ? num(av[1]) : 0, out_player, se->out, &cause);
+	return rows_done(se, rc, cause);
+}
+
+static int
+cmd_find(struct session *se, char **av, int ac)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	(void)ac;
+	out_begin_players(se->out);
+	rc = player_find(se->db, av[0], out_player, se->out, &cause);
+	return rows_done(se, rc, cause);
+}
+
+static int
+cmd_top(struct session *se, char **av, int ac)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	out_begin_players(se->out);
+	rc = player_top(se->db, strcmp(av[0], "goods") == 0,
+	    ac > 1 ? num(av[1]) : 10, out_player, se->out, &cause);
+	return rows_done(se, rc, cause);
+}
+
+static int
+cmd_count(struct session *se, char **av, int ac)
+{
+	long long	 n;
+	char		*cause;
+	int		 rc;
+
+	(void)av;
+	(void)ac;
+	if ((rc = player_count(se->db, &n, &cause)) != DB_OK)
+		return failed(se, rc, cause, NULL, NULL);
+	out_number(se->out, "count", n);
+	return 0;
+}
+
+static int
+cmd_set(struct session *se, char **av, int ac)
+{
+	int		 goods = strcmp(av[-1], "goods") == 0;
+	int		 relative = av[1][0] == '+' || av[1][0] == '-';
+	long long	 v = num(av[1] + (av[1][0] == '+'));
+	struct player	 pl;
+	char		*cause;
+	int		 rc;
+
+	(void)ac;
+	rc = player_set(se->db, goods, av[0], v, relative, &cause);
+	if (rc != DB_OK)
+		return failed(se, rc, cause, av[0], NULL);
+	if (human(se) && !se->quiet &&
+	    player_get(se->db, av[0], &pl, &cause) == DB_OK)
+		note(se, "'%s' now has %lld %s", av[0],
+		    goods ? pl.goods : pl.coins, av[-1]);
+	else if (human(se) && !se->quiet)
+		free(cause);
+	return 0;
+}
+
+static int
+cmd_rename(struct session *se, char **av, int ac)
+{
+	char	*cause;
+	int	 rc;
+
+	(void)ac;
+	if ((rc = player_rename(se->db, av[0], av[1], &cause)) != DB_OK)
+		return failed(se, rc, cause, av[0], av[1]);
+	note(se, "'%s' is now '%s'", av[0], av[1]);
+	return 0;
+}
+
+static int
+cmd_del(struct session *se, char **av, int ac)
+{
+	struct player	 pl;
+	char		*cause, *q;
+	int		 rc, yes;
+
+	(void)ac;
+	if (se->interactive) {
+		if ((rc = player_get(se->db, av[0], &pl, &cause)) != DB_OK)
+			return failed(se, rc, cause, NULL, NULL);
+		xasprintf(&q, "Delete '%s' (id %lld, %lld coins, %lld goods)? "
+		    "[y/N] ", pl.name, pl.id, pl.coins, pl.goods);
+		yes = session_confirm(se, q);
+		free(q);
+		if (!yes) {
+			note(se, "not deleted");
+			return 0;
+		}
+	}
+	if ((rc = player_delete(se->db, av[0], &cause)) != DB_OK)
+		return failed(se, rc, cause, av[0], NULL);
+	note(se, "deleted '%s'", av[0]);
+	return 0;
+}
+
+static int
+cmd_trade(struct session *se, char **av, int ac)
+{
+	char	*cause;
+	int	 rc;
+
+	(void)ac;
+	if (strcmp(av[0], av[1]) == 0) {
+		session_error(se, "trade: buyer and seller are the same "
+		    "player");
+		return -1;
+	}
+	rc = player_trade(se->db, av[0], av[1], num(av[2]), num(av[3]),
+	    &cause);
+	if (rc != DB_OK)
+		return failed(se, rc, cause, av[0], av[1]);
+	note(se, "'%s' paid %s coins to '%s' for %s goods", av[0], av[3],
+	    av[1], av[2]);
+	return 0;
+}
+
+struct progress {
+	const char	*what;
+	double		 start;
+	int		 shown;
+};
+
+/* Progress on a terminal's stderr, once the work has taken a second. */
+static void
+progress(unsigned long long done, unsigned long long total, void *arg)
+{
+	struct progress	*p = arg;
+
+	if (now_seconds() - p->start < 1.0)
+		return;
+	p->shown = 1;
+	if (total > 0)
+		fprintf(stderr, "\r%s: %llu of %llu rows (%llu%%)", p->what,
+		    done, total, done * 100 / total);
+	else
+		fprintf(stderr, "\r%s: %llu rows", p->what, done);
+}
+
+static void
+progress_end(struct progress *p)
+{
+	if (p->shown)
+		fputs("\r\033[K", stderr);
+}
+
+static int
+cmd_bulk(struct session *se, char **av, int ac)
+{
+	const char	*prefix = ac > 1 ? av[1] : "player";
+	long long	 n = num(av[0]);
+	struct progress	 p = { "bulk", now_seconds(), 0 };
+	char		 digits[24], *cause;
+	int		 rc;
+
+	snprintf(digits, sizeof digits, "%lld", n - 1);
+	if (utf8_chars(prefix, strlen(prefix)) + 1 + strlen(digits) >
+	    NAME_MAX_CHARS) {
+		session_error(se, "bulk: names %s_0 to %s_%s would be longer "
+		    "than %d characters", prefix, prefix, digits,
+		    NAME_MAX_CHARS);
+		return -1;
+	}
+	rc = player_bulk(se->db, n, prefix, se->s->batch,
+	    se->progress ? progress : NULL, &p, &cause);
+	progress_end(&p);
+	if (rc != DB_OK)
+		return failed(se, rc, cause, NULL, NULL);
+	note(se, "added %lld players", n);
+	return 0;
+}
+
+static int
+cmd_import(struct session *se, char **av, int ac)
+{
+	struct progress	 p = { "import", now_seconds(), 0 };
+	char		*cause;
+	int		 rc;
+
+	(void)ac;
+	rc = player_import(se->db, av[0], se->s->batch,
+	    se->progress ? progress : NULL, &p, &cause);
+	progress_end(&p);
+	if (rc != DB_OK)
+		return failed(se, rc, cause, NULL, NULL);
+	note(se, "imported %s", av[0]);
+	return 0;
+}
+
+struct export {
+	FILE		*f;
+	unsigned long long rows;
+	struct progress	*p;
+};
+
+static int
+export_row(const struct player *pl, void *arg)
+{
+	struct export	*e = arg;
+	char		 buf[48];
+
+	if (pl->name_null)
+		fputs("\"\"", e->f);
+	else
+		out_csv_field(e->f, pl->name, pl->namelen);
+	snprintf(buf, sizeof buf, ",%lld,%lld\r\n", pl->coins, pl->goods);
+	fputs(buf, e->f);
+	if (++e->rows % 10000 == 0 && e->p != NULL)
+		progress(e->rows, 0, e->p);
+	return ferror(e->f) ? -1 : 0;
+}
+
+/* Export to a temporary file beside FILE, renamed when complete. */
+static int
+cmd_export(struct session *se, char **av, int ac)
+{
+	struct progress	 p = { "export", now_seconds(), 0 };
+	struct export	 e = { stdout, 0, se->progress ? &p : NULL };
+	char		*tmp = NULL, *cause = NULL, *dir;
+	int		 fd, rc;
+
+	(void)ac;
+	if (strcmp(av[0], "-") != 0) {
+		dir = xstrdup(av[0]);
+		xasprintf(&tmp, "%s/.tidbplay-export-XXXXXX", dirname(dir));
+		free(dir);
+		if ((fd = mkstemp(tmp)) == -1 ||
+		    (e.f = fdopen(fd, "w")) == NULL) {
+			session_error(se, "export: %s: %s", av[0],
+			    strerror(errno));
+			free(tmp);
+			return -1;
+		}
+	} else
+		fflush(stdout);
+	fputs("name,coins,goods\r\n", e.f);
+	rc = player_list(se->db, -1, 0, export_row, &e, &cause);
+	progress_end(&p);
+	if (tmp != NULL) {
+		if (fclose(e.f) != 0 && rc == DB_OK) {
+			xasprintf(&cause, "export: %s: %s", av[0],
+			    strerror(errno));
+			rc = DB_FAIL;
+		}
+		if (rc == DB_OK && rename(tmp, av[0]) != 0) {
+			xasprintf(&cause, "export: %s: %s", av[0],
+			    strerror(errno));
+			rc = DB_FAIL;
+		}
+		if (rc != DB_OK)
+			unlink(tmp);
+		free(tmp);
+	}
+	if (rc != DB_OK)
+		return failed(se, rc, cause, NULL, NULL);
+	if (tmp != NULL)
+		note(se, "exported %llu players to %s", e.rows, av[0]);
+	return 0;
+}
+
+static int
+txn_cmd(struct session *se, int (*fn)(struct db *, char **),
+    const char *done)
+{
+	char	*cause;
+	int	 rc;
+
+	if ((rc = fn(se->db, &cause)) != DB_OK)
+		return failed(se, rc, cause, NULL, NULL);
+	note(se, "%s", done);
+	return 0;
+}
+
+static int
+begin_user(struct db *db, char **cause)
+{
+	return db_begin(db, 1, cause);
+}
+
+static int
+cmd_begin(struct session *se, char **av, int ac)
+{
+	(void)av;
+	(void)ac;
+	return txn_cmd(se, begin_user, "transaction open");
+}
+
+static int
+cmd_commit(struct session *se, char **av, int ac)
+{
+	(void)av;
+	(void)ac;
+	return txn_cmd(se, db_commit, "committed");
+}
+
+static int
+cmd_rollback(struct session *se, char **av, int ac)
+{
+	(void)av;
+	(void)ac;
+	return txn_cmd(se, db_rollback, "rolled back");
+}
+
+static int
+cmd_status(struct session *se, char **av, int ac)
+{
+	struct db_info	info;
+	const char	*plain;
+
+	(void)av;
+	(void)ac;
+	db_info(se->db, &info);
+	printf("server:      %s:%u\n", info.host, info.port);
+	printf("user:        %s\n", info.user);
+	printf("database:    %s\n", info.database);
+	printf("table:       %s\n", se->s->table);
+	printf("version:     %s\n", info.server != NULL ? info.server : "?");
+	if (info.tidb != NULL)
+		printf("tidb:        %s\n", info.tidb);
+	if (info.tls_version != NULL) {
+		printf("tls:         %s, %s\n", info.tls_version,
+		    info.cipher != NULL ? info.cipher : "?");
+		printf("verified:    %s\n", info.ca);
+	} else {
+		plain = se->s->tls == TLS_OFF ? "tls = off" : "loopback";
+		printf("tls:         not encrypted (%s)\n", plain);
+	}
+	printf("connection:  %lu\n", info.thread_id);
+	printf("retries:     %lu\n", info.retries);
+	printf("reconnects:  %lu\n", info.reconnects);
+	printf("transaction: %s\n", db_in_txn(se->db) ? "open" : "none");
+	printf("format:      %s\n", format_name(out_format(se->out)));
+	printf("timing:      %s\n", se->timing ? "on" : "off");
+	free(info.tidb);
+	return 0;
+}
+
+static int
+cmd_format(struct session *se, char **av, int ac)
+{
+	enum format	fmt;
+
+	if (ac == 0) {
+		printf("%s\n", format_name(out_format(se->out)));
+		return 0;
+	}
+	parse_format(av[0], &fmt);
+	out_set_format(se->out, fmt);
+	return 0;
+}
+
+static int
+cmd_timing(struct session *se, char **av, int ac)
+{
+	if (ac == 0)
+		printf("%s\n", se->timing ? "on" : "off");
+	else
+		se->timing = strcmp(av[0], "on") == 0;
+	return 0;
+}
+
+static int
+cmd_help(struct session *se, char **av, int ac)
+{
+	size_t	i;
+	int	found = 0;
+
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (ac > 0 && strcmp(commands[i].name, av[0]) != 0)
+			continue;
+		if (ac > 1 && (commands[i].sub == NULL ||
+		    strcmp(commands[i].sub, av[1]) != 0))
+			continue;
+		printf("  %-38s %s\n", commands[i].usage, commands[i].help);
+		found = 1;
+	}
+	if (!found) {
+		session_error(se, "help: no command '%s%s%s'", av[0],
+		    ac > 1 ? " " : "", ac > 1 ? av[1] : "");
+		return -1;
+	}
+	if (ac == 0)
+		printf("Words split on blanks; quote with '...' or \"...\"; "
+		    "';' separates commands; '#' starts a comment.\n"
+		    "See tidbplay(1) for more.\n");
+	return 0;
+}
+
+static int
+cmd_quit(struct session *se, char **av, int ac)
+{
+	(void)av;
+	(void)ac;
+	se->quit = 1;
+	return 0;
+}
+
+/*
+ * Run one line: every command on it, in order, stopping at the first
+ * failure unless --force (or at the terminal, where the next line is the
+ * user's to choose). Returns -1 when something failed.
+ */
+int
+run_line(struct session *se, const char *line, size_t len)
+{
+	const struct command	*c;
+	struct words		*cmds;
+	size_t			 n, i;
+	char			*cause;
+	double			 t0;
+	int			 rc = 0, first;
+
+	if (split_line(line, len, &cmds, &n, &cause) != 0) {
+		session_error(se, "%s", cause);
+		free(cause);
+		return -1;
+	}
+	for (i = 0; i < n && !se->quit; i++) {
+		if (command_check(&cmds[i], &c, &cause) != 0) {
+			session_error(se, "%s", cause);
+			free(cause);
+			rc = -1;
+		} else {
+			first = c->sub != NULL ? 2 : 1;
+			t0 = now_seconds();
+			if (c->exec(se, cmds[i].argv + first,
+			    cmds[i].argc - first) != 0)
+				rc = -1;
+			if (se->timing) {
+				fflush(stdout);
+				fprintf(stderr, "Time: %.3f ms\n",
+				    (now_seconds() - t0) * 1000.0);
+			}
+		}
+		if (rc != 0 && !se->force)
+			break;
+	}
+	free_words(cmds, n);
+	if (se->interactive)
+		fflush(stdout);
+	return rc;
+}

@@ -1,0 +1,395 @@
+/*
+ * Result writers: table, vertical, tsv, csv, json. Rows stream through;
+ * only the table writer holds rows back, a bounded number, to size its
+ * columns.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tidbplay.h"
+#include "output.h"
+
+#define TABLE_HOLD	1000	/* rows held back to size the columns */
+#define MAX_COLS	4
+
+struct held {
+	char	*s[MAX_COLS];
+	size_t	 len[MAX_COLS];
+	char	 null[MAX_COLS];
+};
+
+struct out {
+	FILE		*f;
+	enum format	 fmt;
+	const char	*cols[MAX_COLS];
+	int		 num[MAX_COLS];
+	int		 ncols;
+	unsigned long	 rows;
+	size_t		 width[MAX_COLS];
+	struct held	*held;
+	size_t		 nheld;
+	int		 flushed;	/* the table's header is out */
+};
+
+struct out *
+out_new(FILE *f, enum format fmt)
+{
+	struct out	*o;
+
+	o = xcalloc(1, sizeof *o);
+	o->f = f;
+	o->fmt = fmt;
+	return o;
+}
+
+void
+out_free(struct out *o)
+{
+	if (o == NULL)
+		return;
+	free(o->held);
+	free(o);
+}
+
+void
+out_set_format(struct out *o, enum format fmt)
+{
+	o->fmt = fmt;
+}
+
+enum format
+out_format(const struct out *o)
+{
+	return o->fmt;
+}
+
+FILE *
+out_file(const struct out *o)
+{
+	return o->f;
+}
+
+void
+out_set_file(struct out *o, FILE *f)
+{
+	o->f = f;
+}
+
+/* Column names; a leading '#' marks a numeric column. */
+void
+out_begin(struct out *o, const char *const *cols, int ncols)
+{
+	int	i;
+
+	o->ncols = ncols;
+	o->rows = 0;
+	o->nheld = 0;
+	o->flushed = 0;
+	for (i = 0; i < ncols; i++) {
+		o->num[i] = cols[i][0] == '#';
+		o->cols[i] = cols[i] + o->num[i];
+		o->width[i] = utf8_width(o->cols[i], strlen(o->cols[i]));
+	}
+	if (o->fmt == FMT_CSV) {
+		for (i = 0; i < ncols; i++) {
+			fputs(o->cols[i], o->f);
+			fputs(i + 1 < ncols ? "," : "\r\n", o->f);
+		}
+	}
+}
+
+/* RFC 4180: quote when needed, double the quotes inside. */
+void
+out_csv_field(FILE *f, const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len > 0 && strcspn(s, ",\"\r\n") == len && s[0] != ' ' &&
+	    s[len - 1] != ' ') {
+		fwrite(s, 1, len, f);
+		return;
+	}
+	if (len == 0) {
+		fputs("\"\"", f);
+		return;
+	}
+	putc('"', f);
+	for (i = 0; i < len; i++) {
+		if (s[i] == '"')
+			putc('"', f);
+		putc(s[i], f);
+	}
+	putc('"', f);
+}
+
+static void
+tsv_field(FILE *f, const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '\t':
+			fputs("\\t", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		default:
+			putc(s[i], f);
+			break;
+		}
+	}
+}
+
+static void
+json_string(FILE *f, const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i;
+
+	putc('"', f);
+	for (i = 0; i < len; i++) {
+		switch (p[i]) {
+		case '"':
+			fputs("\\\"", f);
+			break;
+		case '\\':
+			fputs("\\\\", f);
+			break;
+		case '\n':
+			fputs("\\n", f);
+			break;
+		case '\r':
+			fputs("\\r", f);
+			break;
+		case '\t':
+			fputs("\\t", f);
+			break;
+		default:
+			if (p[i] < 0x20 || p[i] == 0x7f)
+				fprintf(f, "\\u%04x", p[i]);
+			else
+				putc(p[i], f);
+			break;
+		}
+	}
+	putc('"', f);
+}
+
+static void
+pad(FILE *f, size_t n)
+{
+	while (n-- > 0)
+		putc(' ', f);
+}
+
+static void
+table_rule(struct out *o)
+{
+	int	i;
+	size_t	j;
+
+	for (i = 0; i < o->ncols; i++) {
+		putc('+', o->f);
+		for (j = 0; j < o->width[i] + 2; j++)
+			putc('-', o->f);
+	}
+	fputs("+\n", o->f);
+}
+
+static void
+table_line(struct out *o, const char *const *s, const size_t *len,
+    const char *null)
+{
+	size_t	w;
+	int	i;
+
+	for (i = 0; i < o->ncols; i++) {
+		const char *v = null[i] ? "NULL" : s[i];
+		size_t vl = null[i] ? 4 : len[i];
+
+		w = utf8_width(v, vl);
+		fputs("| ", o->f);
+		if (o->num[i])
+			pad(o->f, o->width[i] > w ? o->width[i] - w : 0);
+		fwrite(v, 1, vl, o->f);
+		if (!o->num[i])
+			pad(o->f, o->width[i] > w ? o->width[i] - w : 0);
+		putc(' ', o->f);
+	}
+	fputs("|\n", o->f);
+}
+
+static void
+table_flush(struct out *o)
+{
+	static const char	 none[MAX_COLS];
+	size_t			 lens[MAX_COLS], i;
+	int			 c;
+
+	if (!o->flushed) {
+		for (c = 0; c < o->ncols; c++)
+			lens[c] = strlen(o->cols[c]);
+		table_rule(o);
+		table_line(o, o->cols, lens, none);
+		table_rule(o);
+		o->flushed = 1;
+	}
+	for (i = 0; i < o->nheld; i++) {
+		struct held *h = &o->held[i];
+
+		table_line(o, (const char *const *)h->s, h->len, h->null);
+		for (c = 0; c < o->ncols; c++)
+			free(h->s[c]);
+	}
+	o->nheld = 0;
+}
+
+void
+out_row(struct out *o, const char *const *s, const size_t *len,
+    const char *null)
+{
+	int	i;
+	size_t	w;
+
+	o->rows++;
+	switch (o->fmt) {
+	case FMT_AUTO:
+	case FMT_TABLE:
+		for (i = 0; i < o->ncols; i++) {
+			w = null[i] ? 4 : utf8_width(s[i], len[i]);
+			if (w > o->width[i])
+				o->width[i] = w;
+		}
+		if (o->flushed) {
+			table_line(o, s, len, null);
+			break;
+		}
+		if (o->held == NULL)
+			o->held = xcalloc(TABLE_HOLD, sizeof *o->held);
+		for (i = 0; i < o->ncols; i++) {
+			o->held[o->nheld].s[i] = xstrndup(s[i], len[i]);
+			o->held[o->nheld].len[i] = len[i];
+			o->held[o->nheld].null[i] = null[i];
+		}
+		if (++o->nheld == TABLE_HOLD)
+			table_flush(o);
+		break;
+	case FMT_VERTICAL:
+		fprintf(o->f, "*************************** %lu. row "
+		    "***************************\n", o->rows);
+		for (i = 0; i < o->ncols; i++) {
+			pad(o->f, 5 - strlen(o->cols[i]));
+			fprintf(o->f, "%s: ", o->cols[i]);
+			if (null[i])
+				fputs("NULL", o->f);
+			else
+				fwrite(s[i], 1, len[i], o->f);
+			putc('\n', o->f);
+		}
+		break;
+	case FMT_TSV:
+		for (i = 0; i < o->ncols; i++) {
+			if (null[i])
+				fputs("NULL", o->f);
+			else
+				tsv_field(o->f, s[i], len[i]);
+			putc(i + 1 < o->ncols ? '\t' : '\n', o->f);
+		}
+		break;
+	case FMT_CSV:
+		for (i = 0; i < o->ncols; i++) {
+			if (!null[i])
+				out_csv_field(o->f, s[i], len[i]);
+			fputs(i + 1 < o->ncols ? "," : "\r\n", o->f);
+		}
+		break;
+	case FMT_JSON:
+		putc('{', o->f);
+		for (i = 0; i < o->ncols; i++) {
+			fprintf(o->f, "%s\"%s\":", i ? "," : "", o->cols[i]);
+			if (null[i])
+				fputs("null", o->f);
+			else if (o->num[i])
+				fwrite(s[i], 1, len[i], o->f);
+			else
+				json_string(o->f, s[i], len[i]);
+		}
+		fputs("}\n", o->f);
+		break;
+	}
+}
+
+void
+out_end(struct out *o)
+{
+	if (o->fmt == FMT_TABLE || o->fmt == FMT_AUTO) {
+		table_flush(o);
+		table_rule(o);
+	}
+	if (o->fmt == FMT_TABLE || o->fmt == FMT_AUTO ||
+	    o->fmt == FMT_VERTICAL)
+		fprintf(o->f, "(%lu row%s)\n", o->rows, o->rows == 1 ? "" : "s");
+}
+
+/* A player row through the writer; the callback shape of db_rows. */
+int
+out_player(const struct player *pl, void *arg)
+{
+	struct out	*o = arg;
+	char		 id[24], coins[24], goods[24];
+	const char	*s[4];
+	size_t		 len[4];
+	char		 null[4];
+
+	len[0] = snprintf(id, sizeof id, "%lld", pl->id);
+	len[2] = snprintf(coins, sizeof coins, "%lld", pl->coins);
+	len[3] = snprintf(goods, sizeof goods, "%lld", pl->goods);
+	s[0] = id;
+	s[1] = pl->name;
+	len[1] = pl->namelen;
+	s[2] = coins;
+	s[3] = goods;
+	null[0] = 0;
+	null[1] = pl->name_null;
+	null[2] = pl->coins_null;
+	null[3] = pl->goods_null;
+	out_row(o, s, len, null);
+	return ferror(o->f) ? -1 : 0;
+}
+
+void
+out_begin_players(struct out *o)
+{
+	static const char *const cols[] = { "#id", "name", "#coins", "#goods" };
+
+	out_begin(o, cols, 4);
+}
+
+/* A single number, as a one-column result. */
+void
+out_number(struct out *o, const char *col, long long v)
+{
+	char		 buf[24], name[32];
+	const char	*s[1] = { buf }, *cols[1] = { name };
+	size_t		 len[1];
+	char		 null[1] = { 0 };
+
+	snprintf(name, sizeof name, "#%s", col);
+	len[0] = snprintf(buf, sizeof buf, "%lld", v);
+	out_begin(o, cols, 1);
+	out_row(o, s, len, null);
+	if (o->fmt == FMT_TABLE || o->fmt == FMT_AUTO) {
+		table_flush(o);
+		table_rule(o);
+	}
+}

@@ -1,0 +1,21 @@
+#ifndef OUTPUT_H
+#define OUTPUT_H
+
+struct out;
+
+struct out	*out_new(FILE *, enum format);
+void		 out_free(struct out *);
+void		 out_set_format(struct out *, enum format);
+enum format	 out_format(const struct out *);
+FILE		*out_file(const struct out *);
+void		 out_set_file(struct out *, FILE *);
+void		 out_begin(struct out *, const char *const *, int);
+void		 out_row(struct out *, const char *const *, const size_t *,
+		     const char *);
+void		 out_end(struct out *);
+void		 out_begin_players(struct out *);
+int		 out_player(const struct player *, void *);
+void		 out_number(struct out *, const char *, long long);
+void		 out_csv_field(FILE *, const char *, size_t);
+
+#endif

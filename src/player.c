@@ -1,0 +1,474 @@
+/*
+ * Player operations in terms of db.c: what each command means for the
+ * table. No terminal and no output formats here, so the same operations
+ * serve the shell, scripts and tests.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tidbplay.h"
+
+#define P_I(v)		{ P_INT, (v), NULL, 0 }
+#define P_S(v)		{ P_STR, 0, (v), strlen(v) }
+
+static int
+got_one(const struct player *pl, void *arg)
+{
+	struct player	*out = arg;
+
+	*out = *pl;
+	out->id = pl->id;
+	return 0;
+}
+
+int
+player_add(struct db *db, const char *name, long long coins, long long goods,
+    unsigned long long *id, char **cause)
+{
+	struct param	p[3] = { P_S(name), P_I(coins), P_I(goods) };
+
+	return db_exec(db, ST_INSERT, p, NULL, id, cause);
+}
+
+/* A missing player is a failure: "no player named ...". */
+int
+player_get(struct db *db, const char *name, struct player *pl, char **cause)
+{
+	struct param	p[1] = { P_S(name) };
+	int		rc;
+
+	pl->id = -1;
+	if ((rc = db_rows(db, ST_GET, p, got_one, pl, cause)) != DB_OK)
+		return rc;
+	if (pl->id == -1) {
+		xasprintf(cause, "no player named '%s'", name);
+		return DB_FAIL;
+	}
+	return DB_OK;
+}
+
+/*
+ * Absolute values are plain assignments; a relative one is applied in SQL
+ * (coins = coins + ?) so that concurrent changes are not lost, and refused
+ * when the result would leave 0..INT_MAX.
+ */
+int
+player_set(struct db *db, int goods, const char *name, long long v,
+    int relative, char **cause)
+{
+	struct param		 abs[2] = { P_I(v), P_S(name) };
+	struct param		 rel[3] = { P_I(v), P_S(name), P_I(v) };
+	const char		*col = goods ? "goods" : "coins";
+	unsigned long long	 n = 0;
+	struct player		 pl;
+	long long		 cur, next;
+	int			 rc;
+
+	if (relative)
+		rc = db_exec(db, goods ? ST_ADD_GOODS : ST_ADD_COINS, rel, &n,
+		    NULL, cause);
+	else
+		rc = db_exec(db, goods ? ST_SET_GOODS : ST_SET_COINS, abs, &n,
+		    NULL, cause);
+	if (rc != DB_OK || n > 0)
+		return rc;
+	if ((rc = player_get(db, name, &pl, cause)) != DB_OK)
+		return rc;
+	cur = goods ? pl.goods : pl.coins;
+	if ((goods ? pl.goods_null : pl.coins_null)) {
+		xasprintf(cause, "%s of '%s' is NULL; set an absolute value "
+		    "first", col, name);
+		return DB_FAIL;
+	}
+	next = cur + v;
+	xasprintf(cause, "%s of '%s' would be %lld, %s; nothing changed", col,
+	    name, next, next < 0 ? "below 0" : "above 2147483647");
+	return DB_FAIL;
+}
+
+int
+player_delete(struct db *db, const char *name, char **cause)
+{
+	struct param		p[1] = { P_S(name) };
+	unsigned long long	n = 0;
+	int			rc;
+
+	if ((rc = db_exec(db, ST_DELETE, p, &n, NULL, cause)) != DB_OK)
+		return rc;
+	if (n == 0) {
+		xasprintf(cause, "no player named '%s'", name);
+		return DB_FAIL;
+	}
+	return DB_OK;
+}
+
+int
+player_rename(struct db *db, const char *name, const char *to, char **cause)
+{
+	struct param		p[2] = { P_S(to), P_S(name) };
+	unsigned long long	n = 0;
+	int			rc;
+
+	if ((rc = db_exec(db, ST_RENAME, p, &n, NULL, cause)) != DB_OK)
+		return rc;
+	if (n == 0) {
+		xasprintf(cause, "no player named '%s'", name);
+		return DB_FAIL;
+	}
+	return DB_OK;
+}
+
+int
+player_count(struct db *db, long long *n, char **cause)
+{
+	struct player	pl;
+	int		rc;
+
+	pl.id = 0;
+	rc = db_rows(db, ST_COUNT, NULL, got_one, &pl, cause);
+	*n = pl.id;
+	return rc;
+}
+
+/* limit < 0: every player. */
+int
+player_list(struct db *db, long long limit, long long offset, row_cb cb,
+    void *arg, char **cause)
+{
+	struct param	p[2] = { P_I(limit), P_I(offset) };
+
+	if (limit < 0)
+		return db_rows(db, ST_LIST_ALL, NULL, cb, arg, cause);
+	return db_rows(db, ST_LIST, p, cb, arg, cause);
+}
+
+/* A LIKE pattern matching names that start with prefix, '!' escaping. */
+static char *
+like_prefix(const char *prefix)
+{
+	char	*pat, *w;
+
+	pat = w = xmalloc(strlen(prefix) * 2 + 2);
+	for (; *prefix != '\0'; prefix++) {
+		if (*prefix == '%' || *prefix == '_' || *prefix == '!')
+			*w++ = '!';
+		*w++ = *prefix;
+	}
+	*w++ = '%';
+	*w = '\0';
+	return pat;
+}
+
+int
+player_find(struct db *db, const char *prefix, row_cb cb, void *arg,
+    char **cause)
+{
+	char		*pat = like_prefix(prefix);
+	struct param	 p[1] = { P_S(pat) };
+	int		 rc;
+
+	rc = db_rows(db, ST_FIND, p, cb, arg, cause);
+	free(pat);
+	return rc;
+}
+
+int
+player_top(struct db *db, int goods, long long n, row_cb cb, void *arg,
+    char **cause)
+{
+	struct param	p[1] = { P_I(n) };
+
+	return db_rows(db, goods ? ST_TOP_GOODS : ST_TOP_COINS, p, cb, arg,
+	    cause);
+}
+
+int
+player_names(struct db *db, const char *prefix, unsigned int limit,
+    row_cb cb, void *arg, char **cause)
+{
+	char		*pat = like_prefix(prefix);
+	struct param	 p[2] = { P_S(pat), P_I(limit) };
+	int		 rc;
+
+	rc = db_rows(db, ST_NAMES, p, cb, arg, cause);
+	free(pat);
+	return rc;
+}
+
+/*
+ * Run fn in a transaction of our own, run again as a whole on the errors a
+ * distributed database asks to retry. Inside the user's transaction it runs
+ * once, in theirs.
+ */
+static int
+in_transaction(struct db *db, const char *what,
+    int (*fn)(struct db *, void *, char **), void *arg, char **cause)
+{
+	unsigned int	 attempt;
+	int		 rc;
+
+	if (db_in_txn(db))
+		return fn(db, arg, cause);
+	for (attempt = 0;; attempt++) {
+		if ((rc = db_begin(db, 0, cause)) != DB_OK)
+			return rc;
+		rc = fn(db, arg, cause);
+		if (rc == DB_OK)
+			rc = db_commit(db, cause);
+		else if (rc == DB_FAIL)
+			db_rollback(db, NULL);
+		if (rc != DB_FAIL || !db_last_retryable(db) ||
+		    attempt + 1 >= db_retries(db))
+			return rc;
+		free(*cause);
+		*cause = NULL;
+		if (db_backoff(db, attempt, what, cause) != 0)
+			return DB_FAIL;
+	}
+}
+
+struct trade {
+	const char	*buyer;
+	const char	*seller;
+	long long	 amount;
+	long long	 price;
+};
+
+static int
+lock_id(struct db *db, long long id, struct player *pl, char **cause)
+{
+	struct param	p[1] = { P_I(id) };
+	int		rc;
+
+	pl->id = -1;
+	if ((rc = db_rows(db, ST_LOCK_ID, p, got_one, pl, cause)) != DB_OK)
+		return rc;
+	if (pl->id == -1) {
+		xasprintf(cause, "player %lld went away during the trade", id);
+		return DB_FAIL;
+	}
+	return DB_OK;
+}
+
+static int
+trade_once(struct db *db, void *arg, char **cause)
+{
+	struct trade	*t = arg;
+	struct player	 b, s, *lo, *hi;
+	struct param	 pb[3], ps[3];
+	int		 rc;
+
+	if ((rc = player_get(db, t->buyer, &b, cause)) != DB_OK ||
+	    (rc = player_get(db, t->seller, &s, cause)) != DB_OK)
+		return rc;
+	if (b.id == s.id) {
+		xasprintf(cause, "buyer and seller are the same player");
+		return DB_FAIL;
+	}
+	/* Lock both rows in id order, so opposite trades cannot deadlock. */
+	lo = b.id < s.id ? &b : &s;
+	hi = lo == &b ? &s : &b;
+	if ((rc = lock_id(db, lo->id, lo, cause)) != DB_OK ||
+	    (rc = lock_id(db, hi->id, hi, cause)) != DB_OK)
+		return rc;
+	if (b.coins_null || b.coins < t->price) {
+		xasprintf(cause, "buyer coins not enough");
+		return DB_FAIL;
+	}
+	if (s.goods_null || s.goods < t->amount) {
+		xasprintf(cause, "seller goods not enough");
+		return DB_FAIL;
+	}
+	if (b.goods_null || b.goods > INT_LIMIT - t->amount) {
+		xasprintf(cause, "buyer goods would pass 2147483647");
+		return DB_FAIL;
+	}
+	if (s.coins_null || s.coins > INT_LIMIT - t->price) {
+		xasprintf(cause, "seller coins would pass 2147483647");
+		return DB_FAIL;
+	}
+	pb[0] = (struct param)P_I(t->price);
+	pb[1] = (struct param)P_I(t->amount);
+	pb[2] = (struct param)P_I(b.id);
+	ps[0] = (struct param)P_I(t->price);
+	ps[1] = (struct param)P_I(t->amount);
+	ps[2] = (struct param)P_I(s.id);
+	if ((rc = db_exec(db, ST_TRADE_BUY, pb, NULL, NULL, cause)) != DB_OK)
+		return rc;
+	return db_exec(db, ST_TRADE_SELL, ps, NULL, NULL, cause);
+}
+
+/* The quickstart's trade: BUYER pays PRICE coins for AMOUNT goods. */
+int
+player_trade(struct db *db, const char *buyer, const char *seller,
+    long long amount, long long price, char **cause)
+{
+	struct trade	t = { buyer, seller, amount, price };
+
+	return in_transaction(db, "trade", trade_once, &t, cause);
+}
+
+struct bulk {
+	long long	 n;
+	const char	*prefix;
+	unsigned int	 batch;
+	progress_cb	 progress;
+	void		*arg;
+};
+
+static int
+bulk_once(struct db *db, void *arg, char **cause)
+{
+	struct bulk	*b = arg;
+	struct player	*rows;
+	long long	 i = 0;
+	unsigned int	 k;
+	int		 rc = DB_OK;
+
+	rows = xcalloc(b->batch, sizeof *rows);
+	while (i < b->n && rc == DB_OK) {
+		for (k = 0; k < b->batch && i < b->n; k++, i++) {
+			rows[k].namelen = snprintf(rows[k].name,
+			    sizeof rows[k].name, "%s_%lld", b->prefix, i);
+			rows[k].coins = 10000;
+			rows[k].goods = 100;
+		}
+		rc = db_insert_many(db, rows, k, cause);
+		if (b->progress != NULL)
+			b->progress(i, b->n, b->arg);
+	}
+	free(rows);
+	return rc;
+}
+
+/* The quickstart's bulk step: PREFIX_0 ... PREFIX_{N-1}, all or none. */
+int
+player_bulk(struct db *db, long long n, const char *prefix,
+    unsigned int batch, progress_cb progress, void *arg, char **cause)
+{
+	struct bulk	b = { n, prefix, batch, progress, arg };
+
+	return in_transaction(db, "bulk", bulk_once, &b, cause);
+}
+
+struct import {
+	const char	*path;
+	FILE		*f;
+	unsigned int	 batch;
+	unsigned long long rows;
+	progress_cb	 progress;
+	void		*arg;
+};
+
+/* Validate the whole file; nothing is sent to the server. */
+static int
+import_check(struct import *im, char **cause)
+{
+	struct csv	*c;
+	struct player	 pl;
+	int		 col[3], rc;
+
+	c = csv_open(im->f, im->path);
+	if (csv_header(c, col, cause) != 0) {
+		csv_close(c);
+		return -1;
+	}
+	im->rows = 0;
+	while ((rc = csv_read(c, cause)) == 1) {
+		if (csv_player(c, col, &pl, cause) != 0) {
+			rc = -1;
+			break;
+		}
+		im->rows++;
+	}
+	csv_close(c);
+	if (rc == 0 && im->rows == 0) {
+		xasprintf(cause, "%s: no rows after the header", im->path);
+		rc = -1;
+	}
+	return rc;
+}
+
+static int
+import_once(struct db *db, void *arg, char **cause)
+{
+	struct import		*im = arg;
+	struct csv		*c;
+	struct player		*rows;
+	unsigned long		 first = 0;
+	unsigned long long	 done = 0;
+	unsigned int		 k = 0;
+	int			 col[3], rc = DB_OK, r;
+	char			*why;
+
+	rewind(im->f);
+	c = csv_open(im->f, im->path);
+	if (csv_header(c, col, cause) != 0) {
+		csv_close(c);
+		return DB_FAIL;
+	}
+	rows = xcalloc(im->batch, sizeof *rows);
+	for (;;) {
+		r = csv_read(c, cause);
+		if (r == 1) {
+			if (k == 0)
+				first = csv_line(c);
+			if (csv_player(c, col, &rows[k], cause) != 0) {
+				/* The file changed under us. */
+				rc = DB_FAIL;
+				break;
+			}
+			if (++k < im->batch)
+				continue;
+		} else if (r < 0) {
+			rc = DB_FAIL;
+			break;
+		}
+		if (k > 0) {
+			rc = db_insert_many(db, rows, k, &why);
+			if (rc != DB_OK) {
+				xasprintf(cause, "%s:%lu-%lu: %s; nothing was "
+				    "imported", im->path, first, csv_line(c),
+				    why);
+				free(why);
+				break;
+			}
+			done += k;
+			k = 0;
+			if (im->progress != NULL)
+				im->progress(done, im->rows, im->arg);
+		}
+		if (r == 0)
+			break;
+	}
+	free(rows);
+	csv_close(c);
+	return rc;
+}
+
+/*
+ * import: the whole file is checked first, then written in multi-row
+ * batches inside one transaction, so a failure leaves the table as it was.
+ */
+int
+player_import(struct db *db, const char *path, unsigned int batch,
+    progress_cb progress, void *arg, char **cause)
+{
+	struct import	im = { path, NULL, batch, 0, progress, arg };
+	int		rc;
+
+	if ((im.f = fopen(path, "r")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return DB_FAIL;
+	}
+	if (import_check(&im, cause) != 0) {
+		fclose(im.f);
+		return DB_FAIL;
+	}
+	rc = in_transaction(db, "import", import_once, &im, cause);
+	fclose(im.f);
+	return rc;
+}

@@ -1,0 +1,703 @@
+/*
+ * Settings: built-in defaults < INI file < .env file < environment <
+ * command line. Each layer goes through settings_set(), which checks the
+ * value and remembers where it came from.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "tidbplay.h"
+
+enum kind {
+	V_STRING,
+	V_NONEMPTY,
+	V_PORT,
+	V_TIMEOUT,
+	V_TLS,
+	V_TABLE,
+	V_FORMAT,
+	V_BOOL,
+	V_RETRIES,
+	V_BATCH
+};
+
+static const struct keyword {
+	const char	*section;
+	const char	*name;
+	const char	*dotenv;	/* the quickstart's .env name */
+	enum setting_key key;
+	enum kind	 kind;
+} keywords[] = {
+	{ "connection", "host", "TIDB_HOST", K_HOST, V_NONEMPTY },
+	{ "connection", "port", "TIDB_PORT", K_PORT, V_PORT },
+	{ "connection", "user", "TIDB_USER", K_USER, V_NONEMPTY },
+	{ "connection", "password", "TIDB_PASSWORD", K_PASSWORD, V_STRING },
+	{ "connection", "database", "TIDB_DB_NAME", K_DATABASE, V_NONEMPTY },
+	{ "connection", "ca", "CA_PATH", K_CA, V_STRING },
+	{ "connection", "tls", NULL, K_TLS, V_TLS },
+	{ "connection", "connect_timeout", NULL, K_CONNECT_TIMEOUT, V_TIMEOUT },
+	{ "shell", "table", NULL, K_TABLE, V_TABLE },
+	{ "shell", "format", NULL, K_FORMAT, V_FORMAT },
+	{ "shell", "history", NULL, K_HISTORY, V_STRING },
+	{ "shell", "timing", NULL, K_TIMING, V_BOOL },
+	{ "shell", "retries", NULL, K_RETRIES, V_RETRIES },
+	{ "shell", "batch", NULL, K_BATCH, V_BATCH },
+};
+#define NKEYWORDS (sizeof keywords / sizeof keywords[0])
+
+static const char *formats[] = { "table", "vertical", "tsv", "csv", "json" };
+
+static const struct keyword *
+keyword_of(enum setting_key key)
+{
+	size_t	i;
+
+	for (i = 0; i < NKEYWORDS; i++) {
+		if (keywords[i].key == key)
+			return &keywords[i];
+	}
+	return NULL;
+}
+
+const char *
+settings_key_name(enum setting_key key)
+{
+	return keyword_of(key)->name;
+}
+
+int
+settings_key_lookup(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < NKEYWORDS; i++) {
+		if (strcmp(keywords[i].name, name) == 0)
+			return keywords[i].key;
+	}
+	return -1;
+}
+
+int
+parse_format(const char *s, enum format *fmt)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		if (strcmp(s, formats[i]) == 0) {
+			*fmt = (enum format)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+format_name(enum format fmt)
+{
+	if (fmt == FMT_AUTO)
+		return "auto";
+	return formats[fmt];
+}
+
+int
+is_loopback(const char *host)
+{
+	return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
+	    strcmp(host, "[::1]") == 0 || strncmp(host, "127.", 4) == 0;
+}
+
+static void
+set_string(char **dst, const char *v, int secret)
+{
+	if (secret)
+		freezero_str(*dst);
+	else
+		free(*dst);
+	*dst = xstrdup(v);
+}
+
+void
+settings_init(struct settings *s)
+{
+	int	i;
+
+	memset(s, 0, sizeof *s);
+	s->host = xstrdup("127.0.0.1");
+	s->port = 4000;
+	s->user = xstrdup("root");
+	s->password = xstrdup("");
+	s->database = xstrdup("test");
+	s->tls = TLS_VERIFY;
+	s->connect_timeout = 10;
+	s->table = xstrdup("players");
+	s->format = FMT_AUTO;
+	s->retries = 5;
+	s->batch = 1000;
+	for (i = 0; i < K_COUNT; i++)
+		s->origin[i] = xstrdup("default");
+}
+
+void
+settings_free(struct settings *s)
+{
+	int	i;
+
+	free(s->host);
+	free(s->user);
+	freezero_str(s->password);
+	free(s->database);
+	free(s->ca);
+	free(s->table);
+	free(s->history);
+	for (i = 0; i < K_COUNT; i++)
+		free(s->origin[i]);
+	memset(s, 0, sizeof *s);
+}
+
+static int
+parse_bool(const char *v, int *out)
+{
+	static const char *yes[] = { "on", "true", "yes", "1" };
+	static const char *no[] = { "off", "false", "no", "0" };
+	size_t	i;
+
+	for (i = 0; i < 4; i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*out = 1;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*out = 0;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+check_identifier(const char *v)
+{
+	size_t	i, len = strlen(v);
+
+	if (len == 0 || len > TABLE_MAX)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (!isalnum((unsigned char)v[i]) && v[i] != '_')
+			return -1;
+	}
+	return 0;
+}
+
+/* Check and store one value; origin says where it came from. */
+int
+settings_set(struct settings *s, enum setting_key key, const char *v,
+    const char *origin, char **cause)
+{
+	const struct keyword	*kw = keyword_of(key);
+	long long		 n;
+	enum format		 fmt;
+	int			 b;
+
+	switch (kw->kind) {
+	case V_NONEMPTY:
+		if (*v == '\0') {
+			xasprintf(cause, "%s is empty", kw->name);
+			return -1;
+		}
+		/* FALLTHROUGH */
+	case V_STRING:
+		if (strlen(v) > 4096) {
+			xasprintf(cause, "%s is longer than 4096 bytes",
+			    kw->name);
+			return -1;
+		}
+		switch (key) {
+		case K_HOST:
+			set_string(&s->host, v, 0);
+			break;
+		case K_USER:
+			set_string(&s->user, v, 0);
+			break;
+		case K_PASSWORD:
+			set_string(&s->password, v, 1);
+			break;
+		case K_DATABASE:
+			set_string(&s->database, v, 0);
+			break;
+		case K_CA:
+			set_string(&s->ca, v, 0);
+			break;
+		case K_HISTORY:
+			set_string(&s->history, v, 0);
+			break;
+		default:
+			break;
+		}
+		break;
+	case V_PORT:
+		if (parse_int_arg(v, 1, 65535, &n) != 0) {
+			xasprintf(cause, "bad port '%s': a number from 1 to "
+			    "65535", v);
+			return -1;
+		}
+		s->port = (unsigned int)n;
+		break;
+	case V_TIMEOUT:
+		if (parse_int_arg(v, 1, 3600, &n) != 0) {
+			xasprintf(cause, "bad %s '%s': seconds from 1 to 3600",
+			    kw->name, v);
+			return -1;
+		}
+		s->connect_timeout = (unsigned int)n;
+		break;
+	case V_RETRIES:
+		if (parse_int_arg(v, 1, 100, &n) != 0) {
+			xasprintf(cause, "bad %s '%s': attempts from 1 to 100",
+			    kw->name, v);
+			return -1;
+		}
+		s->retries = (unsigned int)n;
+		break;
+	case V_BATCH:
+		if (parse_int_arg(v, 1, 20000, &n) != 0) {
+			xasprintf(cause, "bad %s '%s': rows from 1 to 20000",
+			    kw->name, v);
+			return -1;
+		}
+		s->batch = (unsigned int)n;
+		break;
+	case V_TLS:
+		if (strcmp(v, "verify") == 0)
+			s->tls = TLS_VERIFY;
+		else if (strcmp(v, "off") == 0)
+			s->tls = TLS_OFF;
+		else {
+			xasprintf(cause, "bad tls '%s': verify or off", v);
+			return -1;
+		}
+		break;
+	case V_TABLE:
+		if (check_identifier(v) != 0) {
+			xasprintf(cause, "bad table '%s': 1 to %d letters, "
+			    "digits or _", v, TABLE_MAX);
+			return -1;
+		}
+		set_string(&s->table, v, 0);
+		break;
+	case V_FORMAT:
+		if (parse_format(v, &fmt) != 0) {
+			xasprintf(cause, "bad format '%s': table, vertical, "
+			    "tsv, csv or json", v);
+			return -1;
+		}
+		s->format = fmt;
+		break;
+	case V_BOOL:
+		if (parse_bool(v, &b) != 0) {
+			xasprintf(cause, "bad %s '%s': on or off", kw->name, v);
+			return -1;
+		}
+		s->timing = b;
+		break;
+	}
+	free(s->origin[key]);
+	s->origin[key] = xstrdup(origin);
+	return 0;
+}
+
+/* Read a whole file; NUL bytes are refused (they end C strings early). */
+static char *
+read_file(const char *path, size_t *lenp, char **cause)
+{
+	FILE	*f;
+	char	*buf = NULL;
+	size_t	 len = 0, size = 0, n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	for (;;) {
+		if (size - len < 4096) {
+			if (size > 1024 * 1024) {
+				xasprintf(cause, "%s: larger than 1 MiB", path);
+				goto fail;
+			}
+			size = size * 2 + 4096;
+			buf = xrealloc(buf, size + 1);
+		}
+		n = fread(buf + len, 1, size - len, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	if (memchr(buf, '\0', len) != NULL) {
+		free(buf);
+		xasprintf(cause, "%s: holds a NUL byte; not a text file", path);
+		return NULL;
+	}
+	*lenp = len;
+	return buf;
+
+fail:
+	fclose(f);
+	free(buf);
+	return NULL;
+}
+
+/* Warn when a file holding a password can be read by group or others. */
+int
+settings_file_private(const char *path, char **cause)
+{
+	struct stat	sb;
+
+	if (stat(path, &sb) != 0 || (sb.st_mode & 077) == 0)
+		return 0;
+	xasprintf(cause, "%s holds a password and can be read by others "
+	    "(chmod 600 %s)", path, path);
+	return -1;
+}
+
+static void
+password_warning(const char *path)
+{
+	char	*cause;
+
+	if (settings_file_private(path, &cause) != 0) {
+		fprintf(stderr, "%s: warning: %s\n", progname, cause);
+		free(cause);
+	}
+}
+
+/* The INI reader: inih, fed one line at a time so we know the line. */
+struct ini_state {
+	struct settings	*s;
+	const char	*path;
+	const char	*p;		/* next unread byte */
+	int		 line;
+	int		 seen[K_COUNT];
+	int		 password;
+	char		*cause;		/* the first error */
+};
+
+#define INI_LINE_MAX	(INI_MAX_LINE - 2)
+
+static void
+ini_error(struct ini_state *st, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+ini_error(struct ini_state *st, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	if (st->cause != NULL)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	xasprintf(&st->cause, "%s:%d: %s", st->path, st->line, msg);
+	free(msg);
+}
+
+static char *
+ini_read_line(char *str, int num, void *arg)
+{
+	struct ini_state	*st = arg;
+	const char		*eol, *q;
+	size_t			 len;
+
+	if (*st->p == '\0' || st->cause != NULL)
+		return NULL;
+	st->line++;
+	eol = strchr(st->p, '\n');
+	len = eol == NULL ? strlen(st->p) : (size_t)(eol - st->p);
+	if (len > 0 && st->p[len - 1] == '\r')
+		len--;
+	if (len > INI_LINE_MAX || len + 2 > (size_t)num) {
+		ini_error(st, "line is %zu bytes long; at most %d", len,
+		    INI_LINE_MAX);
+		return NULL;
+	}
+	memcpy(str, st->p, len);
+	str[len] = '\n';
+	str[len + 1] = '\0';
+	st->p = eol == NULL ? st->p + strlen(st->p) : eol + 1;
+
+	/* inih cannot tell us about a section that has no keys. */
+	for (q = str; *q == ' ' || *q == '\t'; q++)
+		;
+	if (*q == '[') {
+		const char *end = strchr(q, ']');
+
+		if (end == NULL)
+			ini_error(st, "section header without ']'");
+		else if (!((end - q - 1 == 10 &&
+		    strncmp(q + 1, "connection", 10) == 0) ||
+		    (end - q - 1 == 5 && strncmp(q + 1, "shell", 5) == 0)))
+			ini_error(st, "unknown section [%.*s]: "
+			    "[connection] or [shell]", (int)(end - q - 1),
+			    q + 1);
+	}
+	return str;
+}
+
+/* Values may be quoted; inih keeps the quotes, so we take them off. */
+static int
+unquote(const char *v, char **out)
+{
+	size_t	len = strlen(v);
+
+	if (len > 0 && (v[0] == '\'' || v[0] == '"')) {
+		if (len < 2 || v[len - 1] != v[0])
+			return -1;
+		*out = xstrndup(v + 1, len - 2);
+		return 0;
+	}
+	*out = xstrdup(v);
+	return 0;
+}
+
+static int
+ini_take_key(void *arg, const char *section, const char *name,
+    const char *value)
+{
+	struct ini_state	*st = arg;
+	size_t			 i;
+	char			*v, *cause, *origin;
+
+	if (st->cause != NULL)
+		return 0;
+	if (*section == '\0') {
+		ini_error(st, "'%s' outside a section: put it under "
+		    "[connection] or [shell]", name);
+		return 0;
+	}
+	for (i = 0; i < NKEYWORDS; i++) {
+		if (strcmp(keywords[i].section, section) == 0 &&
+		    strcmp(keywords[i].name, name) == 0)
+			break;
+	}
+	if (i == NKEYWORDS) {
+		ini_error(st, "unknown key '%s' in [%s]", name, section);
+		return 0;
+	}
+	if (st->seen[keywords[i].key]) {
+		ini_error(st, "'%s' given twice (an indented line continues "
+		    "the key above it)", name);
+		return 0;
+	}
+	st->seen[keywords[i].key] = 1;
+	if (unquote(value, &v) != 0) {
+		ini_error(st, "unterminated quote in '%s' (note that ' ;' "
+		    "starts a comment)", name);
+		return 0;
+	}
+	xasprintf(&origin, "%s:%d", st->path, st->line);
+	if (settings_set(st->s, keywords[i].key, v, origin, &cause) != 0) {
+		ini_error(st, "%s", cause);
+		free(cause);
+	}
+	if (keywords[i].key == K_PASSWORD && *v != '\0')
+		st->password = 1;
+	free(origin);
+	freezero_str(v);
+	return st->cause == NULL;
+}
+
+int
+settings_load_ini(struct settings *s, const char *path, char **cause)
+{
+	struct ini_state	 st;
+	char			*buf;
+	size_t			 len;
+	int			 line;
+
+	if ((buf = read_file(path, &len, cause)) == NULL)
+		return -1;
+	memset(&st, 0, sizeof st);
+	st.s = s;
+	st.path = path;
+	st.p = buf;
+	line = ini_parse_stream(ini_read_line, &st, ini_take_key, &st);
+	freezero_str(buf);
+	if (st.cause == NULL && line != 0) {
+		st.line = line;
+		ini_error(&st, "not a 'key = value' line or a [section]");
+	}
+	if (st.cause != NULL) {
+		*cause = st.cause;
+		return -1;
+	}
+	if (st.password)
+		password_warning(path);
+	return 0;
+}
+
+/*
+ * The quickstart's .env: KEY=VALUE lines, 'single' or "double" quotes, an
+ * optional "export ", # comments on their own or after a value. Keys we do
+ * not know belong to other programs and are ignored.
+ */
+static int
+dotenv_value(const char *p, char **out, char **cause)
+{
+	char	*v, *w;
+	char	 q;
+
+	if (*p == '\'' || *p == '"') {
+		q = *p++;
+		v = w = xmalloc(strlen(p) + 1);
+		for (; *p != q; p++) {
+			if (*p == '\0') {
+				freezero_str(v);
+				xasprintf(cause, "unterminated %s quote",
+				    q == '\'' ? "single" : "double");
+				return -1;
+			}
+			if (q == '"' && *p == '\\' && p[1] != '\0') {
+				p++;
+				*w++ = *p == 'n' ? '\n' : *p == 't' ? '\t' :
+				    *p;
+				continue;
+			}
+			*w++ = *p;
+		}
+		*w = '\0';
+		for (p++; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p != '\0' && *p != '#') {
+			freezero_str(v);
+			xasprintf(cause, "text after the closing quote");
+			return -1;
+		}
+		*out = v;
+		return 0;
+	}
+	/* Unquoted: up to a blank followed by #, blanks trimmed. */
+	w = strstr(p, " #");
+	if (w == NULL)
+		w = strstr(p, "\t#");
+	if (w == NULL)
+		w = (char *)p + strlen(p);
+	while (w > p && (w[-1] == ' ' || w[-1] == '\t'))
+		w--;
+	*out = xstrndup(p, w - p);
+	return 0;
+}
+
+int
+settings_load_dotenv(struct settings *s, const char *path, char **cause)
+{
+	char		*buf, *line, *next, *p, *key, *v, *err, *origin;
+	size_t		 len, i;
+	int		 lineno = 0, password = 0;
+
+	if ((buf = read_file(path, &len, cause)) == NULL)
+		return -1;
+	for (line = buf; line != NULL; line = next) {
+		lineno++;
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		len = strlen(line);
+		if (len > 0 && line[len - 1] == '\r')
+			line[--len] = '\0';
+		for (p = line; *p == ' ' || *p == '\t'; p++)
+			;
+		if (*p == '\0' || *p == '#')
+			continue;
+		if (strncmp(p, "export", 6) == 0 && (p[6] == ' ' ||
+		    p[6] == '\t'))
+			for (p += 6; *p == ' ' || *p == '\t'; p++)
+				;
+		key = p;
+		while (isalnum((unsigned char)*p) || *p == '_' || *p == '.')
+			p++;
+		len = p - key;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (len == 0 || *p != '=') {
+			xasprintf(cause, "%s:%d: expected KEY=VALUE", path,
+			    lineno);
+			goto fail;
+		}
+		for (p++; *p == ' ' || *p == '\t'; p++)
+			;
+		if (dotenv_value(p, &v, &err) != 0) {
+			xasprintf(cause, "%s:%d: %s", path, lineno, err);
+			free(err);
+			goto fail;
+		}
+		key[len] = '\0';
+		for (i = 0; i < NKEYWORDS; i++) {
+			if (keywords[i].dotenv != NULL &&
+			    strcmp(keywords[i].dotenv, key) == 0)
+				break;
+		}
+		if (i == NKEYWORDS) {
+			freezero_str(v);
+			continue;
+		}
+		if (keywords[i].key == K_PASSWORD && *v != '\0')
+			password = 1;
+		xasprintf(&origin, "%s:%d", path, lineno);
+		if (settings_set(s, keywords[i].key, v, origin, &err) != 0) {
+			xasprintf(cause, "%s:%d: %s: %s", path, lineno, key,
+			    err);
+			free(err);
+			free(origin);
+			freezero_str(v);
+			goto fail;
+		}
+		free(origin);
+		freezero_str(v);
+	}
+	explicit_bzero(buf, strlen(buf));
+	free(buf);
+	if (password)
+		password_warning(path);
+	return 0;
+
+fail:
+	free(buf);
+	return -1;
+}
+
+int
+settings_load_environ(struct settings *s, char **cause)
+{
+	const char	*v;
+	char		*origin, *err;
+	size_t		 i;
+
+	for (i = 0; i < NKEYWORDS; i++) {
+		if (keywords[i].dotenv == NULL ||
+		    (v = getenv(keywords[i].dotenv)) == NULL)
+			continue;
+		xasprintf(&origin, "environment (%s)", keywords[i].dotenv);
+		if (settings_set(s, keywords[i].key, v, origin, &err) != 0) {
+			xasprintf(cause, "environment %s: %s",
+			    keywords[i].dotenv, err);
+			free(err);
+			free(origin);
+			return -1;
+		}
+		free(origin);
+	}
+	return 0;
+}

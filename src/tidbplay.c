@@ -1,0 +1,353 @@
+/*
+ * tidbplay: options, settings, the connection, the line source, and the
+ * exit status.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mysql.h>
+
+#include "tidbplay.h"
+#include "output.h"
+
+enum {
+	OPT_ENV = 256,
+	OPT_CA,
+	OPT_TLS,
+	OPT_FORMAT,
+	OPT_TABLE,
+	OPT_FORCE
+};
+
+static const struct option longopts[] = {
+	{ "config",	required_argument,	NULL, 'c' },
+	{ "env",	required_argument,	NULL, OPT_ENV },
+	{ "host",	required_argument,	NULL, 'H' },
+	{ "port",	required_argument,	NULL, 'P' },
+	{ "user",	required_argument,	NULL, 'u' },
+	{ "database",	required_argument,	NULL, 'D' },
+	{ "ca",		required_argument,	NULL, OPT_CA },
+	{ "tls",	required_argument,	NULL, OPT_TLS },
+	{ "table",	required_argument,	NULL, OPT_TABLE },
+	{ "password",	optional_argument,	NULL, 'p' },
+	{ "execute",	required_argument,	NULL, 'e' },
+	{ "file",	required_argument,	NULL, 'f' },
+	{ "format",	required_argument,	NULL, OPT_FORMAT },
+	{ "force",	no_argument,		NULL, OPT_FORCE },
+	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "version",	no_argument,		NULL, 'V' },
+	{ NULL,		0,			NULL, 0 }
+};
+
+/* Options are applied last, over the files and the environment. */
+struct optval {
+	enum setting_key key;
+	const char	*value;
+	const char	*name;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+"usage: tidbplay [options]\n"
+"An interactive shell for the TiDB quickstart's player records.\n"
+"\n"
+"  -c, --config FILE    read settings from an INI file\n"
+"      --env FILE       read the quickstart's .env file (default ./.env)\n"
+"  -H, --host HOST      server host (127.0.0.1)\n"
+"  -P, --port PORT      server port (4000)\n"
+"  -u, --user USER      user name (root)\n"
+"  -p, --password       ask for the password (never given as an argument)\n"
+"  -D, --database NAME  database (test)\n"
+"      --ca FILE        CA certificate that signs the server's certificate\n"
+"      --tls verify|off verify the server (default), or plaintext\n"
+"      --table NAME     the players table (players)\n"
+"  -e, --execute CMDS   run CMDS (';' or newlines between them) and leave\n"
+"  -f, --file SCRIPT    run the commands in SCRIPT and leave\n"
+"      --format FMT     table, vertical, tsv, csv or json\n"
+"      --force          go on after a failed command\n"
+"  -q, --quiet          no confirmations, no banner\n"
+"  -h, --help           show this help and leave\n"
+"  -V, --version        show the version and leave\n"
+"\n"
+"Exit status: 0 all went well, 1 a command failed, 2 usage or settings,\n"
+"3 cannot connect or authenticate, 4 TLS verification failed.\n"
+"Type 'help' in the shell for the commands; see tidbplay(1).\n");
+}
+
+static void
+die_usage(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+static void
+die_usage(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", progname);
+	exit(EXIT_USAGE);
+}
+
+static void
+die_config(char *cause) __attribute__((noreturn));
+
+static void
+die_config(char *cause)
+{
+	fprintf(stderr, "%s: %s\n", progname, cause);
+	free(cause);
+	exit(EXIT_USAGE);
+}
+
+/* Ask for the password on the terminal, echo off. */
+static char *
+ask_password(const struct settings *s)
+{
+	struct termios	 old, quiet;
+	FILE		*tty;
+	char		*line = NULL;
+	size_t		 size = 0;
+	ssize_t		 len;
+	int		 restore;
+
+	if ((tty = fopen("/dev/tty", "r+")) == NULL)
+		die_usage("-p needs a terminal to ask for the password; "
+		    "use TIDB_PASSWORD or a settings file instead");
+	fprintf(tty, "Password for %s@%s: ", s->user, s->host);
+	fflush(tty);
+	restore = tcgetattr(fileno(tty), &old) == 0;
+	if (restore) {
+		quiet = old;
+		quiet.c_lflag &= ~(ECHO | ECHONL);
+		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
+	}
+	len = getline(&line, &size, tty);
+	if (restore)
+		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+	fputc('\n', tty);
+	fclose(tty);
+	if (len < 0) {
+		free(line);
+		die_usage("no password given");
+	}
+	if (len > 0 && line[len - 1] == '\n')
+		line[--len] = '\0';
+	return line;
+}
+
+static void
+load_settings(struct settings *s, const char *config, const char *envfile,
+    const struct optval *opts, size_t nopts, int ask)
+{
+	const char	*xdg, *home;
+	char		*path = NULL, *cause, *pw;
+	size_t		 i;
+
+	if (config != NULL) {
+		if (settings_load_ini(s, config, &cause) != 0)
+			die_config(cause);
+	} else {
+		if ((xdg = getenv("XDG_CONFIG_HOME")) != NULL && *xdg == '/')
+			xasprintf(&path, "%s/tidbplay/tidbplay.ini", xdg);
+		else if ((home = getenv("HOME")) != NULL && *home != '\0')
+			xasprintf(&path, "%s/.config/tidbplay/tidbplay.ini",
+			    home);
+		if (path != NULL && access(path, F_OK) == 0 &&
+		    settings_load_ini(s, path, &cause) != 0)
+			die_config(cause);
+		free(path);
+	}
+	if (envfile != NULL) {
+		if (settings_load_dotenv(s, envfile, &cause) != 0)
+			die_config(cause);
+	} else if (access(".env", F_OK) == 0 &&
+	    settings_load_dotenv(s, ".env", &cause) != 0)
+		die_config(cause);
+	if (settings_load_environ(s, &cause) != 0)
+		die_config(cause);
+	for (i = 0; i < nopts; i++) {
+		if (settings_set(s, opts[i].key, opts[i].value, opts[i].name,
+		    &cause) != 0)
+			die_usage("%s: %s", opts[i].name, cause);
+	}
+	if (ask) {
+		pw = ask_password(s);
+		settings_set(s, K_PASSWORD, pw, "the -p prompt", &cause);
+		freezero_str(pw);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct settings	 s;
+	struct session	 se;
+	struct optval	 opts[32];
+	size_t		 nopts = 0;
+	const char	*config = NULL, *envfile = NULL, *execute = NULL;
+	const char	*script = NULL;
+	char		*cause;
+	FILE		*f;
+	int		 ch, ask = 0, force = 0, quiet = 0, status;
+
+	setlocale(LC_CTYPE, "");
+	if (strstr(setlocale(LC_CTYPE, NULL), "UTF-8") == NULL &&
+	    strstr(setlocale(LC_CTYPE, NULL), "utf8") == NULL)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	srandom((unsigned int)time(NULL) ^ (unsigned int)getpid());
+
+	while ((ch = getopt_long(argc, argv, "c:H:P:u:D:p::e:f:qhV", longopts,
+	    NULL)) != -1) {
+		struct optval *o = &opts[nopts];
+
+		if (nopts == sizeof opts / sizeof opts[0])
+			die_usage("too many options");
+		switch (ch) {
+		case 'c':
+			config = optarg;
+			continue;
+		case OPT_ENV:
+			envfile = optarg;
+			continue;
+		case 'H':
+			*o = (struct optval){ K_HOST, optarg, "--host" };
+			break;
+		case 'P':
+			*o = (struct optval){ K_PORT, optarg, "--port" };
+			break;
+		case 'u':
+			*o = (struct optval){ K_USER, optarg, "--user" };
+			break;
+		case 'D':
+			*o = (struct optval){ K_DATABASE, optarg, "--database" };
+			break;
+		case OPT_CA:
+			*o = (struct optval){ K_CA, optarg, "--ca" };
+			break;
+		case OPT_TLS:
+			*o = (struct optval){ K_TLS, optarg, "--tls" };
+			break;
+		case OPT_TABLE:
+			*o = (struct optval){ K_TABLE, optarg, "--table" };
+			break;
+		case OPT_FORMAT:
+			*o = (struct optval){ K_FORMAT, optarg, "--format" };
+			break;
+		case 'p':
+			if (optarg != NULL)
+				die_usage("the password is never taken on the "
+				    "command line: -p asks for it; or use "
+				    "TIDB_PASSWORD or a settings file");
+			ask = 1;
+			continue;
+		case 'e':
+			execute = optarg;
+			continue;
+		case 'f':
+			script = optarg;
+			continue;
+		case OPT_FORCE:
+			force = 1;
+			continue;
+		case 'q':
+			quiet = 1;
+			continue;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("tidbplay %s (client library %s)\n",
+			    PACKAGE_VERSION, mysql_get_client_info());
+			return 0;
+		default:
+			fprintf(stderr, "Try '%s --help'.\n", progname);
+			return EXIT_USAGE;
+		}
+		nopts++;
+	}
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (execute != NULL && script != NULL)
+		die_usage("-e and -f cannot be used together");
+
+	settings_init(&s);
+	load_settings(&s, config, envfile, opts, nopts, ask);
+
+	f = NULL;
+	if (script != NULL && strcmp(script, "-") != 0 &&
+	    (f = fopen(script, "r")) == NULL) {
+		fprintf(stderr, "%s: %s: %s\n", progname, script,
+		    strerror(errno));
+		settings_free(&s);
+		return EXIT_USAGE;
+	}
+
+	memset(&se, 0, sizeof se);
+	se.s = &s;
+	se.force = force;
+	se.quiet = quiet;
+	se.timing = s.timing;
+	se.interactive = execute == NULL && script == NULL && isatty(0);
+	se.progress = isatty(2);
+	if (s.format == FMT_AUTO)
+		s.format = isatty(1) ? FMT_TABLE : FMT_TSV;
+	se.out = out_new(stdout, s.format);
+	if (!se.interactive)
+		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+
+	if ((se.db = db_open(&s, &status, &cause)) == NULL) {
+		fprintf(stderr, "%s: %s\n", progname, cause);
+		free(cause);
+		if (f != NULL)
+			fclose(f);
+		out_free(se.out);
+		settings_free(&s);
+		return status;
+	}
+
+	if (execute != NULL)
+		execute_run(&se, execute);
+	else if (script != NULL)
+		script_run(&se, f != NULL ? f : stdin, f != NULL ? script :
+		    "stdin");
+	else if (se.interactive)
+		repl_run(&se);
+	else
+		script_run(&se, stdin, "stdin");
+
+	if (db_in_txn(se.db)) {
+		fflush(stdout);
+		fprintf(stderr, "%s: leaving with a transaction open: rolled "
+		    "back\n", progname);
+		if (db_rollback(se.db, &cause) != DB_OK) {
+			fprintf(stderr, "%s: %s\n", progname, cause);
+			free(cause);
+		}
+		se.failed = 1;
+	}
+	if (f != NULL)
+		fclose(f);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "%s: standard output: %s\n", progname,
+		    strerror(errno));
+		se.failed = 1;
+	}
+	db_close(se.db);
+	out_free(se.out);
+	settings_free(&s);
+	mysql_library_end();
+	return se.failed ? EXIT_FAILED : 0;
+}

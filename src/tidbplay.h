@@ -1,0 +1,307 @@
+/*
+ * tidbplay - an interactive shell for the player records of the TiDB
+ * quickstart.
+ *
+ * This program is free software: you can redistribute it and/or modify it
+ * under the terms of the GNU General Public License as published by the Free
+ * Software Foundation, either version 3 of the License, or (at your option)
+ * any later version.
+ */
+#ifndef TIDBPLAY_H
+#define TIDBPLAY_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#define NAME_MAX_CHARS	32
+#define NAME_MAX_BYTES	(NAME_MAX_CHARS * 4)
+#define INT_LIMIT	2147483647LL
+#define TABLE_MAX	64
+
+/* Exit statuses, documented in tidbplay(1). */
+#define EXIT_FAILED	1	/* a command failed */
+#define EXIT_USAGE	2	/* usage or configuration error */
+#define EXIT_CONNECT	3	/* could not connect or authenticate */
+#define EXIT_TLS	4	/* TLS verification failed */
+
+enum tls_mode {
+	TLS_VERIFY,
+	TLS_OFF
+};
+
+enum format {
+	FMT_AUTO = -1,
+	FMT_TABLE,
+	FMT_VERTICAL,
+	FMT_TSV,
+	FMT_CSV,
+	FMT_JSON
+};
+
+/* Every setting, indexing settings.origin[]. */
+enum setting_key {
+	K_HOST,
+	K_PORT,
+	K_USER,
+	K_PASSWORD,
+	K_DATABASE,
+	K_CA,
+	K_TLS,
+	K_CONNECT_TIMEOUT,
+	K_TABLE,
+	K_FORMAT,
+	K_HISTORY,
+	K_TIMING,
+	K_RETRIES,
+	K_BATCH,
+	K_COUNT
+};
+
+struct settings {
+	char		*host;
+	unsigned int	 port;
+	char		*user;
+	char		*password;
+	char		*database;
+	char		*ca;		/* NULL or "": the system store */
+	enum tls_mode	 tls;
+	unsigned int	 connect_timeout;
+	char		*table;
+	enum format	 format;
+	char		*history;	/* NULL: the default place */
+	int		 timing;
+	unsigned int	 retries;
+	unsigned int	 batch;
+
+	/* Where each value came from ("default", "FILE:LINE", ...). */
+	char		*origin[K_COUNT];
+};
+
+/* One row of the players table (or a count, or a name). */
+struct player {
+	long long	 id;
+	long long	 coins;
+	long long	 goods;
+	char		 name[NAME_MAX_BYTES + 1];
+	unsigned long	 namelen;
+	char		 name_null;
+	char		 coins_null;
+	char		 goods_null;
+};
+
+/* The prepared statements, each prepared once per connection. */
+enum stmt_id {
+	ST_INSERT,
+	ST_GET,
+	ST_GET_ID,
+	ST_LOCK_ID,
+	ST_SET_COINS,
+	ST_SET_GOODS,
+	ST_ADD_COINS,
+	ST_ADD_GOODS,
+	ST_DELETE,
+	ST_COUNT,
+	ST_LIST,
+	ST_LIST_ALL,
+	ST_FIND,
+	ST_TOP_COINS,
+	ST_TOP_GOODS,
+	ST_RENAME,
+	ST_NAMES,
+	ST_TRADE_BUY,
+	ST_TRADE_SELL,
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_COUNT_ALL
+};
+
+enum param_type {
+	P_INT,
+	P_STR
+};
+
+struct param {
+	enum param_type	 type;
+	long long	 i;
+	const char	*s;
+	size_t		 len;
+};
+
+#define DB_OK		0
+#define DB_FAIL		(-1)	/* the command failed; nothing changed */
+#define DB_UNKNOWN	(-2)	/* the connection went; a write's fate unknown */
+
+typedef int (*row_cb)(const struct player *, void *);
+
+struct db_info {
+	const char	*host;
+	unsigned int	 port;
+	const char	*user;
+	const char	*database;
+	const char	*server;
+	char		*tidb;		/* TiDB's own version, or NULL */
+	const char	*tls_version;	/* NULL: not encrypted */
+	const char	*cipher;
+	const char	*ca;		/* what verified the server */
+	unsigned long	 thread_id;
+	unsigned long	 retries;
+	unsigned long	 reconnects;
+};
+
+struct db;
+
+/* db.c */
+struct db *db_open(const struct settings *, int *, char **);
+void	 db_close(struct db *);
+int	 db_exec(struct db *, enum stmt_id, const struct param *,
+	     unsigned long long *, unsigned long long *, char **);
+int	 db_rows(struct db *, enum stmt_id, const struct param *, row_cb,
+	     void *, char **);
+int	 db_insert_many(struct db *, const struct player *, unsigned int,
+	     char **);
+int	 db_begin(struct db *, int, char **);
+int	 db_commit(struct db *, char **);
+int	 db_rollback(struct db *, char **);
+int	 db_in_txn(const struct db *);
+int	 db_last_retryable(const struct db *);
+unsigned int db_last_error(const struct db *);
+int	 db_backoff(struct db *, unsigned int, const char *, char **);
+unsigned int db_retries(const struct db *);
+void	 db_info(struct db *, struct db_info *);
+void	 db_cancel(struct db *);
+void	 db_set_cancellable(struct db *, int);
+int	 db_cancelled(struct db *);
+
+/* player.c */
+typedef void (*progress_cb)(unsigned long long, unsigned long long, void *);
+
+int	 player_add(struct db *, const char *, long long, long long,
+	     unsigned long long *, char **);
+int	 player_get(struct db *, const char *, struct player *, char **);
+int	 player_set(struct db *, int, const char *, long long, int, char **);
+int	 player_delete(struct db *, const char *, char **);
+int	 player_rename(struct db *, const char *, const char *, char **);
+int	 player_count(struct db *, long long *, char **);
+int	 player_list(struct db *, long long, long long, row_cb, void *,
+	     char **);
+int	 player_find(struct db *, const char *, row_cb, void *, char **);
+int	 player_top(struct db *, int, long long, row_cb, void *, char **);
+int	 player_names(struct db *, const char *, unsigned int, row_cb, void *,
+	     char **);
+int	 player_trade(struct db *, const char *, const char *, long long,
+	     long long, char **);
+int	 player_bulk(struct db *, long long, const char *, unsigned int,
+	     progress_cb, void *, char **);
+int	 player_import(struct db *, const char *, unsigned int, progress_cb,
+	     void *, char **);
+
+/* csv.c */
+struct csv;
+struct csv *csv_open(FILE *, const char *);
+void	 csv_close(struct csv *);
+int	 csv_read(struct csv *, char **);
+unsigned int csv_nfields(const struct csv *);
+const char *csv_field(const struct csv *, unsigned int, size_t *);
+unsigned long csv_line(const struct csv *);
+int	 csv_header(struct csv *, int *, char **);
+int	 csv_player(struct csv *, const int *, struct player *, char **);
+
+/* A running shell: what every command sees. */
+struct session {
+	struct settings	*s;
+	struct db	*db;
+	struct out	*out;
+	const char	*source;	/* for FILE:LINE: messages */
+	unsigned long	 line;
+	int		 interactive;	/* readline at a terminal */
+	int		 force;
+	int		 quiet;
+	int		 timing;
+	int		 progress;	/* stderr is a terminal */
+	int		 quit;
+	int		 failed;	/* some command failed */
+};
+
+/* command.c */
+#define MAX_ARGS	8
+
+struct words {
+	char		*argv[MAX_ARGS + 1];
+	int		 argc;
+};
+
+struct command;
+
+int	 split_line(const char *, size_t, struct words **, size_t *, char **);
+void	 free_words(struct words *, size_t);
+int	 command_check(const struct words *, const struct command **,
+	     char **);
+int	 run_line(struct session *, const char *, size_t);
+void	 session_error(struct session *, const char *, ...)
+	     __attribute__((format(printf, 2, 3)));
+const char *command_word(size_t);
+const char *command_sub(const char *, size_t);
+int	 command_arg_kind(const char *, const char *, int);
+int	 session_confirm(struct session *, const char *);
+
+enum arg_kind {
+	A_NONE,
+	A_NAME,
+	A_INT,
+	A_DELTA,
+	A_COUNT,
+	A_PREFIX,
+	A_FILE,
+	A_OUTFILE,
+	A_FORMAT,
+	A_ONOFF,
+	A_COLUMN,
+	A_COMMAND
+};
+
+/* repl.c */
+int	 repl_run(struct session *);
+int	 script_run(struct session *, FILE *, const char *);
+int	 execute_run(struct session *, const char *);
+int	 repl_ask(const char *);
+
+/* settings.c */
+void	 settings_init(struct settings *);
+void	 settings_free(struct settings *);
+int	 settings_set(struct settings *, enum setting_key, const char *,
+	     const char *, char **);
+int	 settings_load_ini(struct settings *, const char *, char **);
+int	 settings_load_dotenv(struct settings *, const char *, char **);
+int	 settings_load_environ(struct settings *, char **);
+int	 settings_key_lookup(const char *);
+const char *settings_key_name(enum setting_key);
+int	 settings_file_private(const char *, char **);
+int	 parse_format(const char *, enum format *);
+const char *format_name(enum format);
+int	 is_loopback(const char *);
+
+/* util.c */
+void	*xmalloc(size_t);
+void	*xcalloc(size_t, size_t);
+void	*xrealloc(void *, size_t);
+void	*xreallocarray(void *, size_t, size_t);
+char	*xstrdup(const char *);
+char	*xstrndup(const char *, size_t);
+int	 xasprintf(char **, const char *, ...)
+	     __attribute__((format(printf, 2, 3)));
+int	 xvasprintf(char **, const char *, va_list)
+	     __attribute__((format(printf, 2, 0)));
+void	 freezero_str(char *);
+__attribute__((noreturn, format(printf, 1, 2)))
+void	 fatalx(const char *, ...);
+int	 parse_int_arg(const char *, long long, long long, long long *);
+int	 check_name(const char *, size_t, char **);
+size_t	 utf8_width(const char *, size_t);
+size_t	 utf8_chars(const char *, size_t);
+double	 now_seconds(void);
+
+extern const char *progname;
+
+#endif

@@ -1,0 +1,291 @@
+/*
+ * Allocation that never returns NULL, and small checks shared by the
+ * command parser, the CSV reader and the settings reader.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <wchar.h>
+
+#include "tidbplay.h"
+
+const char *progname = "tidbplay";
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_USAGE);
+}
+
+void *
+xmalloc(size_t size)
+{
+	void	*p;
+
+	if (size == 0)
+		size = 1;
+	if ((p = malloc(size)) == NULL)
+		fatalx("out of memory");
+	return p;
+}
+
+void *
+xcalloc(size_t n, size_t size)
+{
+	void	*p;
+
+	if (n == 0 || size == 0)
+		n = size = 1;
+	if ((p = calloc(n, size)) == NULL)
+		fatalx("out of memory");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t size)
+{
+	if (size == 0)
+		size = 1;
+	if ((p = realloc(p, size)) == NULL)
+		fatalx("out of memory");
+	return p;
+}
+
+void *
+xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size != 0 && n > SIZE_MAX / size)
+		fatalx("out of memory");
+	return xrealloc(p, n * size);
+}
+
+char *
+xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *
+xstrndup(const char *s, size_t len)
+{
+	char	*p;
+
+	p = xmalloc(len + 1);
+	memcpy(p, s, len);
+	p[len] = '\0';
+	return p;
+}
+
+int
+xvasprintf(char **ret, const char *fmt, va_list ap)
+{
+	int	 n;
+
+	if ((n = vasprintf(ret, fmt, ap)) == -1)
+		fatalx("out of memory");
+	return n;
+}
+
+int
+xasprintf(char **ret, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = xvasprintf(ret, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* Free a string that may hold a secret, wiping it first. */
+void
+freezero_str(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
+
+/*
+ * A decimal integer between lo and hi: digits only, with a sign only when lo
+ * is negative. Returns 0, or -1 when malformed and -2 when out of range.
+ */
+int
+parse_int_arg(const char *s, long long lo, long long hi, long long *out)
+{
+	const char	*p = s;
+	long long	 v = 0;
+	int		 neg = 0;
+
+	if (*p == '+' || *p == '-') {
+		if (lo >= 0)
+			return -1;
+		neg = (*p == '-');
+		p++;
+	}
+	if (*p == '\0')
+		return -1;
+	for (; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		if (v > (LLONG_MAX - 9) / 10) {
+			v = LLONG_MAX;
+			continue;
+		}
+		v = v * 10 + (*p - '0');
+	}
+	if (neg)
+		v = -v;
+	if (v < lo || v > hi)
+		return -2;
+	*out = v;
+	return 0;
+}
+
+/*
+ * Decode one UTF-8 sequence strictly (no overlongs, no surrogates, nothing
+ * above U+10FFFF). Returns its length, or 0 when invalid.
+ */
+static size_t
+utf8_decode(const unsigned char *s, size_t len, unsigned int *cp)
+{
+	unsigned int	 c, min;
+	size_t		 n, i;
+
+	c = s[0];
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if ((c & 0xe0) == 0xc0) {
+		n = 2; c &= 0x1f; min = 0x80;
+	} else if ((c & 0xf0) == 0xe0) {
+		n = 3; c &= 0x0f; min = 0x800;
+	} else if ((c & 0xf8) == 0xf0) {
+		n = 4; c &= 0x07; min = 0x10000;
+	} else
+		return 0;
+	if (n > len)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return n;
+}
+
+/* Characters in valid UTF-8 (invalid bytes count one each). */
+size_t
+utf8_chars(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, n = 0, k;
+	unsigned int		 cp;
+
+	while (i < len) {
+		k = utf8_decode(p + i, len - i, &cp);
+		i += k == 0 ? 1 : k;
+		n++;
+	}
+	return n;
+}
+
+/* Display columns of a UTF-8 string, for the table writer. */
+size_t
+utf8_width(const char *s, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, w = 0, k;
+	unsigned int		 cp;
+	int			 cw;
+
+	while (i < len) {
+		k = utf8_decode(p + i, len - i, &cp);
+		if (k == 0) {
+			i++;
+			w++;
+			continue;
+		}
+		i += k;
+		cw = wcwidth((wchar_t)cp);
+		if (cw < 0) {
+			/* Unknown to the C library: wide for CJK and emoji. */
+			cw = (cp >= 0x1100 && (cp <= 0x115f ||
+			    (cp >= 0x2e80 && cp <= 0xa4cf) ||
+			    (cp >= 0xac00 && cp <= 0xd7a3) ||
+			    (cp >= 0xf900 && cp <= 0xfaff) ||
+			    (cp >= 0xfe30 && cp <= 0xfe4f) ||
+			    (cp >= 0xff00 && cp <= 0xff60) ||
+			    (cp >= 0x1f300 && cp <= 0x1faff) ||
+			    (cp >= 0x20000 && cp <= 0x3fffd))) ? 2 : 1;
+		}
+		w += cw;
+	}
+	return w;
+}
+
+/*
+ * A player name: 1 to 32 characters of valid UTF-8 without control
+ * characters, so that it fits VARCHAR(32) under utf8mb4.
+ */
+int
+check_name(const char *s, size_t len, char **cause)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, k, chars = 0;
+	unsigned int		 cp;
+
+	if (len == 0) {
+		xasprintf(cause, "empty name");
+		return -1;
+	}
+	while (i < len) {
+		k = utf8_decode(p + i, len - i, &cp);
+		if (k == 0) {
+			xasprintf(cause, "name is not valid UTF-8 (byte %zu)",
+			    i + 1);
+			return -1;
+		}
+		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
+			xasprintf(cause, "name holds a control character "
+			    "(U+%04X)", cp);
+			return -1;
+		}
+		i += k;
+		chars++;
+	}
+	if (chars > NAME_MAX_CHARS) {
+		xasprintf(cause, "name is %zu characters long; at most %d",
+		    chars, NAME_MAX_CHARS);
+		return -1;
+	}
+	return 0;
+}
+
+double
+now_seconds(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}

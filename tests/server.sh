@@ -1,0 +1,530 @@
+#!/bin/sh
+# Throwaway MariaDB server with TLS on a free loopback port, for the
+# integration tests and for trying the project out by hand.
+#
+# Usage:
+#   tests/server.sh start DIR     create DIR (absent or empty), certificates,
+#                                 data directory, start the server, create
+#                                 users; prints nothing on success
+#   tests/server.sh stop DIR      stop the server whose pid is in DIR/pid
+#                                 (SIGTERM, up to 20 s, then SIGKILL)
+#   tests/server.sh restart DIR   stop, then start again on the same port with
+#                                 the same data, certificates and variant
+#   tests/server.sh env DIR       print TP_* shell assignments (also DIR/env)
+#
+# Environment:
+#   TP_SERVER_CERT=normal|wrongname|expired|none   (start only, default normal)
+#       normal     certificate for IP:127.0.0.1 and DNS:localhost
+#       wrongname  valid certificate from the same CA, SAN only DNS:wrong.example
+#       expired    certificate from the same CA that expired in 2020
+#       none       no TLS at all
+#
+# Accounts: root@localhost (empty password, Unix socket only: the server runs
+# with --skip-name-resolve, so TCP clients never match 'localhost' accounts),
+# app / app-secret (REQUIRE SSL), plain / plain-pw (no TLS requirement); both
+# have ALL PRIVILEGES on *.*.  Database: test.
+#
+# DIR/admin runs the mariadb client as root over the socket, e.g.
+#   DIR/admin -N -B -e 'select count(*) from t' test
+#
+# Everything lives under DIR; removing DIR after "stop" removes all traces.
+# Only POSIX sh features are used (runs under dash and bash).
+
+set -u
+
+me=${0##*/}
+
+die() {
+    printf '%s: %s\n' "$me" "$*" >&2
+    exit 1
+}
+
+usage() {
+    printf 'usage: %s start|stop|restart|env DIR\n' "$me" >&2
+    exit 2
+}
+
+# Quote a value for the shell: 'it'\''s'
+shquote() {
+    printf "'%s'" "$(printf '%s' "$1" | sed "s/'/'\\\\''/g")"
+}
+
+# True if process $1 exists and is not a zombie.
+is_alive() {
+    kill -0 "$1" 2>/dev/null || return 1
+    if [ -r "/proc/$1/stat" ]; then
+        ia_state=$(sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+        [ "$ia_state" = Z ] && return 1
+    fi
+    return 0
+}
+
+# True if process $1 is alive and is a MariaDB server (guards against a
+# stale pid file whose pid has been reused by something else).
+is_our_server() {
+    is_alive "$1" || return 1
+    if [ -r "/proc/$1/comm" ]; then
+        ios_comm=$(cat "/proc/$1/comm" 2>/dev/null)
+    else
+        ios_comm=$(ps -p "$1" -o comm= 2>/dev/null)
+    fi
+    case $ios_comm in
+        mariadbd*|mysqld*) return 0 ;;
+    esac
+    return 1
+}
+
+# Terminate process $1: SIGTERM, wait up to 20 s, then SIGKILL.  With a
+# second argument "child" the process is known to be ours (it may not have
+# exec'd mariadbd yet), otherwise it must look like a MariaDB server.
+kill_server() {
+    ks_pid=$1
+    if [ "${2:-}" = child ]; then
+        is_alive "$ks_pid" || return 0
+    else
+        is_our_server "$ks_pid" || return 0
+    fi
+    kill -TERM "$ks_pid" 2>/dev/null
+    ks_i=0
+    while [ $ks_i -lt 200 ]; do
+        is_alive "$ks_pid" || return 0
+        sleep 0.1
+        ks_i=$((ks_i + 1))
+    done
+    kill -KILL "$ks_pid" 2>/dev/null
+    ks_i=0
+    while [ $ks_i -lt 50 ] && is_alive "$ks_pid"; do
+        sleep 0.1
+        ks_i=$((ks_i + 1))
+    done
+    return 0
+}
+
+# Print the last lines of a log file to stderr (if it has any content).
+show_tail() {
+    if [ -s "$1" ]; then
+        printf -- '--- last lines of %s ---\n' "$1" >&2
+        tail -n "${2:-20}" "$1" >&2
+    fi
+}
+
+# A random port in 20000-32767: below the default Linux ephemeral range
+# (32768-60999) so that outgoing connections never grab the port, which
+# matters for "restart" reusing it.
+random_port() {
+    rp_r=$(od -An -N2 -tu2 /dev/urandom 2>/dev/null | tr -dc 0-9)
+    [ -n "$rp_r" ] || rp_r=$(( ($$ * 7919 + $(date +%s)) % 65536 ))
+    echo $((20000 + rp_r % 12768))
+}
+
+# True if something already listens on 127.0.0.1:$1 (or on the wildcard).
+port_in_use() {
+    command -v ss >/dev/null 2>&1 || return 1
+    [ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]
+}
+
+# ---------------------------------------------------------------- certificates
+
+make_certs() {
+    tls=$DIR/tls
+    mkdir -p "$tls/issued" || return 1
+    : > "$tls/index.txt"
+    echo 1000 > "$tls/serial"
+    cat > "$tls/openssl.cnf" <<EOF || return 1
+[ req ]
+distinguished_name = req_dn
+prompt             = no
+
+[ req_dn ]
+CN = unused
+
+[ ca_ext ]
+basicConstraints     = critical, CA:TRUE
+keyUsage             = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+
+[ server_ext ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = serverAuth
+subjectAltName         = IP:127.0.0.1, DNS:localhost
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ wrongname_ext ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:wrong.example
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
+[ ca ]
+default_ca = test_ca
+
+[ test_ca ]
+database        = $tls/index.txt
+new_certs_dir   = $tls/issued
+serial          = $tls/serial
+certificate     = $DIR/ca.pem
+private_key     = $tls/ca-key.pem
+default_md      = sha256
+policy          = policy_any
+unique_subject  = no
+email_in_dn     = no
+copy_extensions = none
+
+[ policy_any ]
+commonName = supplied
+EOF
+    cnf=$tls/openssl.cnf
+    log=$tls/openssl.log
+    : > "$log"
+    newkey='-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes'
+
+    # Real CA.
+    # shellcheck disable=SC2086
+    openssl req -config "$cnf" -x509 $newkey -sha256 -days 10 \
+        -subj '/CN=tests throwaway CA' -extensions ca_ext \
+        -keyout "$tls/ca-key.pem" -out "$DIR/ca.pem" >>"$log" 2>&1 ||
+        return 1
+
+    # Unrelated CA.
+    # shellcheck disable=SC2086
+    openssl req -config "$cnf" -x509 $newkey -sha256 -days 10 \
+        -subj '/CN=tests unrelated CA' -extensions ca_ext \
+        -keyout "$tls/other-ca-key.pem" -out "$DIR/other-ca.pem" \
+        >>"$log" 2>&1 || return 1
+
+    # Server certificates signed by the real CA: name ext-section
+    for v in server:localhost:server_ext wrongname:wrong.example:wrongname_ext
+    do
+        name=${v%%:*}; rest=${v#*:}; cn=${rest%%:*}; ext=${rest#*:}
+        # shellcheck disable=SC2086
+        openssl req -config "$cnf" -new $newkey -subj "/CN=$cn" \
+            -keyout "$DIR/$name-key.pem" -out "$tls/$name.csr" \
+            >>"$log" 2>&1 || return 1
+        openssl x509 -req -in "$tls/$name.csr" -sha256 -days 10 \
+            -CA "$DIR/ca.pem" -CAkey "$tls/ca-key.pem" \
+            -CAserial "$tls/ca.srl" -CAcreateserial \
+            -extfile "$cnf" -extensions "$ext" \
+            -out "$DIR/$name-cert.pem" >>"$log" 2>&1 || return 1
+    done
+
+    # Expired server certificate (valid 2020-01-01 .. 2020-01-11).
+    # shellcheck disable=SC2086
+    openssl req -config "$cnf" -new $newkey -subj '/CN=localhost' \
+        -keyout "$DIR/expired-key.pem" -out "$tls/expired.csr" \
+        >>"$log" 2>&1 || return 1
+    openssl ca -config "$cnf" -batch -notext -extensions server_ext \
+        -startdate 20200101000000Z -enddate 20200111000000Z \
+        -in "$tls/expired.csr" -out "$DIR/expired-cert.pem" \
+        >>"$log" 2>&1 || return 1
+    if openssl x509 -in "$DIR/expired-cert.pem" -noout -checkend 0 \
+        >>"$log" 2>&1; then
+        echo "expired-cert.pem is not expired" >>"$log"
+        return 1
+    fi
+
+    printf 'This file is not PEM.\nIt is plain text used to test error handling.\n' \
+        > "$DIR/notpem.pem" || return 1
+
+    chmod 600 "$tls"/*-key.pem "$DIR"/*-key.pem 2>/dev/null
+    return 0
+}
+
+# ------------------------------------------------------------------ server
+
+# Launch mariadbd on port $1 in the background; sets $server_pid.
+launch() {
+    la_port=$1
+    if [ "$variant" = none ]; then
+        la_ssl1='' la_ssl2='' la_ssl3=''
+    else
+        case $variant in
+            normal) la_c=server ;;
+            *)      la_c=$variant ;;
+        esac
+        la_ssl1="--ssl-ca=$DIR/ca.pem"
+        la_ssl2="--ssl-cert=$DIR/$la_c-cert.pem"
+        la_ssl3="--ssl-key=$DIR/$la_c-key.pem"
+    fi
+    set -- --no-defaults \
+        "--datadir=$DIR/data" \
+        "--socket=$DIR/mysqld.sock" \
+        "--pid-file=$DIR/pid" \
+        "--log-error=$DIR/error.log" \
+        "--tmpdir=$DIR/tmp" \
+        "--port=$la_port" \
+        --bind-address=127.0.0.1 \
+        --skip-networking=0 \
+        --skip-name-resolve \
+        --port-open-timeout="$port_wait" \
+        --innodb-buffer-pool-size=32M \
+        --innodb-log-file-size=16M \
+        --innodb-flush-log-at-trx-commit=2 \
+        --skip-log-bin \
+        --character-set-server=utf8mb4 \
+        --max-connections=200
+    [ -n "$la_ssl1" ] && set -- "$@" "$la_ssl1" "$la_ssl2" "$la_ssl3"
+    [ "$(id -u)" = 0 ] && set -- "$@" --user=root
+    # Close every descriptor the caller might be waiting on (pipes from
+    # $(...) or a test harness), so the caller does not hang on EOF.
+    "$mariadbd" "$@" </dev/null >>"$DIR/mariadbd.out" 2>&1 \
+        3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+    server_pid=$!
+    echo "$server_pid" > "$DIR/pid"
+}
+
+# Wait up to 30 s for the server to answer on its socket.
+# Returns 0 ready, 1 process died, 2 timeout.
+wait_ready() {
+    wr_i=0
+    while [ $wr_i -lt 300 ]; do
+        if ! is_alive "$server_pid"; then
+            wait "$server_pid" 2>/dev/null
+            return 1
+        fi
+        if "$client" --no-defaults -uroot "--socket=$DIR/mysqld.sock" \
+            --connect-timeout=2 -e 'select 1' >/dev/null 2>&1; then
+            return 0
+        fi
+        sleep 0.1
+        wr_i=$((wr_i + 1))
+    done
+    return 2
+}
+
+# Start on $1 (a fixed port) or on a free random port; up to 10 attempts
+# when the port turns out to be taken.
+run_server() {
+    rs_fixed=${1:-}
+    rs_attempt=0
+    while :; do
+        rs_attempt=$((rs_attempt + 1))
+        if [ -n "$rs_fixed" ]; then
+            port=$rs_fixed
+        else
+            rs_try=0
+            port=$(random_port)
+            while port_in_use "$port" && [ $rs_try -lt 50 ]; do
+                port=$(random_port)
+                rs_try=$((rs_try + 1))
+            done
+        fi
+        rs_logsize=0
+        [ -f "$DIR/error.log" ] &&
+            rs_logsize=$(wc -c < "$DIR/error.log" | tr -dc 0-9)
+        launch "$port"
+        wait_ready
+        rs_rc=$?
+        [ $rs_rc = 0 ] && return 0
+        if [ $rs_rc = 2 ]; then
+            kill_server "$server_pid" child
+            fail_reason="server did not accept connections within 30 s"
+            return 1
+        fi
+        rm -f "$DIR/pid"
+        if tail -c +"$((rs_logsize + 1))" "$DIR/error.log" 2>/dev/null |
+            grep -q -e 'Address already in use' -e 'Bind on TCP/IP port'
+        then
+            if [ -n "$rs_fixed" ]; then
+                fail_reason="port $port is in use by another process"
+                return 1
+            fi
+            if [ $rs_attempt -lt 10 ]; then
+                continue
+            fi
+            fail_reason="could not find a free port after $rs_attempt attempts"
+            return 1
+        fi
+        fail_reason="mariadbd exited during startup"
+        return 1
+    done
+}
+
+write_env() {
+    {
+        for kv in \
+            "TP_DIR=$DIR" \
+            "TP_HOST=127.0.0.1" \
+            "TP_PORT=$port" \
+            "TP_SOCK=$DIR/mysqld.sock" \
+            "TP_VARIANT=$variant" \
+            "TP_CA=$DIR/ca.pem" \
+            "TP_OTHER_CA=$DIR/other-ca.pem" \
+            "TP_NOTPEM=$DIR/notpem.pem" \
+            "TP_SERVER_CERT_FILE=$DIR/server-cert.pem" \
+            "TP_SERVER_KEY_FILE=$DIR/server-key.pem" \
+            "TP_USER=app" \
+            "TP_PASSWORD=app-secret" \
+            "TP_PLAIN_USER=plain" \
+            "TP_PLAIN_PASSWORD=plain-pw" \
+            "TP_DB=test" \
+            "TP_ADMIN=$DIR/admin" \
+            "TP_ERROR_LOG=$DIR/error.log"
+        do
+            printf '%s=%s\n' "${kv%%=*}" "$(shquote "${kv#*=}")"
+        done
+    } > "$DIR/env.tmp" && mv "$DIR/env.tmp" "$DIR/env"
+}
+
+write_admin() {
+    {
+        echo '#!/bin/sh'
+        echo '# Run the mariadb client as root over the Unix socket.'
+        printf 'exec %s --no-defaults -uroot --socket=%s "$@"\n' \
+            "$(shquote "$client")" "$(shquote "$DIR/mysqld.sock")"
+    } > "$DIR/admin" && chmod +x "$DIR/admin"
+}
+
+setup_sql() {
+    "$client" --no-defaults -uroot "--socket=$DIR/mysqld.sock" <<'EOF'
+CREATE DATABASE IF NOT EXISTS test;
+-- Root only on the socket; no anonymous accounts.
+DELETE FROM mysql.global_priv WHERE User = '' OR (User = 'root' AND Host <> 'localhost');
+DELETE FROM mysql.proxies_priv WHERE Host <> 'localhost';
+FLUSH PRIVILEGES;
+ALTER USER 'root'@'localhost' IDENTIFIED BY '';
+CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY 'app-secret' REQUIRE SSL;
+CREATE USER 'app'@'localhost' IDENTIFIED BY 'app-secret' REQUIRE SSL;
+CREATE USER 'app'@'%'         IDENTIFIED BY 'app-secret' REQUIRE SSL;
+GRANT ALL PRIVILEGES ON *.* TO 'app'@'127.0.0.1', 'app'@'localhost', 'app'@'%';
+CREATE USER 'plain'@'127.0.0.1' IDENTIFIED BY 'plain-pw';
+CREATE USER 'plain'@'localhost' IDENTIFIED BY 'plain-pw';
+CREATE USER 'plain'@'%'         IDENTIFIED BY 'plain-pw';
+GRANT ALL PRIVILEGES ON *.* TO 'plain'@'127.0.0.1', 'plain'@'localhost', 'plain'@'%';
+EOF
+}
+
+# Abort a start: stop anything we launched, report, exit 1.
+start_fail() {
+    if [ -n "${server_pid:-}" ]; then
+        kill_server "$server_pid" child
+        rm -f "$DIR/pid"
+    fi
+    printf '%s: %s %s: %s\n' "$me" "$action" "$DIR" "$1" >&2
+    [ -n "${2:-}" ] && show_tail "$2"
+    exit 1
+}
+
+find_tools() {
+    mariadbd=$(command -v mariadbd 2>/dev/null) ||
+        mariadbd=$(command -v mysqld 2>/dev/null)
+    [ -n "$mariadbd" ] || for d in /usr/sbin /usr/local/sbin /usr/libexec; do
+        [ -x "$d/mariadbd" ] && { mariadbd=$d/mariadbd; break; }
+    done
+    [ -n "$mariadbd" ] || die "mariadbd not found"
+    client=$(command -v mariadb 2>/dev/null) || die "mariadb client not found"
+    install_db=$(command -v mariadb-install-db 2>/dev/null) ||
+        install_db=$(command -v mysql_install_db 2>/dev/null) ||
+        die "mariadb-install-db not found"
+}
+
+check_sock_len() {
+    # sun_path is 108 bytes including the terminating NUL.
+    [ ${#DIR} -le 94 ] ||
+        die "directory path too long for a Unix socket: $DIR"
+}
+
+cmd_start() {
+    case ${TP_SERVER_CERT:-normal} in
+        normal|wrongname|expired|none) variant=${TP_SERVER_CERT:-normal} ;;
+        *) die "TP_SERVER_CERT must be normal, wrongname, expired or none" ;;
+    esac
+    if [ -e "$DIR" ]; then
+        [ -d "$DIR" ] || die "start: $DIR exists and is not a directory"
+        [ -z "$(ls -A "$DIR" 2>/dev/null)" ] ||
+            die "start: $DIR is not empty (use restart to reuse it)"
+    fi
+    mkdir -p "$DIR" || die "start: cannot create $DIR"
+    DIR=$(cd "$DIR" && pwd -P) || die "start: cannot enter $DIR"
+    check_sock_len
+    find_tools
+    command -v openssl >/dev/null 2>&1 || die "openssl not found"
+    server_pid=
+    trap 'start_fail "interrupted"' INT TERM HUP
+
+    make_certs || start_fail "certificate generation failed" \
+        "$DIR/tls/openssl.log"
+
+    mkdir -p "$DIR/tmp"
+    set -- --no-defaults --auth-root-authentication-method=normal \
+        --skip-test-db --skip-name-resolve \
+        "--datadir=$DIR/data" \
+        --innodb-buffer-pool-size=32M --innodb-log-file-size=16M
+    [ "$(id -u)" = 0 ] && set -- "$@" --user=root
+    # install-db may write to /tmp; keep it under DIR.
+    TMPDIR=$DIR/tmp "$install_db" "$@" "--tmpdir=$DIR/tmp" \
+        </dev/null >"$DIR/install.log" 2>&1 ||
+        start_fail "mariadb-install-db failed" "$DIR/install.log"
+
+    echo "$variant" > "$DIR/variant"
+    port_wait=0
+    run_server || start_fail "$fail_reason" "$DIR/error.log"
+    echo "$port" > "$DIR/port"
+
+    setup_sql >"$DIR/setup.log" 2>&1 ||
+        start_fail "creating users failed" "$DIR/setup.log"
+    write_admin || start_fail "cannot write $DIR/admin"
+    write_env || start_fail "cannot write $DIR/env"
+    trap - INT TERM HUP
+    exit 0
+}
+
+cmd_stop() {
+    [ -d "$DIR" ] || exit 0
+    if [ -f "$DIR/pid" ]; then
+        pid=$(tr -dc 0-9 < "$DIR/pid")
+        [ -n "$pid" ] && kill_server "$pid"
+        if [ -n "$pid" ] && is_alive "$pid" && is_our_server "$pid"; then
+            die "stop: process $pid did not exit"
+        fi
+        rm -f "$DIR/pid"
+    fi
+    exit 0
+}
+
+cmd_restart() {
+    if [ ! -d "$DIR/data" ] || [ ! -f "$DIR/port" ] ||
+        [ ! -f "$DIR/variant" ]; then
+        die "restart: $DIR does not hold a server made by start"
+    fi
+    DIR=$(cd "$DIR" && pwd -P) || die "restart: cannot enter $DIR"
+    find_tools
+    ( cmd_stop ) || exit 1
+    port=$(tr -dc 0-9 < "$DIR/port")
+    variant=$(cat "$DIR/variant")
+    [ -n "$port" ] || die "restart: bad $DIR/port"
+    case $variant in
+        normal|wrongname|expired|none) ;;
+        *) die "restart: bad $DIR/variant" ;;
+    esac
+    server_pid=
+    trap 'start_fail "interrupted"' INT TERM HUP
+    mkdir -p "$DIR/tmp"
+    # Give a lingering socket on the same port a few seconds to go away.
+    port_wait=10
+    run_server "$port" || start_fail "$fail_reason" "$DIR/error.log"
+    write_admin || start_fail "cannot write $DIR/admin"
+    write_env || start_fail "cannot write $DIR/env"
+    trap - INT TERM HUP
+    exit 0
+}
+
+cmd_env() {
+    [ -f "$DIR/env" ] || die "env: $DIR/env not found (server never started?)"
+    cat "$DIR/env"
+}
+
+[ $# = 2 ] || usage
+action=$1
+DIR=$2
+[ -n "$DIR" ] || usage
+case $1 in
+    start)   cmd_start ;;
+    stop)    cmd_stop ;;
+    restart) cmd_restart ;;
+    env)     cmd_env ;;
+    *)       usage ;;
+esac
