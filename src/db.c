@@ -963,7 +963,7 @@ db_info(struct db *db, struct db_info *info)
 		mysql_free_result(res);
 	}
 	if (db->tls) {
-#ifdef MARIADB_CONNECTION_TLS_VERSION
+#if HAVE_DECL_MARIADB_OPT_TLS_VERSION
 		if (mariadb_get_infov(db->my, MARIADB_CONNECTION_TLS_VERSION,
 		    &v) != 0)
 			v = NULL;
