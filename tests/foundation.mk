@@ -1,1 +1,3 @@
-# foundation tests
+# foundation tests: settings, the core commands, script mode, bad input
+TESTS += tests/settings.t
+EXTRA_DIST += tests/settings.t
