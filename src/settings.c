@@ -318,13 +318,15 @@ static char *
 read_file(const char *path, size_t *lenp, char **cause)
 {
 	FILE	*f;
-	char	*buf = NULL;
+	char	*buf = NULL, *nbuf;
 	size_t	 len = 0, size = 0, n;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
+	/* The file may hold a password: no copies in stdio or realloc. */
+	setvbuf(f, NULL, _IONBF, 0);
 	for (;;) {
 		if (size - len < 4096) {
 			if (size > 1024 * 1024) {
@@ -332,7 +334,13 @@ read_file(const char *path, size_t *lenp, char **cause)
 				goto fail;
 			}
 			size = size * 2 + 4096;
-			buf = xrealloc(buf, size + 1);
+			nbuf = xmalloc(size + 1);
+			if (buf != NULL) {
+				memcpy(nbuf, buf, len);
+				explicit_bzero(buf, len);
+				free(buf);
+			}
+			buf = nbuf;
 		}
 		n = fread(buf + len, 1, size - len, f);
 		len += n;
@@ -346,6 +354,7 @@ read_file(const char *path, size_t *lenp, char **cause)
 	fclose(f);
 	buf[len] = '\0';
 	if (memchr(buf, '\0', len) != NULL) {
+		explicit_bzero(buf, len);
 		free(buf);
 		xasprintf(cause, "%s: holds a NUL byte; not a text file", path);
 		return NULL;
@@ -355,6 +364,8 @@ read_file(const char *path, size_t *lenp, char **cause)
 
 fail:
 	fclose(f);
+	if (buf != NULL)
+		explicit_bzero(buf, len);
 	free(buf);
 	return NULL;
 }
@@ -565,6 +576,7 @@ dotenv_value(const char *p, char **out, char **cause)
 		v = w = xmalloc(strlen(p) + 1);
 		for (; *p != q; p++) {
 			if (*p == '\0') {
+				*w = '\0';
 				freezero_str(v);
 				xasprintf(cause, "unterminated %s quote",
 				    q == '\'' ? "single" : "double");
@@ -605,10 +617,10 @@ int
 settings_load_dotenv(struct settings *s, const char *path, char **cause)
 {
 	char		*buf, *line, *next, *p, *key, *v, *err, *origin;
-	size_t		 len, i;
+	size_t		 len, buflen, i;
 	int		 lineno = 0, password = 0;
 
-	if ((buf = read_file(path, &len, cause)) == NULL)
+	if ((buf = read_file(path, &buflen, cause)) == NULL)
 		return -1;
 	for (line = buf; line != NULL; line = next) {
 		lineno++;
@@ -667,13 +679,15 @@ settings_load_dotenv(struct settings *s, const char *path, char **cause)
 		free(origin);
 		freezero_str(v);
 	}
-	explicit_bzero(buf, strlen(buf));
+	/* Lines were cut with NULs: strlen() would stop at the first. */
+	explicit_bzero(buf, buflen);
 	free(buf);
 	if (password)
 		password_warning(path);
 	return 0;
 
 fail:
+	explicit_bzero(buf, buflen);
 	free(buf);
 	return -1;
 }
