@@ -126,6 +126,10 @@ ask_password(const struct settings *s)
 	if ((tty = fopen("/dev/tty", "r+")) == NULL)
 		die_usage("-p needs a terminal to ask for the password; "
 		    "use TIDB_PASSWORD or a settings file instead");
+	/* No stdio copy of the password, and no realloc'd copies either. */
+	setvbuf(tty, NULL, _IONBF, 0);
+	size = 4096 + 2;
+	line = xmalloc(size);
 	fprintf(tty, "Password for %s@%s: ", s->user, s->host);
 	fflush(tty);
 	restore = tcgetattr(fileno(tty), &old) == 0;
@@ -140,6 +144,7 @@ ask_password(const struct settings *s)
 	fputc('\n', tty);
 	fclose(tty);
 	if (len < 0) {
+		explicit_bzero(line, size);
 		free(line);
 		die_usage("no password given");
 	}
@@ -185,7 +190,11 @@ load_settings(struct settings *s, const char *config, const char *envfile,
 	}
 	if (ask) {
 		pw = ask_password(s);
-		settings_set(s, K_PASSWORD, pw, "the -p prompt", &cause);
+		if (settings_set(s, K_PASSWORD, pw, "the -p prompt",
+		    &cause) != 0) {
+			freezero_str(pw);
+			die_config(cause);
+		}
 		freezero_str(pw);
 	}
 }
@@ -278,6 +287,10 @@ main(int argc, char **argv)
 		}
 		nopts++;
 	}
+	/* After -p, a stray word is most likely the password: never echo it. */
+	if (optind < argc && ask)
+		die_usage("unexpected argument (not shown): -p takes no value; "
+		    "it asks for the password");
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
 	if (execute != NULL && script != NULL)
