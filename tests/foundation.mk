@@ -1,3 +1,5 @@
 # foundation tests: settings, the core commands, script mode, bad input
 TESTS += tests/settings.t
 EXTRA_DIST += tests/settings.t
+TESTS += tests/commands.t
+EXTRA_DIST += tests/commands.t
