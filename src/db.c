@@ -196,8 +196,9 @@ connect_cause(struct db *db, MYSQL *my, char **cause)
 static int
 check_ca_file(const char *path, char **cause)
 {
-	FILE	*f;
-	X509	*x;
+	FILE		*f;
+	X509		*x;
+	struct stat	 sb;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		const char *sys = getenv(X509_get_default_cert_file_env());
@@ -206,6 +207,13 @@ check_ca_file(const char *path, char **cause)
 			sys = X509_get_default_cert_file();
 		xasprintf(cause, "CA file %s: %s (leave the CA empty to use "
 		    "the system store, %s)", path, strerror(errno), sys);
+		return -1;
+	}
+	/* fopen() opens a directory; reading it then fails obscurely. */
+	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fclose(f);
+		xasprintf(cause, "CA file %s is a directory, not a PEM file",
+		    path);
 		return -1;
 	}
 	x = PEM_read_X509(f, NULL, NULL, NULL);
