@@ -1,0 +1,1091 @@
+/*
+ * The unit tests: the tokenizer, the argument checks, the settings readers,
+ * the CSV reader and the small checks of util.c, without a server. Most
+ * cases live in tests/cases/NAME.cases (jq's tests/jq.test style: input, then
+ * the expected result); this program reads them and prints TAP.
+ *
+ * Escapes understood in every case file (in inputs and in expectations):
+ *	\0	a NUL byte
+ *	\t	a tab
+ *	\r	a carriage return
+ *	\xHH	the byte HH (two hex digits)
+ *	\&	nothing (for an empty line, a leading '#', trailing blanks)
+ *	\(N:TEXT)	TEXT (raw bytes, no ')') repeated N times
+ *	\\	two backslashes, untouched
+ * Any other backslash stands for itself, so \" and \n reach the code
+ * under test as typed.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../src/tidbplay.h"
+
+#define CSV_PATH	"in.csv"
+
+static unsigned int	 ntests;
+static unsigned int	 nfailed;
+
+struct buf {
+	char	*p;
+	size_t	 len;
+	size_t	 size;
+};
+
+static void
+buf_add(struct buf *b, const void *p, size_t len)
+{
+	if (b->len + len + 1 > b->size) {
+		b->size = (b->len + len + 1) * 2;
+		b->p = xrealloc(b->p, b->size);
+	}
+	memcpy(b->p + b->len, p, len);
+	b->len += len;
+	b->p[b->len] = '\0';
+}
+
+static void
+buf_addc(struct buf *b, char c)
+{
+	buf_add(b, &c, 1);
+}
+
+static void
+buf_addf(struct buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+buf_addf(struct buf *b, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = xvasprintf(&s, fmt, ap);
+	va_end(ap);
+	buf_add(b, s, n);
+	free(s);
+}
+
+static void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->p != NULL)
+		b->p[0] = '\0';
+}
+
+static __attribute__((noreturn, format(printf, 1, 2))) void
+bail(const char *fmt, ...)
+{
+	va_list	ap;
+
+	fputs("Bail out! ", stdout);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	exit(99);
+}
+
+/* Bytes made readable for a test name or a diagnostic. */
+static char *
+visible(const char *s, size_t len, size_t max)
+{
+	struct buf	 b = { NULL, 0, 0 };
+	unsigned char	 c;
+	size_t		 i;
+
+	buf_add(&b, "", 0);
+	for (i = 0; i < len; i++) {
+		if (max != 0 && b.len >= max) {
+			buf_add(&b, "...", 3);
+			break;
+		}
+		c = (unsigned char)s[i];
+		if (c == '\t')
+			buf_add(&b, "\\t", 2);
+		else if (c < 0x20 || c == 0x7f || c >= 0x80)
+			buf_addf(&b, "\\x%02x", c);
+		else
+			buf_addc(&b, (char)c);
+	}
+	return b.p;
+}
+
+static void
+diag_lines(const char *label, const char *s)
+{
+	const char	*nl;
+
+	do {
+		nl = strchr(s, '\n');
+		printf("#   %s%.*s\n", label, nl == NULL ? (int)strlen(s) :
+		    (int)(nl - s), s);
+		label = "    ";
+		s = nl + 1;
+	} while (nl != NULL);
+}
+
+static int
+ok(int cond, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int
+ok(int cond, const char *fmt, ...)
+{
+	va_list	ap;
+
+	ntests++;
+	if (!cond)
+		nfailed++;
+	printf("%s %u - ", cond ? "ok" : "not ok", ntests);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	return cond;
+}
+
+/* ok(), with what was expected and what came when they differ. */
+static void
+is_str(const char *got, const char *want, const char *name)
+{
+	char	*g, *w;
+
+	if (ok(got != NULL && strcmp(got, want) == 0, "%s", name))
+		return;
+	w = visible(want, strlen(want), 0);
+	g = got == NULL ? xstrdup("(null)") : visible(got, strlen(got), 0);
+	diag_lines("expected: ", w);
+	diag_lines("got:      ", g);
+	free(w);
+	free(g);
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode the escapes listed at the top of this file, appending to b. */
+static void
+decode(struct buf *b, const char *s, const char *where)
+{
+	const char	*end;
+	char		*num_end;
+	long		 n;
+
+	while (*s != '\0') {
+		if (*s != '\\') {
+			buf_addc(b, *s++);
+			continue;
+		}
+		switch (s[1]) {
+		case '0':
+			buf_addc(b, '\0');
+			s += 2;
+			break;
+		case 't':
+			buf_addc(b, '\t');
+			s += 2;
+			break;
+		case 'r':
+			buf_addc(b, '\r');
+			s += 2;
+			break;
+		case '&':
+			s += 2;
+			break;
+		case '\\':
+			buf_add(b, "\\\\", 2);
+			s += 2;
+			break;
+		case 'x':
+			if (hexval(s[2]) < 0 || hexval(s[3]) < 0)
+				bail("%s: bad \\x escape", where);
+			buf_addc(b, (char)(hexval(s[2]) * 16 + hexval(s[3])));
+			s += 4;
+			break;
+		case '(':
+			n = strtol(s + 2, &num_end, 10);
+			if (num_end == s + 2 || *num_end != ':' || n < 0 ||
+			    (end = strchr(num_end, ')')) == NULL)
+				bail("%s: bad \\(N:TEXT) escape", where);
+			while (n-- > 0)
+				buf_add(b, num_end + 1, end - num_end - 1);
+			s = end + 1;
+			break;
+		default:
+			buf_addc(b, *s++);
+			break;
+		}
+	}
+}
+
+/* ---- case files ---- */
+
+struct cases {
+	FILE		*f;
+	char		*path;
+	char		*name;		/* tests/cases/NAME, for test names */
+	unsigned long	 lineno;
+	char		*line;
+	size_t		 size;
+	int		 pushed;	/* the current line is to be read again */
+};
+
+static void
+cases_open(struct cases *cf, const char *name)
+{
+	const char	*top = getenv("top_srcdir");
+
+	memset(cf, 0, sizeof *cf);
+	if (top == NULL || *top == '\0')
+		top = ".";
+	xasprintf(&cf->path, "%s/tests/cases/%s", top, name);
+	cf->name = xstrdup(name);
+	if ((cf->f = fopen(cf->path, "r")) == NULL)
+		bail("%s: %s (is top_srcdir right?)", cf->path,
+		    strerror(errno));
+}
+
+static void
+cases_close(struct cases *cf)
+{
+	fclose(cf->f);
+	free(cf->path);
+	free(cf->name);
+	free(cf->line);
+}
+
+/* The next line without its newline, or NULL at the end. */
+static const char *
+cases_line(struct cases *cf)
+{
+	ssize_t	n;
+
+	if (cf->pushed) {
+		cf->pushed = 0;
+		return cf->line;
+	}
+	if ((n = getline(&cf->line, &cf->size, cf->f)) == -1) {
+		if (ferror(cf->f))
+			bail("%s: %s", cf->path, strerror(errno));
+		return NULL;
+	}
+	cf->lineno++;
+	if (n > 0 && cf->line[n - 1] == '\n')
+		cf->line[n - 1] = '\0';
+	return cf->line;
+}
+
+static int
+skippable(const char *l)
+{
+	return *l == '\0' || *l == '#';
+}
+
+/*
+ * Pair files: an input line, then the expected line; blank lines and
+ * '#' comments between cases. Returns 0 at the end.
+ */
+static int
+cases_pair(struct cases *cf, struct buf *in, struct buf *want,
+    unsigned long *at)
+{
+	const char	*l;
+	char		*where;
+
+	while ((l = cases_line(cf)) != NULL && skippable(l))
+		;
+	if (l == NULL)
+		return 0;
+	*at = cf->lineno;
+	xasprintf(&where, "%s:%lu", cf->path, cf->lineno);
+	buf_reset(in);
+	buf_add(in, "", 0);
+	decode(in, l, where);
+	if ((l = cases_line(cf)) == NULL || *l == '\0')
+		bail("%s: an input without an expected result", where);
+	free(where);
+	xasprintf(&where, "%s:%lu", cf->path, cf->lineno);
+	buf_reset(want);
+	buf_add(want, "", 0);
+	decode(want, l, where);
+	free(where);
+	return 1;
+}
+
+/*
+ * Block files: "=== KIND[,noeol] description", the input's lines, a line
+ * "---", then the expected lines (blank lines and '#' comments skipped)
+ * up to the next "===". The input's lines each end with a newline unless
+ * the kind says noeol. Returns 0 at the end.
+ */
+struct block {
+	char		*kind;
+	char		*title;
+	int		 noeol;
+	unsigned long	 at;
+	struct buf	 in;
+	char		**want;		/* decoded, NUL-terminated */
+	size_t		*wantlen;
+	size_t		 nwant;
+};
+
+static void
+block_clear(struct block *bl)
+{
+	size_t	i;
+
+	free(bl->kind);
+	free(bl->title);
+	for (i = 0; i < bl->nwant; i++)
+		free(bl->want[i]);
+	free(bl->want);
+	free(bl->wantlen);
+	free(bl->in.p);
+	memset(bl, 0, sizeof *bl);
+}
+
+static int
+cases_block(struct cases *cf, struct block *bl)
+{
+	const char	*l, *sp;
+	char		*where;
+	struct buf	 w;
+	size_t		 klen;
+
+	block_clear(bl);
+	while ((l = cases_line(cf)) != NULL && strncmp(l, "=== ", 4) != 0) {
+		if (!skippable(l))
+			bail("%s:%lu: expected '=== KIND title'", cf->path,
+			    cf->lineno);
+	}
+	if (l == NULL)
+		return 0;
+	bl->at = cf->lineno;
+	l += 4;
+	klen = strcspn(l, " ");
+	bl->kind = xstrndup(l, klen);
+	if ((sp = strchr(bl->kind, ',')) != NULL) {
+		bl->noeol = strcmp(sp, ",noeol") == 0;
+		if (!bl->noeol)
+			bail("%s:%lu: unknown flag '%s'", cf->path, cf->lineno,
+			    sp);
+		bl->kind[sp - bl->kind] = '\0';
+	}
+	bl->title = xstrdup(l + klen + strspn(l + klen, " "));
+	buf_add(&bl->in, "", 0);
+	for (;;) {
+		if ((l = cases_line(cf)) == NULL)
+			bail("%s:%lu: no '---' line", cf->path, bl->at);
+		if (strcmp(l, "---") == 0)
+			break;
+		xasprintf(&where, "%s:%lu", cf->path, cf->lineno);
+		decode(&bl->in, l, where);
+		free(where);
+		buf_addc(&bl->in, '\n');
+	}
+	if (bl->noeol && bl->in.len > 0)
+		bl->in.p[--bl->in.len] = '\0';
+	while ((l = cases_line(cf)) != NULL && strncmp(l, "=== ", 4) != 0) {
+		if (skippable(l))
+			continue;
+		memset(&w, 0, sizeof w);
+		buf_add(&w, "", 0);
+		xasprintf(&where, "%s:%lu", cf->path, cf->lineno);
+		decode(&w, l, where);
+		free(where);
+		bl->want = xreallocarray(bl->want, bl->nwant + 1,
+		    sizeof *bl->want);
+		bl->wantlen = xreallocarray(bl->wantlen, bl->nwant + 1,
+		    sizeof *bl->wantlen);
+		bl->want[bl->nwant] = w.p;
+		bl->wantlen[bl->nwant++] = w.len;
+	}
+	if (l != NULL)
+		cf->pushed = 1;
+	if (bl->nwant == 0)
+		bail("%s:%lu: a case without an expected result", cf->path,
+		    bl->at);
+	return 1;
+}
+
+static char *
+test_name(const struct cases *cf, unsigned long at, const char *s,
+    size_t len)
+{
+	char	*v, *name;
+
+	v = visible(s, len, 60);
+	xasprintf(&name, "%s:%lu: %s", cf->name, at, v);
+	free(v);
+	return name;
+}
+
+/*
+ * An "error: [LINE: ]SUBSTRING" expectation against a cause. With a line,
+ * the cause must hold "PATH:LINE: " exactly.
+ */
+static int
+error_matches(const char *want, const char *path, const char *cause)
+{
+	const char	*p = want + strlen("error: ");
+	char		*loc, *end;
+	unsigned long	 line;
+	int		 rc;
+
+	line = strtoul(p, &end, 10);
+	if (end != p && strncmp(end, ": ", 2) == 0 && path != NULL) {
+		xasprintf(&loc, "%s:%lu: ", path, line);
+		rc = strstr(cause, loc) != NULL &&
+		    strstr(cause, end + 2) != NULL;
+		free(loc);
+		return rc;
+	}
+	return strstr(cause, p) != NULL;
+}
+
+static int
+is_error_want(const char *want)
+{
+	return strncmp(want, "error: ", 7) == 0;
+}
+
+/* ---- tokenize.cases: split_line() ---- */
+
+static void
+render_words(struct buf *b, const struct words *cmds, size_t n)
+{
+	size_t	i;
+	int	j;
+
+	if (n == 0)
+		buf_add(b, "(nothing)", 9);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_add(b, " ; ", 3);
+		for (j = 0; j < cmds[i].argc; j++) {
+			buf_add(b, j > 0 ? " [" : "[", j > 0 ? 2 : 1);
+			buf_add(b, cmds[i].argv[j], strlen(cmds[i].argv[j]));
+			buf_addc(b, ']');
+		}
+		if (cmds[i].argv[cmds[i].argc] != NULL)
+			buf_add(b, " (argv not NULL-terminated)", 27);
+	}
+}
+
+static void
+run_tokenize(void)
+{
+	struct cases	 cf;
+	struct buf	 in = { 0 }, want = { 0 }, got = { 0 };
+	struct words	*cmds;
+	unsigned long	 at;
+	size_t		 n;
+	char		*cause, *name;
+	int		 rc;
+
+	cases_open(&cf, "tokenize.cases");
+	while (cases_pair(&cf, &in, &want, &at)) {
+		name = test_name(&cf, at, in.p, in.len);
+		cause = NULL;
+		rc = split_line(in.p, in.len, &cmds, &n, &cause);
+		buf_reset(&got);
+		buf_add(&got, "", 0);
+		if (rc != 0) {
+			if (cmds != NULL || n != 0)
+				buf_add(&got, "(commands left on error) ", 25);
+			buf_addf(&got, "error: %s", cause != NULL ? cause :
+			    "(no cause)");
+		} else
+			render_words(&got, cmds, n);
+		if (is_error_want(want.p) && rc != 0 && cause != NULL &&
+		    cmds == NULL && n == 0) {
+			if (!ok(strstr(cause, want.p + 7) != NULL, "%s", name))
+				diag_lines("got: ", got.p);
+		} else
+			is_str(got.p, want.p, name);
+		if (rc == 0)
+			free_words(cmds, n);
+		free(cause);
+		free(name);
+	}
+	cases_close(&cf);
+	free(in.p);
+	free(want.p);
+	free(got.p);
+}
+
+/* ---- check.cases: command_check() ---- */
+
+static void
+run_check(void)
+{
+	struct cases		 cf;
+	struct buf		 in = { 0 }, want = { 0 }, got = { 0 };
+	const struct command	*c;
+	struct words		*cmds;
+	unsigned long		 at;
+	size_t			 n;
+	char			*cause, *name;
+	int			 rc;
+
+	cases_open(&cf, "check.cases");
+	while (cases_pair(&cf, &in, &want, &at)) {
+		name = test_name(&cf, at, in.p, in.len);
+		if (split_line(in.p, in.len, &cmds, &n, &cause) != 0 ||
+		    n != 1)
+			bail("%s:%lu: not one command", cf.path, at);
+		cause = NULL;
+		c = NULL;
+		rc = command_check(&cmds[0], &c, &cause);
+		buf_reset(&got);
+		buf_add(&got, "", 0);
+		if (rc != 0)
+			buf_addf(&got, "error: %s", cause != NULL ? cause :
+			    "(no cause)");
+		else if (c == NULL)
+			buf_add(&got, "ok, but no command", 18);
+		else
+			buf_add(&got, "ok", 2);
+		if (is_error_want(want.p) && rc != 0 && cause != NULL) {
+			if (!ok(strstr(cause, want.p + 7) != NULL, "%s", name))
+				diag_lines("got: ", got.p);
+		} else
+			is_str(got.p, want.p, name);
+		free_words(cmds, n);
+		free(cause);
+		free(name);
+	}
+	cases_close(&cf);
+	free(in.p);
+	free(want.p);
+	free(got.p);
+}
+
+/* ---- settings.cases: settings_load_ini(), settings_load_dotenv() ---- */
+
+static char *
+settings_value(const struct settings *s, const char *key)
+{
+	char	*v;
+
+	if (strcmp(key, "host") == 0)
+		return xstrdup(s->host);
+	if (strcmp(key, "user") == 0)
+		return xstrdup(s->user);
+	if (strcmp(key, "password") == 0)
+		return xstrdup(s->password);
+	if (strcmp(key, "database") == 0)
+		return xstrdup(s->database);
+	if (strcmp(key, "ca") == 0)
+		return xstrdup(s->ca == NULL ? "(unset)" : s->ca);
+	if (strcmp(key, "history") == 0)
+		return xstrdup(s->history == NULL ? "(unset)" : s->history);
+	if (strcmp(key, "table") == 0)
+		return xstrdup(s->table);
+	if (strcmp(key, "tls") == 0)
+		return xstrdup(s->tls == TLS_VERIFY ? "verify" : "off");
+	if (strcmp(key, "format") == 0)
+		return xstrdup(format_name(s->format));
+	if (strcmp(key, "timing") == 0)
+		return xstrdup(s->timing ? "on" : "off");
+	if (strcmp(key, "port") == 0)
+		xasprintf(&v, "%u", s->port);
+	else if (strcmp(key, "connect_timeout") == 0)
+		xasprintf(&v, "%u", s->connect_timeout);
+	else if (strcmp(key, "retries") == 0)
+		xasprintf(&v, "%u", s->retries);
+	else if (strcmp(key, "batch") == 0)
+		xasprintf(&v, "%u", s->batch);
+	else
+		return NULL;
+	return v;
+}
+
+static char *
+write_temp(const char *data, size_t len)
+{
+	const char	*dir = getenv("TMPDIR");
+	char		*path;
+	int		 fd;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	xasprintf(&path, "%s/tidbplay-unit-XXXXXX", dir);
+	if ((fd = mkstemp(path)) == -1)
+		bail("mkstemp %s: %s", path, strerror(errno));
+	if (write(fd, data, len) != (ssize_t)len || close(fd) != 0)
+		bail("write %s: %s", path, strerror(errno));
+	return path;
+}
+
+/*
+ * One expectation line against loaded settings: "KEY=VALUE", or
+ * "origin.KEY=N" (the value came from this file's line N).
+ */
+static int
+check_setting(const struct settings *s, const char *path, const char *want,
+    struct buf *why)
+{
+	const char	*eq = strchr(want, '=');
+	char		*key, *got, *exp;
+	int		 k, rc;
+
+	if (eq == NULL)
+		bail("settings.cases: '%s' is not KEY=VALUE", want);
+	key = xstrndup(want, eq - want);
+	if (strncmp(key, "origin.", 7) == 0) {
+		if ((k = settings_key_lookup(key + 7)) < 0)
+			bail("settings.cases: no setting '%s'", key + 7);
+		got = xstrdup(s->origin[k]);
+		if (strspn(eq + 1, "0123456789") == strlen(eq + 1))
+			xasprintf(&exp, "%s:%s", path, eq + 1);
+		else
+			exp = xstrdup(eq + 1);
+	} else {
+		if ((got = settings_value(s, key)) == NULL)
+			bail("settings.cases: no setting '%s'", key);
+		exp = xstrdup(eq + 1);
+	}
+	rc = strcmp(got, exp) == 0;
+	if (!rc)
+		buf_addf(why, "%s: expected '%s', got '%s'\n", key, exp, got);
+	free(key);
+	free(got);
+	free(exp);
+	return rc;
+}
+
+static void
+run_settings(void)
+{
+	struct cases	 cf;
+	struct block	 bl = { 0 };
+	struct settings	 s;
+	struct buf	 why = { 0 };
+	size_t		 i;
+	char		*path, *cause, *name, *v;
+	int		 rc, good;
+
+	cases_open(&cf, "settings.cases");
+	while (cases_block(&cf, &bl)) {
+		xasprintf(&name, "%s:%lu: %s: %s", cf.name, bl.at, bl.kind,
+		    bl.title);
+		path = write_temp(bl.in.p, bl.in.len);
+		settings_init(&s);
+		cause = NULL;
+		if (strcmp(bl.kind, "ini") == 0)
+			rc = settings_load_ini(&s, path, &cause);
+		else if (strcmp(bl.kind, "dotenv") == 0)
+			rc = settings_load_dotenv(&s, path, &cause);
+		else
+			bail("%s:%lu: kind ini or dotenv", cf.path, bl.at);
+		buf_reset(&why);
+		buf_add(&why, "", 0);
+		good = 1;
+		if (is_error_want(bl.want[0])) {
+			if (bl.nwant != 1)
+				bail("%s:%lu: an error is the only expectation",
+				    cf.path, bl.at);
+			good = rc != 0 && cause != NULL &&
+			    error_matches(bl.want[0], path, cause);
+			if (!good)
+				buf_addf(&why, "expected: %s\ngot: %s",
+				    bl.want[0], rc == 0 ? "success" :
+				    cause == NULL ? "(no cause)" : cause);
+		} else if (rc != 0) {
+			good = 0;
+			buf_addf(&why, "unexpected error: %s",
+			    cause == NULL ? "(no cause)" : cause);
+		} else {
+			for (i = 0; i < bl.nwant; i++)
+				good &= check_setting(&s, path, bl.want[i],
+				    &why);
+		}
+		if (!ok(good, "%s", name)) {
+			v = visible(why.p, why.len, 0);
+			diag_lines("", v);
+			free(v);
+		}
+		settings_free(&s);
+		unlink(path);
+		free(path);
+		free(cause);
+		free(name);
+	}
+	block_clear(&bl);
+	cases_close(&cf);
+	free(why.p);
+}
+
+/* The environment overrides a .env file; a bad value there is an error. */
+static void
+run_environ(void)
+{
+	static const char *vars[] = { "TIDB_HOST", "TIDB_PORT", "TIDB_USER",
+	    "TIDB_PASSWORD", "TIDB_DB_NAME", "CA_PATH" };
+	struct settings	 s;
+	char		*path, *cause = NULL, *origin;
+	size_t		 i;
+	int		 rc;
+	const char	*dotenv = "TIDB_HOST='filehost'\nTIDB_PORT='4001'\n"
+	    "TIDB_USER='fileuser'\nCA_PATH='/file/ca.pem'\n";
+
+	for (i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		unsetenv(vars[i]);
+	path = write_temp(dotenv, strlen(dotenv));
+
+	settings_init(&s);
+	rc = settings_load_dotenv(&s, path, &cause) == 0 &&
+	    settings_load_environ(&s, &cause) == 0;
+	ok(rc && strcmp(s.host, "filehost") == 0 && s.port == 4001,
+	    "environ: nothing set leaves the .env values");
+	settings_free(&s);
+
+	setenv("TIDB_HOST", "envhost", 1);
+	setenv("TIDB_PORT", "4321", 1);
+	setenv("TIDB_PASSWORD", "env secret", 1);
+	setenv("CA_PATH", "", 1);
+	settings_init(&s);
+	rc = settings_load_dotenv(&s, path, &cause) == 0 &&
+	    settings_load_environ(&s, &cause) == 0;
+	ok(rc, "environ: loads");
+	is_str(s.host, "envhost", "environ: TIDB_HOST overrides the .env");
+	ok(s.port == 4321, "environ: TIDB_PORT overrides the .env (%u)",
+	    s.port);
+	is_str(s.user, "fileuser", "environ: unset TIDB_USER keeps the .env");
+	is_str(s.password, "env secret", "environ: TIDB_PASSWORD is taken");
+	is_str(s.ca, "", "environ: empty CA_PATH means the system store");
+	is_str(s.origin[K_HOST], "environment (TIDB_HOST)",
+	    "environ: the origin names the variable");
+	xasprintf(&origin, "%s:3", path);
+	is_str(s.origin[K_USER], origin, "environ: the .env origin stays");
+	free(origin);
+	settings_free(&s);
+
+	setenv("TIDB_PORT", "abc", 1);
+	settings_init(&s);
+	rc = settings_load_environ(&s, &cause);
+	ok(rc != 0 && cause != NULL && strstr(cause, "TIDB_PORT") != NULL &&
+	    strstr(cause, "bad port") != NULL,
+	    "environ: TIDB_PORT=abc is an error naming the variable");
+	if (cause != NULL)
+		printf("#   the error: %s\n", cause);
+	free(cause);
+	cause = NULL;
+	settings_free(&s);
+
+	settings_init(&s);
+	rc = settings_load_ini(&s, "/nonexistent/tidbplay.ini", &cause);
+	ok(rc != 0 && cause != NULL &&
+	    strstr(cause, "/nonexistent/tidbplay.ini") != NULL,
+	    "a named INI file that is missing is an error naming it");
+	free(cause);
+	cause = NULL;
+	rc = settings_load_dotenv(&s, "/nonexistent/.env", &cause);
+	ok(rc != 0 && cause != NULL &&
+	    strstr(cause, "/nonexistent/.env") != NULL,
+	    "a named .env file that is missing is an error naming it");
+	free(cause);
+	settings_free(&s);
+
+	for (i = 0; i < sizeof vars / sizeof vars[0]; i++)
+		unsetenv(vars[i]);
+	unlink(path);
+	free(path);
+}
+
+/* ---- csv.cases: csv_read(), csv_header(), csv_player() ---- */
+
+static void
+render_record(struct buf *b, struct csv *c)
+{
+	const char	*f;
+	size_t		 len;
+	unsigned int	 i;
+
+	buf_addf(b, "%lu:", csv_line(c));
+	for (i = 0; i < csv_nfields(c); i++) {
+		f = csv_field(c, i, &len);
+		buf_add(b, " [", 2);
+		buf_add(b, f, len);
+		buf_addc(b, ']');
+		if (f[len] != '\0')
+			buf_add(b, "(not NUL-terminated)", 20);
+	}
+}
+
+static void
+lines_push(char ***lines, size_t *n, struct buf *b)
+{
+	*lines = xreallocarray(*lines, *n + 1, sizeof **lines);
+	(*lines)[(*n)++] = b->p;
+	memset(b, 0, sizeof *b);
+	buf_add(b, "", 0);
+}
+
+static void
+run_csv(void)
+{
+	struct cases	 cf;
+	struct block	 bl = { 0 };
+	struct buf	 cur = { 0 };
+	struct player	 pl;
+	struct csv	*c;
+	FILE		*f;
+	char		*cause, *name, *v;
+	char		**lines = NULL;
+	size_t		 nlines, i;
+	int		 col[3], rc, good, players;
+
+	buf_add(&cur, "", 0);
+	cases_open(&cf, "csv.cases");
+	while (cases_block(&cf, &bl)) {
+		xasprintf(&name, "%s:%lu: %s: %s", cf.name, bl.at, bl.kind,
+		    bl.title);
+		players = strcmp(bl.kind, "csv") == 0;
+		if (!players && strcmp(bl.kind, "raw") != 0)
+			bail("%s:%lu: kind csv or raw", cf.path, bl.at);
+		/* fmemopen cannot open an empty buffer on every libc. */
+		if (bl.in.len == 0)
+			f = fopen("/dev/null", "r");
+		else
+			f = fmemopen(bl.in.p, bl.in.len, "r");
+		if (f == NULL)
+			bail("fmemopen: %s", strerror(errno));
+		c = csv_open(f, CSV_PATH);
+		cause = NULL;
+		nlines = 0;
+		rc = players ? csv_header(c, col, &cause) : 0;
+		while (rc == 0) {
+			if ((rc = csv_read(c, &cause)) != 1)
+				break;
+			rc = 0;
+			if (!players)
+				render_record(&cur, c);
+			else if ((rc = csv_player(c, col, &pl, &cause)) == 0) {
+				buf_addf(&cur, "%lu: [", csv_line(c));
+				buf_add(&cur, pl.name, pl.namelen);
+				buf_addf(&cur, "] %lld %lld", pl.coins,
+				    pl.goods);
+			}
+			if (rc == 0)
+				lines_push(&lines, &nlines, &cur);
+		}
+		if (rc == 0)
+			buf_add(&cur, "eof", 3);
+		else
+			buf_addf(&cur, "error: %s", cause != NULL ? cause :
+			    "(no cause)");
+		lines_push(&lines, &nlines, &cur);
+		csv_close(c);
+		fclose(f);
+
+		/* Compare line by line; an error line matches loosely. */
+		good = nlines == bl.nwant;
+		for (i = 0; good && i < nlines; i++) {
+			if (is_error_want(bl.want[i]) &&
+			    is_error_want(lines[i]))
+				good = error_matches(bl.want[i], CSV_PATH,
+				    lines[i] + 7);
+			else
+				good = strlen(lines[i]) == bl.wantlen[i] &&
+				    strcmp(lines[i], bl.want[i]) == 0;
+		}
+		if (!ok(good, "%s", name)) {
+			for (i = 0; i < bl.nwant; i++) {
+				v = visible(bl.want[i], bl.wantlen[i], 0);
+				printf("#   expected: %s\n", v);
+				free(v);
+			}
+			for (i = 0; i < nlines; i++) {
+				v = visible(lines[i], strlen(lines[i]), 0);
+				printf("#   got:      %s\n", v);
+				free(v);
+			}
+		}
+		for (i = 0; i < nlines; i++)
+			free(lines[i]);
+		free(cause);
+		free(name);
+	}
+	free(lines);
+	block_clear(&bl);
+	cases_close(&cf);
+	free(cur.p);
+}
+
+/* ---- util.c, directly ---- */
+
+static void
+run_parse_int(void)
+{
+	static const struct {
+		const char	*s;
+		long long	 lo, hi;
+		int		 rc;
+		long long	 v;
+	} t[] = {
+		{ "0", 0, INT_LIMIT, 0, 0 },
+		{ "7", 0, INT_LIMIT, 0, 7 },
+		{ "007", 0, INT_LIMIT, 0, 7 },
+		{ "2147483647", 0, INT_LIMIT, 0, 2147483647LL },
+		{ "2147483648", 0, INT_LIMIT, -2, 0 },
+		{ "99999999999999999999", 0, INT_LIMIT, -2, 0 },
+		{ "9223372036854775807", 0, INT_LIMIT, -2, 0 },
+		{ "", 0, INT_LIMIT, -1, 0 },
+		{ "-1", 0, INT_LIMIT, -1, 0 },
+		{ "+5", 0, INT_LIMIT, -1, 0 },
+		{ " 5", 0, INT_LIMIT, -1, 0 },
+		{ "5 ", 0, INT_LIMIT, -1, 0 },
+		{ "12abc", 0, INT_LIMIT, -1, 0 },
+		{ "0x10", 0, INT_LIMIT, -1, 0 },
+		{ "1e3", 0, INT_LIMIT, -1, 0 },
+		{ "1.0", 0, INT_LIMIT, -1, 0 },
+		{ "0", 1, 65535, -2, 0 },
+		{ "65535", 1, 65535, 0, 65535 },
+		{ "65536", 1, 65535, -2, 0 },
+		{ "-5", -10, 10, 0, -5 },
+		{ "+5", -10, 10, 0, 5 },
+		{ "-11", -10, 10, -2, 0 },
+		{ "-", -10, 10, -1, 0 },
+		{ "+", -10, 10, -1, 0 },
+		{ "--5", -10, 10, -1, 0 },
+		{ "-99999999999999999999", -10, 10, -2, 0 },
+	};
+	size_t		i;
+	long long	v;
+	int		rc;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		v = -424242;
+		rc = parse_int_arg(t[i].s, t[i].lo, t[i].hi, &v);
+		if (!ok(rc == t[i].rc && (rc != 0 ? v == -424242 :
+		    v == t[i].v), "parse_int_arg(\"%s\", %lld, %lld) = %d",
+		    t[i].s, t[i].lo, t[i].hi, t[i].rc))
+			printf("#   got %d, value %lld\n", rc, v);
+	}
+}
+
+static void
+run_utf8(void)
+{
+	static const struct {
+		const char	*s;
+		size_t		 chars;
+		size_t		 width;
+		const char	*what;
+	} t[] = {
+		{ "", 0, 0, "empty" },
+		{ "abc", 3, 3, "ASCII" },
+		{ "\xc3\xa9t\xc3\xa9", 3, 3, "two-byte (\xc3\xa9t\xc3\xa9)" },
+		{ "\xe4\xb8\xad\xe6\x96\x87", 2, 4, "CJK is wide" },
+		{ "\xf0\x9f\x98\x80", 1, 2, "emoji is wide" },
+		{ "e\xcc\x81", 2, 1, "a combining accent takes no column" },
+		{ "\xef\xbd\x81", 1, 2, "fullwidth a" },
+		{ "\xed\x95\x9c", 1, 2, "Hangul syllable" },
+		{ "a\xffz", 3, 3, "an invalid byte counts one" },
+		{ "\xc0\xaf", 2, 2, "an overlong sequence is two bytes" },
+		{ "\xe4\xb8", 2, 2, "a truncated sequence" },
+	};
+	size_t	i, n, w;
+
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		bail("no C.UTF-8 locale");
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		n = utf8_chars(t[i].s, strlen(t[i].s));
+		if (!ok(n == t[i].chars, "utf8_chars: %s: %zu", t[i].what,
+		    t[i].chars))
+			printf("#   got %zu\n", n);
+		w = utf8_width(t[i].s, strlen(t[i].s));
+		if (!ok(w == t[i].width, "utf8_width: %s: %zu", t[i].what,
+		    t[i].width))
+			printf("#   got %zu\n", w);
+	}
+	/* The length is honoured, not the NUL. */
+	ok(utf8_chars("abcdef", 3) == 3, "utf8_chars stops at the length");
+	ok(utf8_width("\xe4\xb8\xad\xe6\x96\x87", 3) == 2,
+	    "utf8_width stops at the length");
+	setlocale(LC_CTYPE, "C");
+}
+
+static void
+run_check_name(void)
+{
+	static const struct {
+		const char	*s;
+		size_t		 len;	/* 0: strlen */
+		const char	*err;	/* NULL: valid */
+	} t[] = {
+		{ "bob", 0, NULL },
+		{ "Bob Smith", 0, NULL },
+		{ "", 0, "empty" },
+		{ "abcdefghijklmnopqrstuvwxyz012345", 0, NULL },
+		{ "abcdefghijklmnopqrstuvwxyz0123456", 0, "33 characters" },
+		{ "\xf0\x9f\x98\x80", 0, NULL },
+		{ "a\x01", 0, "control character (U+0001)" },
+		{ "a\x7f", 0, "control character (U+007F)" },
+		{ "a\xc2\x85", 0, "control character (U+0085)" },
+		{ "a\xc2\xa0z", 0, NULL },
+		{ "a\tb", 0, "control character (U+0009)" },
+		{ "a\xc0\xaf", 0, "not valid UTF-8 (byte 2)" },
+		{ "\xed\xa0\x80", 0, "not valid UTF-8 (byte 1)" },
+		{ "\xf4\x90\x80\x80", 0, "not valid UTF-8" },
+		{ "ab\x80", 0, "not valid UTF-8 (byte 3)" },
+		{ "a\0b", 3, "control character (U+0000)" },
+	};
+	size_t	 i;
+	char	*cause, *v;
+	int	 rc;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		cause = NULL;
+		rc = check_name(t[i].s, t[i].len ? t[i].len : strlen(t[i].s),
+		    &cause);
+		v = visible(t[i].s, t[i].len ? t[i].len : strlen(t[i].s), 40);
+		if (t[i].err == NULL)
+			ok(rc == 0, "check_name(\"%s\") accepts", v);
+		else if (!ok(rc != 0 && cause != NULL &&
+		    strstr(cause, t[i].err) != NULL,
+		    "check_name(\"%s\") refuses: %s", v, t[i].err))
+			printf("#   got %d: %s\n", rc, cause != NULL ? cause :
+			    "(no cause)");
+		free(v);
+		free(cause);
+	}
+}
+
+int
+main(void)
+{
+	run_tokenize();
+	run_check();
+	run_settings();
+	run_environ();
+	run_csv();
+	run_parse_int();
+	run_utf8();
+	run_check_name();
+	printf("1..%u\n", ntests);
+	if (nfailed > 0)
+		printf("# %u of %u failed\n", nfailed, ntests);
+	return nfailed > 0;
+}
