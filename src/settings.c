@@ -451,7 +451,10 @@ ini_read_line(char *str, int num, void *arg)
 	st->p = eol == NULL ? st->p + strlen(st->p) : eol + 1;
 
 	/* inih cannot tell us about a section that has no keys. */
-	for (q = str; *q == ' ' || *q == '\t'; q++)
+	q = str;
+	if (st->line == 1 && strncmp(q, "\xef\xbb\xbf", 3) == 0)
+		q += 3;		/* inih skips a byte order mark there too */
+	for (; *q == ' ' || *q == '\t'; q++)
 		;
 	if (*q == '[') {
 		const char *end = strchr(q, ']');
