@@ -3,3 +3,5 @@ TESTS += tests/settings.t
 EXTRA_DIST += tests/settings.t
 TESTS += tests/commands.t
 EXTRA_DIST += tests/commands.t
+TESTS += tests/script.t
+EXTRA_DIST += tests/script.t
