@@ -466,7 +466,7 @@ static void
 note(struct session *se, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* A confirmation for people: only in the human formats. */
+/* A confirmation for people, on stderr: only in the human formats. */
 static void
 note(struct session *se, const char *fmt, ...)
 {
@@ -475,10 +475,11 @@ note(struct session *se, const char *fmt, ...)
 
 	if (se->quiet || (fmt_now != FMT_TABLE && fmt_now != FMT_VERTICAL))
 		return;
+	fflush(stdout);
 	va_start(ap, fmt);
-	vfprintf(stdout, fmt, ap);
+	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fputc('\n', stdout);
+	fputc('\n', stderr);
 }
 
 static int

@@ -76,7 +76,7 @@ usage(FILE *f)
 "  -f, --file SCRIPT    run the commands in SCRIPT and leave\n"
 "      --format FMT     table, vertical, tsv, csv or json\n"
 "      --force          go on after a failed command\n"
-"  -q, --quiet          no confirmations, no banner\n"
+"  -q, --quiet          no banner and no confirmation messages\n"
 "  -h, --help           show this help and leave\n"
 "  -V, --version        show the version and leave\n"
 "\n"
