@@ -1020,6 +1020,14 @@ run_utf8(void)
 		    t[i].width))
 			printf("#   got %zu\n", w);
 	}
+	setlocale(LC_CTYPE, "C");
+	/* Where the C library knows no widths, CJK and emoji are still 2. */
+	ok(utf8_width("\xe4\xb8\xad", 3) == 2,
+	    "utf8_width: CJK is wide in the C locale too");
+	ok(utf8_width("\xf0\x9f\x98\x80", 4) == 2,
+	    "utf8_width: emoji is wide in the C locale too");
+	ok(utf8_width("a\xc3\xa9", 3) == 2,
+	    "utf8_width: a two-byte letter is one column in C too");
 	/* The length is honoured, not the NUL. */
 	ok(utf8_chars("abcdef", 3) == 3, "utf8_chars stops at the length");
 	ok(utf8_width("\xe4\xb8\xad\xe6\x96\x87", 3) == 2,
