@@ -268,14 +268,14 @@ check_arg(const struct command *c, int i, const char *v, char **cause)
 	case A_INT:
 		if (parse_int_arg(v, 0, INT_LIMIT, &n) != 0) {
 			xasprintf(cause, "%s: %s must be a whole number from 0 "
-			    "to 2147483647, not '%.40s'", c->name, label, v);
+			    "to 2147483647, not '%s'", c->name, label, shown(v));
 			rc = -1;
 		}
 		break;
 	case A_COUNT:
 		if (parse_int_arg(v, 1, 1000000, &n) != 0) {
 			xasprintf(cause, "%s: %s must be a whole number from 1 "
-			    "to 1000000, not '%.40s'", c->name, label, v);
+			    "to 1000000, not '%s'", c->name, label, shown(v));
 			rc = -1;
 		}
 		break;
@@ -285,8 +285,8 @@ check_arg(const struct command *c, int i, const char *v, char **cause)
 		    v[1] == '+' || v[1] == '-' :
 		    parse_int_arg(v, 0, INT_LIMIT, &n) != 0) {
 			xasprintf(cause, "%s %s: VALUE must be a whole number "
-			    "from 0 to 2147483647, or +N or -N, not '%.40s'",
-			    c->name, c->sub, v);
+			    "from 0 to 2147483647, or +N or -N, not '%s'",
+			    c->name, c->sub, shown(v));
 			rc = -1;
 		}
 		break;
@@ -299,22 +299,22 @@ check_arg(const struct command *c, int i, const char *v, char **cause)
 		break;
 	case A_FORMAT:
 		if (parse_format(v, &fmt) != 0) {
-			xasprintf(cause, "%s: unknown format '%.40s': table, "
-			    "vertical, tsv, csv or json", c->name, v);
+			xasprintf(cause, "%s: unknown format '%s': table, "
+			    "vertical, tsv, csv or json", c->name, shown(v));
 			rc = -1;
 		}
 		break;
 	case A_ONOFF:
 		if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
-			xasprintf(cause, "%s: on or off, not '%.40s'", c->name,
-			    v);
+			xasprintf(cause, "%s: on or off, not '%s'", c->name,
+			    shown(v));
 			rc = -1;
 		}
 		break;
 	case A_COLUMN:
 		if (strcmp(v, "coins") != 0 && strcmp(v, "goods") != 0) {
-			xasprintf(cause, "%s: coins or goods, not '%.40s'",
-			    c->name, v);
+			xasprintf(cause, "%s: coins or goods, not '%s'",
+			    c->name, shown(v));
 			rc = -1;
 		}
 		break;
@@ -374,16 +374,16 @@ command_check(const struct words *w, const struct command **cmdp,
 	if (c == NULL && has_subs) {
 		list = sub_list(w->argv[0]);
 		if (w->argc > 1)
-			xasprintf(cause, "unknown: %s %.40s: %s", w->argv[0],
-			    w->argv[1], list);
+			xasprintf(cause, "unknown: %s %s: %s", w->argv[0],
+			    shown(w->argv[1]), list);
 		else
 			xasprintf(cause, "%s what? %s", w->argv[0], list);
 		free(list);
 		return -1;
 	}
 	if (c == NULL) {
-		xasprintf(cause, "unknown command '%.40s' (help lists them)",
-		    w->argv[0]);
+		xasprintf(cause, "unknown command '%s' (help lists them)",
+		    shown(w->argv[0]));
 		return -1;
 	}
 	first = c->sub != NULL ? 2 : 1;

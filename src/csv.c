@@ -231,9 +231,9 @@ csv_player(struct csv *c, const int *col, struct player *pl, char **cause)
 	for (j = 1; j < 3; j++) {
 		s = csv_field(c, col[j], &len);
 		if (parse_int_arg(s, 0, INT_LIMIT, &v) != 0) {
-			xasprintf(cause, "%s:%lu: %s '%.40s' is not a whole "
+			xasprintf(cause, "%s:%lu: %s '%s' is not a whole "
 			    "number from 0 to %lld", c->path, c->line,
-			    what[j], s, INT_LIMIT);
+			    what[j], shown(s), INT_LIMIT);
 			return -1;
 		}
 		if (j == 1)

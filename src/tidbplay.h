@@ -300,6 +300,7 @@ int	 parse_int_arg(const char *, long long, long long, long long *);
 int	 check_name(const char *, size_t, char **);
 size_t	 utf8_width(const char *, size_t);
 size_t	 utf8_chars(const char *, size_t);
+const char *shown(const char *);
 double	 now_seconds(void);
 
 extern const char *progname;

@@ -289,3 +289,41 @@ now_seconds(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+/*
+ * A user's word as it may be shown in a message: control characters and
+ * bytes that are not UTF-8 escaped as \xNN, cut after 40 characters, so
+ * that an error never sends escape sequences to the terminal. Rotates
+ * through a few buffers so that one message can show two words.
+ */
+const char *
+shown(const char *s)
+{
+	static char	 bufs[4][40 * 4 + 8];
+	static int	 next;
+	const unsigned char *p = (const unsigned char *)s;
+	char		*buf = bufs[next++ % 4], *w = buf;
+	size_t		 k, len = strlen(s), i = 0, chars = 0;
+	unsigned int	 cp;
+
+	while (i < len) {
+		if (chars++ == 40) {
+			memcpy(w, "...", 3);
+			w += 3;
+			break;
+		}
+		k = utf8_decode(p + i, len - i, &cp);
+		if (k == 0 || cp < 0x20 || cp == 0x7f ||
+		    (cp >= 0x80 && cp < 0xa0)) {
+			snprintf(w, 5, "\\x%02x", p[i]);
+			w += 4;
+			i++;
+			continue;
+		}
+		memcpy(w, p + i, k);
+		w += k;
+		i += k;
+	}
+	*w = '\0';
+	return buf;
+}
