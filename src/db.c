@@ -79,7 +79,7 @@ static const struct stmt_def {
 	    "goods = goods + ? WHERE id = ?", 3, RS_NONE, 0 },
 	[ST_TRADE_SELL] = { "UPDATE `%s` SET coins = coins + ?, "
 	    "goods = goods - ? WHERE id = ?", 3, RS_NONE, 0 },
-	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 0 },
+	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1 },
 	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0 },
 	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0 },
 };
@@ -106,18 +106,45 @@ struct db {
 	unsigned long		 thread_id;
 	int			 txn;		/* 0, 1 ours, 2 the user's */
 	unsigned int		 err;
-	volatile int		 cancellable;
+	unsigned int		 connect_err;	/* of the last connect_one */
+	int			 rolled_back;	/* our transaction went with
+						   the connection */
+	volatile int		 cancellable;	/* CANCEL_* */
 	volatile int		 cancelled;
 };
 
+/* What Ctrl-C finds: nothing, a statement to kill, or a wait to cut short. */
+#define CANCEL_NONE	0
+#define CANCEL_QUERY	1
+#define CANCEL_WAIT	2
+
 static int	prepare(struct db *, enum stmt_id, char **);
 
+/*
+ * The connection is gone. Only asked of a connection that was up: there a
+ * TLS error (2026) is the socket closing under the TLS layer, which is what
+ * a killed or timed-out connection looks like over TLS, not a failed
+ * handshake.
+ */
 static int
 is_lost(unsigned int err)
 {
 	return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST ||
+	    err == CR_SSL_CONNECTION_ERROR ||
 	    err == 2055 /* CR_SERVER_LOST_EXTENDED */ ||
+	    err == 1053 /* ER_SERVER_SHUTDOWN */ ||
+	    err == 1927 /* ER_CONNECTION_KILLED */ ||
 	    err == 4031 /* disconnected by the server for inactivity */;
+}
+
+/* A server that is restarting refuses connections for a moment. */
+static int
+is_transient_connect(unsigned int err)
+{
+	return err == CR_CONNECTION_ERROR || err == CR_CONN_HOST_ERROR ||
+	    err == CR_SERVER_LOST || err == CR_SERVER_GONE_ERROR ||
+	    err == 1053 /* ER_SERVER_SHUTDOWN */ ||
+	    err == 1040 /* ER_CON_COUNT_ERROR */;
 }
 
 /* The errors TiDB (and InnoDB) ask a client to retry. */
@@ -320,6 +347,7 @@ connect_one(struct db *db, MYSQL **out, char **cause)
 	}
 	if (mysql_real_connect(my, host, s->user, s->password, s->database,
 	    s->port, NULL, 0) == NULL) {
+		db->connect_err = mysql_errno(my);
 		status = connect_cause(db, my, cause);
 		mysql_close(my);
 		return status;
@@ -381,23 +409,71 @@ db_close(struct db *db)
 	free(db);
 }
 
-/* The server went away: connect again, with the same checks. */
+/* TiDB's backoff: (1.5^n + rand) x 100 ms, capped. */
+static double
+backoff_ms(unsigned int attempt)
+{
+	double	ms;
+
+	ms = (pow(1.5, attempt) + (double)random() / RAND_MAX) * 100.0;
+	return ms > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : ms;
+}
+
+/*
+ * Wait ms milliseconds, or less if Ctrl-C comes: the watcher thread finds
+ * CANCEL_WAIT, has nothing to kill on the server and only marks us
+ * cancelled. The wait goes in short slices so that the mark is seen soon,
+ * and so that a signal that interrupts nanosleep before the watcher has
+ * run (or any other signal) only ends a slice.
+ */
+static int
+wait_ms(struct db *db, double ms)
+{
+	struct timespec	ts;
+	double		end, left;
+
+	end = now_seconds() + ms / 1000.0;
+	db->cancelled = 0;
+	db->cancellable = CANCEL_WAIT;
+	while (!db->cancelled && (left = end - now_seconds()) > 0) {
+		if (left > 0.05)
+			left = 0.05;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(left * 1e9);
+		(void)nanosleep(&ts, NULL);
+	}
+	db->cancellable = CANCEL_NONE;
+	return db->cancelled ? -1 : 0;
+}
+
+/*
+ * The server went away: connect again, with the same checks. A server
+ * that is restarting refuses connections for a moment, so those are tried
+ * again with the backoff, up to the retries setting; a refused password or
+ * certificate is not.
+ */
 static int
 reconnect(struct db *db, char **cause)
 {
-	MYSQL	*my;
-	char	*why;
+	MYSQL		*my;
+	char		*why;
+	unsigned int	 attempt;
 
 	close_statements(db);
 	if (db->my != NULL)
 		mysql_close(db->my);
 	db->my = NULL;
 	db->txn = 0;
-	if (connect_one(db, &my, &why) != 0) {
-		xasprintf(cause, "lost the connection and could not reconnect: "
-		    "%s", why);
+	for (attempt = 0; connect_one(db, &my, &why) != 0; attempt++) {
+		if (!is_transient_connect(db->connect_err) ||
+		    attempt + 1 >= db->s->retries ||
+		    wait_ms(db, backoff_ms(attempt)) != 0) {
+			xasprintf(cause, "lost the connection and could not "
+			    "reconnect: %s", why);
+			free(why);
+			return -1;
+		}
 		free(why);
-		return -1;
 	}
 	db->my = my;
 	db->thread_id = mysql_thread_id(my);
@@ -408,31 +484,42 @@ reconnect(struct db *db, char **cause)
 	return 0;
 }
 
-/* Before using a connection that has idled, make sure it is still there. */
+/*
+ * Before using a connection that has idled, make sure it is still there
+ * (TiDB Serverless and wait_timeout close idle ones). A transaction open on
+ * a connection that went is gone: the server rolled it back, and carrying
+ * on would run the rest of it in autocommit.
+ */
 static int
 ensure_connected(struct db *db, char **cause)
 {
+	int	was_txn = db->txn;
+
 	if (db->my == NULL)
 		return reconnect(db, cause);
 	if (now_seconds() - db->last_used < IDLE_PING_SECONDS)
 		return 0;
-	if (mysql_ping(db->my) == 0)
+	if (mysql_ping(db->my) == 0) {
+		db->last_used = now_seconds();
 		return 0;
-	if (!is_lost(mysql_errno(db->my))) {
-		xasprintf(cause, "server error %u: %s", mysql_errno(db->my),
+	}
+	db->err = mysql_errno(db->my);
+	if (!is_lost(db->err)) {
+		xasprintf(cause, "server error %u: %s", db->err,
 		    mysql_error(db->my));
 		return -1;
 	}
-	if (db->txn == 2) {
-		db->txn = 0;
-		if (reconnect(db, cause) != 0)
-			return -1;
+	if (reconnect(db, cause) != 0)
+		return -1;
+	if (was_txn != 0) {
+		db->rolled_back = was_txn == 1;
 		xasprintf(cause, "the connection was lost while a transaction "
 		    "was open: the server rolled it back, nothing in it was "
-		    "kept");
+		    "kept%s", was_txn == 2 ? " (start again with begin)" : "");
 		return -1;
 	}
-	return reconnect(db, cause);
+	db->err = 0;
+	return 0;
 }
 
 static void
@@ -649,48 +736,125 @@ run_once(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 	return 0;
 }
 
+/*
+ * Before attempt + 2 of what (a statement, or a whole transaction): say so,
+ * count it, and wait. Ctrl-C during the wait gives up.
+ */
 int
 db_backoff(struct db *db, unsigned int attempt, const char *what,
     char **cause)
 {
-	struct timespec	ts;
-	double		ms;
-
-	ms = (pow(1.5, attempt) + (double)random() / RAND_MAX) * 100.0;
-	if (ms > BACKOFF_CAP_MS)
-		ms = BACKOFF_CAP_MS;
 	db->retries++;
-	fprintf(stderr, "%s: %s: error %u, retrying (attempt %u of %u)\n",
-	    progname, what, db->err, attempt + 1, db->s->retries);
-	ts.tv_sec = (time_t)(ms / 1000);
-	ts.tv_nsec = (long)((ms - ts.tv_sec * 1000.0) * 1e6);
-	db->cancelled = 0;
-	db->cancellable = 1;
-	if (nanosleep(&ts, NULL) != 0 && errno == EINTR) {
-		db->cancellable = 0;
-		xasprintf(cause, "cancelled while waiting to retry");
+	fprintf(stderr, "%s: %s: server error %u, retrying (attempt %u of "
+	    "%u)\n", progname, what, db->err, attempt + 2, db->s->retries);
+	if (wait_ms(db, backoff_ms(attempt)) != 0) {
+		xasprintf(cause, "cancelled while waiting to retry; nothing "
+		    "was changed");
 		return -1;
 	}
-	db->cancellable = 0;
 	return 0;
 }
 
 /*
+ * A retryable error inside the user's transaction: the server may already
+ * have rolled all of it back (a deadlock does), and retrying one statement
+ * of it would be wrong, so it is rolled back entirely and the user told.
+ */
+static int
+txn_gone(struct db *db, char *why, char **cause)
+{
+	unsigned int	err = db->err;
+
+	db_rollback(db, NULL);
+	db->err = err;
+	xasprintf(cause, "%s; the transaction is gone: it was rolled back, "
+	    "nothing in it was kept (start again with begin)", why);
+	free(why);
+	return DB_FAIL;
+}
+
+#define RUN_AGAIN	1
+
+/*
+ * The connection went while statement id was running: connect again and
+ * work out what that means. Returns RUN_AGAIN when the statement is safe to
+ * repeat (a read that had not yet returned rows, an absolute set), else the
+ * command's result with *cause set.
+ */
+static int
+after_lost(struct db *db, enum stmt_id id, unsigned long emitted, char *why,
+    char **cause)
+{
+	const struct stmt_def	*def = &stmt_defs[id];
+	unsigned int		 err = db->err;
+	int			 was_txn = db->txn;
+	int			 write = def->shape == RS_NONE && !def->rerun;
+	char			*rwhy;
+
+	free(why);
+	if (reconnect(db, &rwhy) != 0) {
+		db->err = err;
+		if (id == ST_COMMIT || (write && was_txn == 0)) {
+			xasprintf(cause, "the connection was lost while the "
+			    "%s was sent: it may or may not have been "
+			    "applied; %s", id == ST_COMMIT ? "commit" :
+			    "change", rwhy);
+			free(rwhy);
+			return DB_UNKNOWN;
+		}
+		*cause = rwhy;
+		return DB_FAIL;
+	}
+	db->err = err;
+	if (id == ST_COMMIT) {
+		xasprintf(cause, "the connection was lost while the commit was "
+		    "sent: the transaction may or may not have been "
+		    "committed");
+		return DB_UNKNOWN;
+	}
+	if (id == ST_ROLLBACK) {
+		/* What was asked for: the server drops it with the session. */
+		db->err = 0;
+		return DB_OK;
+	}
+	if (was_txn != 0) {
+		db->rolled_back = was_txn == 1;
+		xasprintf(cause, "the connection was lost inside a transaction: "
+		    "the server rolled it back, nothing in it was kept%s",
+		    was_txn == 2 ? " (start again with begin)" : "");
+		return DB_FAIL;
+	}
+	if (def->rerun && emitted == 0)
+		return RUN_AGAIN;
+	if (def->shape != RS_NONE) {
+		xasprintf(cause, "the connection was lost while rows were "
+		    "arriving; run it again");
+		return DB_FAIL;
+	}
+	xasprintf(cause, "the connection was lost while the change was sent: "
+	    "it may or may not have been applied");
+	return DB_UNKNOWN;
+}
+
+/*
  * Run a statement with the retry and reconnect rules: autocommit statements
- * are retried on the retryable errors; after a reconnect only statements
- * that are safe to repeat run again, and a write whose fate is unknown is
- * reported as such.
+ * are retried on the retryable errors; inside a transaction they are not
+ * (ours is retried whole by the caller, the user's is gone); after a
+ * reconnect only statements that are safe to repeat run again, and a write
+ * whose fate is unknown is reported as such, never repeated.
  */
 static int
 run(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
     void *arg, unsigned long long *affected, unsigned long long *insert_id,
     char **cause)
 {
-	unsigned int	 attempt = 0;
+	unsigned int	 attempt = 0, reruns = 0;
 	unsigned long	 emitted;
 	char		*why;
+	int		 rc;
 
 	db->err = 0;
+	db->rolled_back = 0;
 	if (ensure_connected(db, cause) != 0)
 		return DB_FAIL;
 	for (;;) {
@@ -699,62 +863,42 @@ run(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 		    &why) == 0)
 			return DB_OK;
 		if (is_lost(db->err)) {
-			int was_txn = db->txn;
-
-			free(why);
-			if (reconnect(db, cause) != 0)
-				return DB_FAIL;
-			if (was_txn) {
-				xasprintf(cause, "the connection was lost "
-				    "inside a transaction: the server rolled "
-				    "it back, nothing in it was kept");
+			rc = after_lost(db, id, emitted, why, cause);
+			if (rc != RUN_AGAIN)
+				return rc;
+			/* A server that keeps dropping us is not waited on. */
+			if (++reruns >= db->s->retries) {
+				xasprintf(cause, "the connection was lost %u "
+				    "times in a row", reruns);
 				return DB_FAIL;
 			}
-			if (stmt_defs[id].rerun && emitted == 0)
-				continue;
-			if (stmt_defs[id].shape != RS_NONE) {
-				xasprintf(cause, "the connection was lost "
-				    "while rows were arriving; run it again");
-				return DB_FAIL;
-			}
-			xasprintf(cause, "the connection was lost while the "
-			    "change was sent: it may or may not have been "
-			    "applied");
-			return DB_UNKNOWN;
-		}
-		if (is_retryable(db->err) && db->txn == 0 && emitted == 0 &&
-		    attempt + 1 < db->s->retries) {
-			if (db_backoff(db, attempt++, "statement", cause)
-			    != 0) {
-				free(why);
-				return DB_FAIL;
-			}
-			free(why);
 			continue;
 		}
-		if (is_retryable(db->err) && db->txn == 2) {
-			unsigned int err = db->err;
-
-			db_rollback(db, NULL);
-			db->err = err;
-			xasprintf(cause, "%s; the transaction is gone: it was "
-			    "rolled back, nothing in it was kept (start again "
-			    "with begin)", why);
-			free(why);
+		if (!is_retryable(db->err) || emitted != 0) {
+			*cause = why;
 			return DB_FAIL;
 		}
-		if (is_retryable(db->err) && db->txn == 0 &&
-		    db->s->retries > 1) {
-			xasprintf(cause, "%s (gave up after %u attempts)", why,
-			    attempt + 1);
-			free(why);
+		if (db->txn == 2)
+			return txn_gone(db, why, cause);
+		if (db->txn != 0) {
+			*cause = why;
 			return DB_FAIL;
 		}
-		*cause = why;
-		return DB_FAIL;
+		if (attempt + 1 >= db->s->retries) {
+			if (attempt == 0)
+				*cause = why;
+			else {
+				xasprintf(cause, "%s (gave up after %u "
+				    "attempts)", why, attempt + 1);
+				free(why);
+			}
+			return DB_FAIL;
+		}
+		free(why);
+		if (db_backoff(db, attempt++, "statement", cause) != 0)
+			return DB_FAIL;
 	}
 }
-
 int
 db_exec(struct db *db, enum stmt_id id, const struct param *p,
     unsigned long long *affected, unsigned long long *insert_id,
@@ -817,6 +961,7 @@ db_insert_many(struct db *db, const struct player *pl, unsigned int n,
 	unsigned int		 i;
 
 	db->err = 0;
+	db->rolled_back = 0;
 	if (ensure_connected(db, cause) != 0)
 		return DB_FAIL;
 	if ((b = batch_prepare(db, n, cause)) == NULL)
@@ -848,7 +993,9 @@ db_insert_many(struct db *db, const struct player *pl, unsigned int n,
 
 fail:
 	if (is_lost(db->err)) {
-		char *why;
+		unsigned int	 err = db->err;
+		int		 was_txn = db->txn;
+		char		*why;
 
 		free(*cause);
 		*cause = NULL;
@@ -856,8 +1003,17 @@ fail:
 			*cause = why;
 			return DB_FAIL;
 		}
+		db->err = err;
+		/* Batches always run in a transaction, and it went too. */
+		db->rolled_back = was_txn == 1;
 		xasprintf(cause, "the connection was lost during a batch "
-		    "insert: its transaction was rolled back by the server");
+		    "insert: the server rolled its transaction back, nothing "
+		    "in it was kept%s", was_txn == 2 ? " (start again with "
+		    "begin)" : "");
+	} else if (is_retryable(db->err) && db->txn == 2) {
+		char *why = *cause;
+
+		return txn_gone(db, why, cause);
 	}
 	return DB_FAIL;
 }
@@ -886,7 +1042,8 @@ db_commit(struct db *db, char **cause)
 		return DB_FAIL;
 	}
 	rc = run(db, ST_COMMIT, NULL, NULL, NULL, NULL, NULL, cause);
-	if (rc != DB_OK && db->txn != 0 && !is_lost(db->err)) {
+	/* A commit the server refused leaves the transaction to end here. */
+	if (rc == DB_FAIL && db->txn != 0) {
 		unsigned int err = db->err;
 
 		db_rollback(db, NULL);
@@ -899,8 +1056,10 @@ db_commit(struct db *db, char **cause)
 int
 db_rollback(struct db *db, char **cause)
 {
-	char	*why = NULL;
-	int	 rc;
+	unsigned int	 err = db->err;
+	int		 rolled_back = db->rolled_back;
+	char		*why = NULL;
+	int		 rc;
 
 	if (db->txn == 0) {
 		if (cause != NULL)
@@ -909,6 +1068,11 @@ db_rollback(struct db *db, char **cause)
 	}
 	rc = run(db, ST_ROLLBACK, NULL, NULL, NULL, NULL, NULL, &why);
 	db->txn = 0;
+	/* Cleaning up after a failure keeps that failure for the caller. */
+	if (rc == DB_OK) {
+		db->err = err;
+		db->rolled_back = rolled_back;
+	}
 	if (cause != NULL)
 		*cause = why;
 	else
@@ -922,10 +1086,15 @@ db_in_txn(const struct db *db)
 	return db->txn == 2;
 }
 
+/*
+ * Whether the last failure may be retried as a whole transaction: a
+ * retryable error, or our transaction lost with a connection that came back
+ * (the server rolled it back, so nothing of it was applied).
+ */
 int
 db_last_retryable(const struct db *db)
 {
-	return is_retryable(db->err);
+	return is_retryable(db->err) || db->rolled_back;
 }
 
 unsigned int
@@ -1004,9 +1173,11 @@ db_cancel(struct db *db)
 	MYSQL	*my;
 	char	*cause, sql[64];
 
-	if (!db->cancellable)
+	if (db->cancellable == CANCEL_NONE)
 		return;
 	db->cancelled = 1;
+	if (db->cancellable == CANCEL_WAIT)
+		return;		/* nothing runs on the server */
 	mysql_thread_init();
 	if (connect_one(db, &my, &cause) != 0) {
 		fprintf(stderr, "%s: cannot cancel: %s\n", progname, cause);

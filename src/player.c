@@ -208,7 +208,8 @@ in_transaction(struct db *db, const char *what,
     int (*fn)(struct db *, void *, char **), void *arg, char **cause)
 {
 	unsigned int	 attempt;
-	int		 rc;
+	int		 rc, again;
+	char		*why;
 
 	if (db_in_txn(db))
 		return fn(db, arg, cause);
@@ -218,11 +219,21 @@ in_transaction(struct db *db, const char *what,
 		rc = fn(db, arg, cause);
 		if (rc == DB_OK)
 			rc = db_commit(db, cause);
-		else if (rc == DB_FAIL)
+		/* Asked before the rollback, which has its own outcome. */
+		again = rc == DB_FAIL && db_last_retryable(db);
+		if (rc == DB_FAIL)
 			db_rollback(db, NULL);
-		if (rc != DB_FAIL || !db_last_retryable(db) ||
-		    attempt + 1 >= db_retries(db))
+		if (!again)
 			return rc;
+		if (attempt + 1 >= db_retries(db)) {
+			if (attempt > 0) {
+				why = *cause;
+				xasprintf(cause, "%s (gave up after %u "
+				    "attempts)", why, attempt + 1);
+				free(why);
+			}
+			return rc;
+		}
 		free(*cause);
 		*cause = NULL;
 		if (db_backoff(db, attempt, what, cause) != 0)
