@@ -14,6 +14,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -27,6 +29,7 @@
 static struct session	*cur;		/* for readline's callbacks */
 static char		*histfile;
 static volatile sig_atomic_t got_sigint;
+static volatile sig_atomic_t got_sigwinch;
 static int		 cancel_pipe[2] = { -1, -1 };
 
 /* ---- scripts ---- */
@@ -347,7 +350,18 @@ on_sigint(int sig)
 	errno = saved;
 }
 
-/* A statement is running: stop it over a second connection. */
+static void
+on_sigwinch(int sig)
+{
+	(void)sig;
+	got_sigwinch = 1;
+}
+
+/*
+ * A statement is running: stop it over a second connection. A thread of
+ * its own, because connecting and sending KILL QUERY cannot be done in a
+ * signal handler, and the main thread is blocked in the client library.
+ */
 static void *
 canceller(void *arg)
 {
@@ -368,19 +382,47 @@ signals_init(struct session *se)
 
 	if (pipe(cancel_pipe) != 0)
 		fatalx("pipe: %s", strerror(errno));
-	/* The watcher never takes the signal itself. */
+	fcntl(cancel_pipe[0], F_SETFD, FD_CLOEXEC);
+	fcntl(cancel_pipe[1], F_SETFD, FD_CLOEXEC);
+	/* The watcher never takes the signals itself. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGWINCH);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	if (pthread_create(&thread, NULL, canceller, se) == 0)
 		pthread_detach(thread);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_sigint;
-	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
+	/*
+	 * SA_RESTART: a read from the server goes on until KILL QUERY ends
+	 * it; select() at the prompt is interrupted all the same.
+	 */
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = on_sigint;
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_sigwinch;
+	sigaction(SIGWINCH, &sa, NULL);
+}
+
+/*
+ * While a command runs the terminal is in its ordinary mode, where Ctrl-C
+ * would echo "^C" in the middle of the output or just before the
+ * "cancelled" error. The error says it; the echo is turned off meanwhile.
+ */
+static void
+tty_echoctl(int on)
+{
+	struct termios	t;
+
+	if (tcgetattr(STDIN_FILENO, &t) != 0)
+		return;
+	if (on)
+		t.c_lflag |= ECHOCTL;
+	else
+		t.c_lflag &= ~ECHOCTL;
+	tcsetattr(STDIN_FILENO, TCSANOW, &t);
 }
 
 /* ---- the terminal ---- */
@@ -391,40 +433,84 @@ prompt(struct session *se)
 	return db_in_txn(se->db) ? "tidbplay (txn)> " : "tidbplay> ";
 }
 
-static void
-line_done(char *line)
+/*
+ * Wait for readline's handler to be called, feeding it one character at a
+ * time. Returns 1 when interrupted by Ctrl-C (the typed text is dropped),
+ * 0 when *done was set, -1 on error.
+ */
+static int
+feed_readline(const int *done)
 {
-	struct session	*se = cur;
+	fd_set	fds;
+	int	rc;
 
-	rl_callback_handler_remove();
-	if (line == NULL) {
-		/* Ctrl-D */
-		putchar('\n');
-		se->quit = 1;
-		return;
+	while (!*done) {
+		if (got_sigwinch) {
+			got_sigwinch = 0;
+			rl_resize_terminal();
+		}
+		FD_ZERO(&fds);
+		FD_SET(STDIN_FILENO, &fds);
+		rc = select(STDIN_FILENO + 1, &fds, NULL, NULL, NULL);
+		if (rc == -1 && errno == EINTR) {
+			if (!got_sigint)
+				continue;
+			got_sigint = 0;
+			/* Show the line ended with ^C, as a shell does. */
+			rl_point = rl_end;
+			rl_redisplay();
+			rl_echo_signal_char(SIGINT);
+			rl_callback_sigcleanup();
+			rl_free_line_state();
+			rl_replace_line("", 0);
+			rl_crlf();
+			using_history();
+			return 1;
+		}
+		if (rc == -1)
+			return -1;
+		rl_callback_read_char();
 	}
-	history_add(line);
-	se->line++;
-	got_sigint = 0;
-	run_line(se, line, strlen(line));
-	free(line);
-	if (got_sigint && !se->quit)
-		fputs("\n", stderr);
-	got_sigint = 0;
-	if (!se->quit)
-		rl_callback_handler_install(prompt(se), line_done);
+	return 0;
 }
 
+static char	*ask_answer;
+static int	 ask_done;
+
+static void
+ask_line(char *line)
+{
+	rl_callback_handler_remove();
+	ask_answer = line;
+	ask_done = 1;
+}
+
+/*
+ * A yes/no question in the middle of a command. Ctrl-C or Ctrl-D answers
+ * no; so does anything but y or yes.
+ */
 int
 repl_ask(const char *question)
 {
-	char	*answer;
-	int	 yes;
+	int	yes, rc;
 
-	answer = readline(question);
-	yes = answer != NULL && (strcmp(answer, "y") == 0 ||
-	    strcmp(answer, "yes") == 0 || strcmp(answer, "Y") == 0);
-	free(answer);
+	ask_answer = NULL;
+	ask_done = 0;
+	got_sigint = 0;
+	tty_echoctl(1);		/* readline echoes ^C when the tty would */
+	rl_callback_handler_install(question, ask_line);
+	rc = feed_readline(&ask_done);
+	if (!ask_done) {
+		rl_callback_handler_remove();
+		if (rc != 1)
+			rl_crlf();
+	} else if (ask_answer == NULL)
+		rl_crlf();	/* Ctrl-D: end the question's line */
+	yes = ask_answer != NULL && (strcasecmp(ask_answer, "y") == 0 ||
+	    strcasecmp(ask_answer, "yes") == 0);
+	free(ask_answer);
+	ask_answer = NULL;
+	tty_echoctl(0);
 	return yes;
 }
 
@@ -436,10 +522,52 @@ session_confirm(struct session *se, const char *question)
 	return repl_ask(question);
 }
 
+static int	line_ready;
+static char	*line_read;
+
+static void
+line_done(char *line)
+{
+	rl_callback_handler_remove();
+	line_read = line;
+	line_ready = 1;
+}
+
+static void
+run_typed(struct session *se, char *line)
+{
+	history_add(line);
+	se->line++;
+	got_sigint = 0;
+	tty_echoctl(0);
+	run_line(se, line, strlen(line));
+	tty_echoctl(1);
+	got_sigint = 0;
+}
+
+/* The banner says where the commands will go, and how safely. */
+static void
+banner(struct session *se)
+{
+	struct db_info	info;
+
+	db_info(se->db, &info);
+	printf("tidbplay %s, connected to %s@%s:%u, database %s\n",
+	    PACKAGE_VERSION, info.user, info.host, info.port, info.database);
+	printf("%s %s, ", info.tidb != NULL ? "TiDB" : "server",
+	    info.tidb != NULL ? info.tidb : info.server != NULL ?
+	    info.server : "?");
+	if (info.tls_version != NULL)
+		printf("%s, certificate verified\n", info.tls_version);
+	else
+		printf("not encrypted\n");
+	printf("Type help for the commands, quit or Ctrl-D to leave.\n");
+	free(info.tidb);
+}
+
 int
 repl_run(struct session *se)
 {
-	fd_set	fds;
 	int	rc;
 
 	cur = se;
@@ -451,34 +579,32 @@ repl_run(struct session *se)
 	history_open(se);
 	signals_init(se);
 	if (!se->quiet)
-		printf("tidbplay %s: type help for the commands, quit or Ctrl-D "
-		    "to leave\n", PACKAGE_VERSION);
+		banner(se);
+	fflush(stdout);
 
-	rl_callback_handler_install(prompt(se), line_done);
 	while (!se->quit) {
-		FD_ZERO(&fds);
-		FD_SET(STDIN_FILENO, &fds);
-		rc = select(STDIN_FILENO + 1, &fds, NULL, NULL, NULL);
-		if (rc == -1 && errno == EINTR) {
-			if (got_sigint) {
-				/* Ctrl-C at the prompt clears the line. */
-				got_sigint = 0;
-				rl_free_line_state();
-				rl_callback_sigcleanup();
-				rl_replace_line("", 0);
-				rl_crlf();
-				rl_on_new_line();
-				rl_redisplay();
-			}
-			continue;
+		line_ready = 0;
+		line_read = NULL;
+		rl_callback_handler_install(prompt(se), line_done);
+		rc = feed_readline(&line_ready);
+		if (rc == 1) {
+			rl_callback_handler_remove();
+			continue;	/* Ctrl-C: a fresh prompt */
 		}
 		if (rc == -1) {
-			session_error(se, "select: %s", strerror(errno));
+			rl_callback_handler_remove();
+			session_error(se, "reading the terminal: %s",
+			    strerror(errno));
 			break;
 		}
-		rl_callback_read_char();
+		if (line_read == NULL) {
+			/* Ctrl-D */
+			putchar('\n');
+			break;
+		}
+		run_typed(se, line_read);
+		free(line_read);
 	}
-	rl_callback_handler_remove();
 	history_close();
 	while (gen_names.n > 0)
 		free(gen_names.v[--gen_names.n]);

@@ -1,1 +1,3 @@
-# shell tests
+# shell tests: the command language, CSV, the quickstart, interop, the terminal
+TESTS += tests/language.t
+EXTRA_DIST += tests/language.t
