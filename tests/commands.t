@@ -145,28 +145,28 @@ like "$ERR" "^-e:1: .*carol" "del a missing player: named"
 # ---- count and list ----
 
 sql "DELETE FROM players"
-# Ids out of insertion order: list must follow the id.
+# Ids out of insertion order, names out of id order: list follows the id.
 sql "INSERT INTO players (id, name, coins, goods) VALUES
-    (30, 'p30', 3, 30), (10, 'p10', 1, 10), (50, 'p50', 5, 50),
-    (20, 'p20', 2, 20), (40, 'p40', 4, 40)"
+    (30, 'p_a', 3, 30), (10, 'p_d', 1, 10), (50, 'p_b', 5, 50),
+    (20, 'p_e', 2, 20), (40, 'p_c', 4, 40)"
 tp -e count
 is "$OUT" 5 "count: 5 players"
 
 tp -e list
 is "$RC" 0 "list: exit 0"
-is "$OUT" "10	p10	1	10
-20	p20	2	20
-30	p30	3	30
-40	p40	4	40
-50	p50	5	50" "list: all players ordered by id"
+is "$OUT" "10	p_d	1	10
+20	p_e	2	20
+30	p_a	3	30
+40	p_c	4	40
+50	p_b	5	50" "list: all players ordered by id"
 tp -e 'list 2'
-is "$OUT" "10	p10	1	10
-20	p20	2	20" "list 2: the first two"
+is "$OUT" "10	p_d	1	10
+20	p_e	2	20" "list 2: the first two"
 tp -e 'list 2 3'
-is "$OUT" "40	p40	4	40
-50	p50	5	50" "list 2 3: two after skipping three"
+is "$OUT" "40	p_c	4	40
+50	p_b	5	50" "list 2 3: two after skipping three"
 tp -e 'list 10 4'
-is "$OUT" "50	p50	5	50" "list 10 4: what is left"
+is "$OUT" "50	p_b	5	50" "list 10 4: what is left"
 tp -e 'list 0'
 is "$RC" 0 "list 0: exit 0"
 is "$OUT" "" "list 0: nothing"

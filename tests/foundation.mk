@@ -5,3 +5,5 @@ TESTS += tests/commands.t
 EXTRA_DIST += tests/commands.t
 TESTS += tests/script.t
 EXTRA_DIST += tests/script.t
+TESTS += tests/badinput.t
+EXTRA_DIST += tests/badinput.t
