@@ -39,7 +39,7 @@ check() {
 		tp <"$T/in"
 	fi
 	is "$RC" 1 "$_desc: exit 1"
-	like "$ERR" "^$_src:1: .*$_re" "$_desc: $_src:1: says what was wrong"
+	like "$ERR" "^$_src:1: .*$_re" "$_desc: ${_src##*/}:1: says what was wrong"
 	is "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" 1 "$_desc: one line"
 	is "$OUT" "" "$_desc: nothing on stdout"
 	is "$(snapshot)" "$before" "$_desc: table unchanged"
