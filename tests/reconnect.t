@@ -1,0 +1,277 @@
+#!/bin/sh
+# Reconnects without MYSQL_OPT_RECONNECT, against real faults: idle
+# connections closed by wait_timeout, the server killed and restarted, a
+# connection killed while a write, a read or a COMMIT is in flight, and a
+# transaction open when its connection goes.
+. "$top_srcdir/tests/lib.sh"
+start_server
+
+val() { sql "SELECT $2 FROM players WHERE name = '$1'"; }
+
+# wait_for SQL: until SQL (run as root) prints something, for at most 10 s.
+wait_for() {
+	_i=0
+	while [ $_i -lt 100 ]; do
+		[ -n "$(sql "$1" 2>/dev/null)" ] && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	diag "gave up waiting for: $1"
+	return 1
+}
+
+# The id of the one other connection in STATE (or matching WHERE).
+conn_where() {
+	sql "SELECT ID FROM information_schema.PROCESSLIST
+	    WHERE $1 AND ID <> CONNECTION_ID() LIMIT 1"
+}
+
+# kill_when WHERE: in the background, kill the connection that matches
+# WHERE once one does; then run the rest of the arguments as SQL.
+kill_when() {
+	_where=$1
+	shift
+	(
+		wait_for "SELECT 1 FROM information_schema.PROCESSLIST
+		    WHERE $_where AND ID <> CONNECTION_ID()" || exit 1
+		sql "KILL CONNECTION $(conn_where "$_where")"
+		for _q in "$@"; do
+			sleep 0.3
+			sql "$_q"
+		done
+	) >"$T/killer.out" 2>&1 &
+	killer=$!
+}
+
+# feed ... | tpfed ARGS: tp reading a pipeline. The last command of a
+# pipeline may run in a subshell, so tpfed leaves its results in files and
+# tpdone reads them back.
+tpfed() {
+	tp "$@"
+	echo "$RC" >"$T/rc"
+}
+tpdone() {
+	RC=$(cat "$T/rc")
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+
+tpin 'add a 1000 1000; add b 1000 1000' -q
+[ "$RC" -eq 0 ] || bail "setup failed: $ERR"
+
+# (a) The server closes a connection idle for longer than wait_timeout.
+sql "SET GLOBAL wait_timeout = 2; SET GLOBAL interactive_timeout = 2"
+{
+	echo 'set coins a 1'
+	sleep 4
+	echo 'set coins a 5'
+	echo 'add c 2 2'
+	echo 'status'
+} | tpfed
+tpdone
+sql "SET GLOBAL wait_timeout = 28800; SET GLOBAL interactive_timeout = 28800"
+is "$RC" 0 "idle past wait_timeout: the script goes on"
+like "$ERR" 'connection was lost; reconnected' "stderr says it reconnected"
+is "$(val a coins)" 5 "the write after the idle time was applied"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'c'")" 1 \
+    "the insert after it was applied exactly once"
+like "$OUT" 'reconnects: +1$' "status counts the reconnect"
+unlike "$ERR" 'stdin:' "no command failed"
+
+# (c) The server restarted between two commands of one session.
+{
+	echo 'set coins a 6'
+	wait_for "SELECT 1 FROM players WHERE name = 'a' AND coins = 6"
+	"$top_srcdir/tests/server.sh" restart "$SRV" >"$T/restart.out" 2>&1 ||
+	    echo "# restart failed: $(cat "$T/restart.out")" >&2
+	echo 'set coins a 7'
+	echo 'status'
+} | tpfed
+tpdone
+is "$RC" 0 "a restart between two commands: the session goes on"
+like "$ERR" 'connection was lost; reconnected' "stderr says it reconnected"
+is "$(val a coins)" 7 "the command after the restart was applied"
+like "$OUT" 'reconnects: +1$' "status counts the reconnect"
+
+# (d) Writes in flight when the connection goes. A trigger sleeps (the
+# first K times) for one name, counting in MyISAM, which no rollback undoes.
+sql "CREATE TABLE slow (name VARCHAR(32) PRIMARY KEY, k INT NOT NULL,
+    n INT NOT NULL DEFAULT 0) ENGINE=MyISAM;
+DELIMITER //
+CREATE TRIGGER slow_bu BEFORE UPDATE ON players FOR EACH ROW BEGIN
+  IF EXISTS (SELECT 1 FROM slow WHERE name = NEW.name AND n < k) THEN
+    UPDATE slow SET n = n + 1 WHERE name = NEW.name;
+    DO SLEEP(20);
+  END IF;
+END//
+CREATE TRIGGER slow_bi BEFORE INSERT ON players FOR EACH ROW BEGIN
+  IF EXISTS (SELECT 1 FROM slow WHERE name = NEW.name AND n < k) THEN
+    UPDATE slow SET n = n + 1 WHERE name = NEW.name;
+    DO SLEEP(20);
+  END IF;
+END//" || bail "cannot create the slow triggers"
+slow() { sql "DELETE FROM slow; INSERT INTO slow VALUES ('$1', $2, 0)"; }
+calls() { sql "SELECT COALESCE(SUM(n), 0) FROM slow"; }
+sleeping="STATE = 'User sleep'"
+
+# A relative set is not safe to repeat: its fate is unknown.
+slow a 5
+kill_when "$sleeping"
+tpin 'set coins a +3'
+wait "$killer"
+is "$RC" 1 "a relative set whose connection is killed fails"
+like "$ERR" "^stdin:1: the connection was lost while the change was sent: it may or may not have been applied" \
+    "it says the change may or may not have been applied"
+now=$(val a coins)
+case $now in
+7|10) pass "the change was applied at most once ($now coins)" ;;
+*) fail "the change was applied at most once"; diag "coins: $now" ;;
+esac
+like "$ERR" "now: 'a' \(id [0-9]+\) has (7|10) coins and 1000 goods" \
+    "it shows the record as it now is"
+is "$(calls)" 1 "the write was not run again"
+
+# So is an insert.
+slow d 5
+kill_when "$sleeping"
+tpin 'add d 4 4'
+wait "$killer"
+is "$RC" 1 "an add whose connection is killed fails"
+like "$ERR" 'may or may not have been applied' "its fate is unknown"
+like "$ERR" "now: ('d' \(id [0-9]+\) has 4 coins|no player named 'd')" \
+    "it shows the record, or that there is none"
+is "$(calls)" 1 "the insert was not run again"
+case $(sql "SELECT COUNT(*) FROM players WHERE name = 'd'") in
+0|1) pass "at most one 'd'" ;;
+*) fail "at most one 'd'" ;;
+esac
+
+# An absolute set is safe to repeat: it is run again and ends with 7.
+slow b 1
+kill_when "$sleeping"
+tpin 'set coins b 7; status'
+wait "$killer"
+is "$RC" 0 "an absolute set whose connection is killed is run again"
+like "$ERR" 'connection was lost; reconnected' "stderr says it reconnected"
+is "$(val b coins)" 7 "it ends with 7"
+is "$(calls)" 1 "the trigger slept once; the second run went through"
+like "$OUT" 'reconnects: +1$' "status counts the reconnect"
+
+# A read is run again: show, blocked behind LOCK TABLES, killed, re-run.
+sql "DELETE FROM slow"
+( printf 'LOCK TABLES players WRITE;\nSELECT SLEEP(20);\nUNLOCK TABLES;\n' |
+    "$TP_ADMIN" -N -B test >/dev/null 2>&1 ) &
+locker=$!
+wait_for "SELECT 1 FROM information_schema.PROCESSLIST WHERE $sleeping"
+kill_when "STATE = 'Waiting for table metadata lock'" \
+    "KILL QUERY $(conn_where "$sleeping")"
+tpin 'show b'
+wait "$killer"
+wait "$locker"
+is "$RC" 0 "a show whose connection is killed is run again"
+is "$OUT" "$(printf '%s\t%s\t%s\t%s' "$(val b id)" b 7 1000)" \
+    "it still prints the record"
+like "$ERR" 'connection was lost; reconnected' "stderr says it reconnected"
+
+# (e) A transaction open when its connection goes is lost, not replayed.
+# While idle (found by the ping before the next command) ...
+before=$(snapshot)
+{
+	echo 'begin'
+	echo 'set coins a 1'
+	wait_for "SELECT 1 FROM information_schema.INNODB_TRX
+	    WHERE trx_rows_modified > 0"
+	sql "KILL CONNECTION $(conn_where "USER = 'app'")"
+	sleep 1.5
+	echo 'set coins b 2'
+	echo 'status'
+	echo 'commit'
+} | tpfed --force
+tpdone
+is "$RC" 1 "a transaction whose connection went fails the script"
+like "$ERR" '^stdin:3: the connection was lost while a transaction was open: the server rolled it back, nothing in it was kept' \
+    "it says the transaction was lost"
+like "$OUT" 'transaction: none' "the session is out of the transaction"
+like "$ERR" 'stdin:5: no transaction is open' "commit finds nothing to commit"
+is "$(snapshot)" "$before" "nothing of the transaction was replayed"
+
+# ... and while a statement of it runs.
+slow b 1
+before=$(snapshot)
+kill_when "$sleeping"
+tpin 'begin
+set coins a 2
+set coins b 3
+status' --force
+wait "$killer"
+is "$RC" 1 "a transaction whose statement's connection went fails"
+like "$ERR" '^stdin:3: the connection was lost inside a transaction: the server rolled it back' \
+    "it says the transaction was lost"
+like "$OUT" 'transaction: none' "the session is out of the transaction"
+is "$(calls)" 1 "the statement was not run again"
+is "$(snapshot)" "$before" "nothing of the transaction was kept"
+
+# A COMMIT whose connection goes may or may not have committed. The
+# commit is held by BACKUP STAGE BLOCK_COMMIT (which would also hold the
+# MyISAM writes of the triggers, so they go first).
+sql "DROP TRIGGER slow_bu; DROP TRIGGER slow_bi;
+    UPDATE players SET coins = 1000, goods = 1000 WHERE name IN ('a', 'b')"
+block_commits() {
+	( printf 'BACKUP STAGE START;\nBACKUP STAGE BLOCK_COMMIT;\n%s\n%s\n' \
+	    'SELECT SLEEP(20);' 'BACKUP STAGE END;' |
+	    "$TP_ADMIN" -N -B test >/dev/null 2>&1 ) &
+	locker=$!
+	wait_for "SELECT 1 FROM information_schema.PROCESSLIST WHERE $sleeping"
+	kill_when "STATE = 'Waiting for backup lock' AND INFO = 'COMMIT'" \
+	    "KILL QUERY $(conn_where "$sleeping")"
+}
+
+before=$(snapshot)
+block_commits
+tpin 'trade a b 5 50'
+wait "$killer"
+wait "$locker"
+is "$RC" 1 "a trade whose COMMIT loses the connection fails"
+like "$ERR" 'connection was lost while the commit was sent: the transaction may or may not have been committed' \
+    "it says the trade may or may not have been committed"
+unlike "$ERR" 'rolled' "it does not claim a rollback"
+like "$ERR" "now: 'a' .* coins" "it shows the buyer as it now is"
+like "$ERR" "now: 'b' .* coins" "it shows the seller as it now is"
+is "$(snapshot)" "$before" "the trade was not run again"
+
+block_commits
+tpin 'begin
+set goods a 1
+commit'
+wait "$killer"
+wait "$locker"
+is "$RC" 1 "the user's COMMIT losing the connection fails"
+like "$ERR" '^stdin:3: .*may or may not have been committed' \
+    "it says the transaction may or may not have been committed"
+is "$(snapshot)" "$before" "nothing was run again"
+
+# (b) The server killed while a script runs: a clear error, exit 1.
+{
+	echo 'set coins a 8'
+	wait_for "SELECT 1 FROM players WHERE name = 'a' AND coins = 8"
+	kill -9 "$(cat "$SRV/pid")"
+	_i=0
+	while [ $_i -lt 100 ] && kill -0 "$(cat "$SRV/pid")" 2>/dev/null; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo 'set coins a 9'
+	echo 'add e 1 1'
+} | tpfed
+tpdone
+is "$RC" 1 "the server killed: exit status 1"
+like "$ERR" '^stdin:2: lost the connection and could not reconnect: cannot connect to 127\.0\.0\.1' \
+    "the error says the connection is lost and why"
+unlike "$ERR" 'stdin:3' "the script stopped there"
+"$top_srcdir/tests/server.sh" restart "$SRV" >"$T/restart.out" 2>&1 ||
+    bail "the server did not come back: $(cat "$T/restart.out")"
+is "$(val a coins)" 8 "the commands after the kill did nothing"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'e'")" 0 \
+    "the script did not go on"
+
+done_testing
