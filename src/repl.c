@@ -137,21 +137,29 @@ history_open(struct session *se)
 	read_history(histfile);
 }
 
+/* A line that starts with a blank is kept out, as in the shells. */
 static void
 history_add(const char *line)
 {
 	HIST_ENTRY	*last;
+	char		*copy;
+	size_t		 len = strlen(line);
 
 	if (*line == '\0' || *line == ' ')
 		return;
+	/* Completion leaves a blank after the last word: not worth keeping. */
+	while (len > 0 && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		len--;
+	copy = xstrndup(line, len);
 	last = history_length > 0 ? history_get(history_base +
 	    history_length - 1) : NULL;
-	if (last != NULL && strcmp(last->line, line) == 0)
-		return;
-	add_history(line);
-	/* Appended line by line, so two shells do not overwrite each other. */
-	if (histfile != NULL)
-		append_history(1, histfile);
+	if (last == NULL || strcmp(last->line, copy) != 0) {
+		add_history(copy);
+		/* Appended line by line: two shells do not overwrite each other. */
+		if (histfile != NULL)
+			append_history(1, histfile);
+	}
+	free(copy);
 }
 
 static void

@@ -1,3 +1,5 @@
 # shell tests: the command language, CSV, the quickstart, interop, the terminal
 TESTS += tests/language.t
 EXTRA_DIST += tests/language.t
+TESTS += tests/pty.t
+EXTRA_DIST += tests/pty.t

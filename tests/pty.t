@@ -1,0 +1,302 @@
+#!/bin/sh
+# A real terminal session in tmux: the prompt, completion of commands,
+# sub-words and player names, the history file, del's question, the
+# transaction mark in the prompt, Ctrl-C at the prompt, and Ctrl-C
+# cancelling an update that waits for a row lock held by another client.
+# Every wait polls the screen or the server in a bounded loop; no sleep is
+# an assertion.
+
+. "$top_srcdir/tests/lib.sh"
+
+if ! command -v tmux >/dev/null 2>&1; then
+	if [ "${CI:-}" = true ]; then
+		bail "tmux is not installed (apt-get install tmux)"
+	fi
+	echo "1..0 # SKIP tmux is not installed"
+	exit 0
+fi
+
+start_server
+
+TMUX_SOCK=tp$$
+lockpid=
+
+tm() {
+	tmux -L "$TMUX_SOCK" -f /dev/null "$@"
+}
+
+stop_all() {
+	if [ -n "$lockpid" ]; then
+		kill "$lockpid" 2>/dev/null
+		wait "$lockpid" 2>/dev/null
+	fi
+	tm kill-server 2>/dev/null
+	cleanup
+}
+trap stop_all EXIT
+
+# The screen, wrapped lines joined, with what scrolled away.
+pane() {
+	tm capture-pane -p -J -S -2000 -t tp 2>/dev/null
+}
+
+# The last line of the screen that holds anything.
+last_line() {
+	pane | sed '/^ *$/d' | tail -n 1 | sed 's/ *$//'
+}
+
+# until CMD...: run CMD every 0.1 s until it succeeds, for at most 15 s.
+until_ok() {
+	_i=0
+	while [ $_i -lt 150 ]; do
+		if "$@"; then
+			return 0
+		fi
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+
+screen_has() {
+	pane | grep -Eq -- "$1"
+}
+
+prompt_is() {
+	[ "$(last_line)" = "$1" ]
+}
+
+# wait_screen REGEX DESCRIPTION: passes when the screen comes to show REGEX.
+wait_screen() {
+	if until_ok screen_has "$1"; then
+		pass "$2"
+	else
+		fail "$2"
+		diag "the screen never showed: $1" "it shows:" "$(pane | tail -n 15)"
+	fi
+}
+
+# wait_prompt PROMPT DESCRIPTION: passes when the last line is PROMPT.
+wait_prompt() {
+	if until_ok prompt_is "$1"; then
+		pass "$2"
+	else
+		fail "$2"
+		diag "the last line never became '$1'" "it shows:" "$(pane | tail -n 15)"
+	fi
+}
+
+# Keys go in one at a time, as typed (send-keys -l: literally).
+typein() {
+	tm send-keys -t tp -l "$1"
+}
+
+key() {
+	tm send-keys -t tp "$@"
+}
+
+# Clear the screen and tmux's scrollback, so that each step sees its own.
+fresh() {
+	key C-l
+	until_ok prompt_is "$1" || true
+	tm clear-history -t tp
+}
+
+start_shell() {
+	tm new-session -d -s tp -x 120 -y 40 \
+	    "env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME \
+	    -u CA_PATH TERM=xterm LC_ALL=C.UTF-8 HOME='$T' \
+	    XDG_CONFIG_HOME='$T/config' TIDBPLAY_HISTFILE='$T/hist' \
+	    TIDB_PASSWORD='$TP_PASSWORD' '$TIDBPLAY' -H '$TP_HOST' \
+	    -P '$TP_PORT' -u '$TP_USER' --ca '$TP_CA'; \
+	    echo \$? >'$T/exit'; sleep 600"
+}
+
+sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
+    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
+    UNIQUE (name))"
+sql "INSERT INTO players (name, coins, goods) VALUES
+    ('zanzibar_player', 1, 2), ('victim', 7, 7), ('other', 3, 3)"
+
+start_shell
+
+# ---- the banner and the prompt ----
+
+wait_screen "^Type help for the commands" "the banner"
+wait_screen "^tidbplay $(sed -n 's/^AC_INIT(\[[^]]*\], *\[\([^]]*\)\].*/\1/p' \
+    "$top_srcdir/configure.ac" | sed 's/\./\\./g'), connected to app@$TP_HOST:$TP_PORT, database test$" \
+    "the banner names the version and the connection"
+wait_screen "TLSv1\.[23], certificate verified$" "the banner says the server was verified"
+wait_prompt "tidbplay>" "the prompt 'tidbplay> '"
+unlike "$(pane)" "app-secret" "the banner does not show the password"
+
+# ---- completion of a command word, then the history file ----
+
+typein cou
+key Tab
+wait_prompt "tidbplay> count" "Tab completes 'cou' to 'count'"
+key Enter
+wait_screen "^\| +3 \|$" "the completed count runs"
+wait_prompt "tidbplay>" "the prompt comes back after count"
+until_ok test -s "$T/hist"
+is "$(stat -c %a "$T/hist" 2>&1)" 600 "the history file is created with mode 0600"
+is "$(tail -n 1 "$T/hist")" count "the command is in the history file"
+
+fresh "tidbplay>"
+typein 'set c'
+key Tab
+wait_prompt "tidbplay> set coins" "Tab completes the sub-word 'c' to 'coins'"
+key C-u
+
+# ---- completion of a player name ----
+
+fresh "tidbplay>"
+typein 'show zanz'
+key Tab
+wait_prompt "tidbplay> show zanzibar_player" "Tab completes a player name from the server"
+key Enter
+wait_screen "^\| +[0-9]+ \| zanzibar_player \| +1 \| +2 \|$" "show of the completed name runs"
+wait_prompt "tidbplay>" "the prompt comes back after show"
+
+# ---- del asks first, showing the record ----
+
+fresh "tidbplay>"
+id=$(sql "SELECT id FROM players WHERE name = 'zanzibar_player'")
+typein 'del zanzibar_player'
+key Enter
+wait_screen "^Delete 'zanzibar_player' \(id $id, 1 coins, 2 goods\)\? \[y/N\]" \
+    "del asks, showing the record"
+typein n
+key Enter
+wait_screen "^not deleted$" "answering n: not deleted"
+wait_prompt "tidbplay>" "answering n: the prompt comes back"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'zanzibar_player'")" 1 \
+    "answering n keeps the player"
+
+fresh "tidbplay>"
+typein 'del zanzibar_player'
+key Enter
+wait_screen "\[y/N\]" "del asks again"
+key C-c
+wait_screen "\[y/N\] \^C$" "Ctrl-C at the question shows ^C"
+wait_screen "^not deleted$" "Ctrl-C at the question answers no"
+wait_prompt "tidbplay>" "Ctrl-C at the question: the prompt comes back"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'zanzibar_player'")" 1 \
+    "Ctrl-C at the question keeps the player"
+
+fresh "tidbplay>"
+typein 'del zanzibar_player'
+key Enter
+wait_screen "\[y/N\]" "del asks a third time"
+typein y
+key Enter
+wait_screen "^deleted 'zanzibar_player'$" "answering y: deleted"
+wait_prompt "tidbplay>" "answering y: the prompt comes back"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'zanzibar_player'")" 0 \
+    "answering y deletes the player"
+
+# ---- begin marks the prompt ----
+
+fresh "tidbplay>"
+typein begin
+key Enter
+wait_prompt "tidbplay (txn)>" "begin: the prompt shows the open transaction"
+typein 'set coins other 99'
+key Enter
+wait_prompt "tidbplay (txn)>" "inside the transaction the mark stays"
+is "$(sql "SELECT coins FROM players WHERE name = 'other'")" 3 \
+    "inside the transaction: others do not see the change yet"
+typein rollback
+key Enter
+wait_prompt "tidbplay>" "rollback: the plain prompt again"
+is "$(sql "SELECT coins FROM players WHERE name = 'other'")" 3 \
+    "rollback: nothing changed"
+
+# ---- Ctrl-C at the prompt clears the line ----
+
+fresh "tidbplay>"
+typein 'add ctrlc_junk 1 1'
+wait_prompt "tidbplay> add ctrlc_junk 1 1" "a line typed but not entered"
+key C-c
+wait_screen "^tidbplay> add ctrlc_junk 1 1\^C$" "Ctrl-C at the prompt ends the line with ^C"
+wait_prompt "tidbplay>" "Ctrl-C at the prompt: an empty prompt"
+typein count
+key Enter
+wait_screen "^\| +2 \|$" "after Ctrl-C the next line runs alone"
+wait_prompt "tidbplay>" "the prompt comes back after count"
+unlike "$(pane)" "error" "after Ctrl-C no error: the cleared text was not run"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'ctrlc_junk'")" 0 \
+    "Ctrl-C at the prompt: the typed command never ran"
+
+# ---- Ctrl-C cancels an update waiting for a row lock ----
+
+fresh "tidbplay>"
+"$TP_ADMIN" test -e "BEGIN; SELECT * FROM players WHERE name = 'victim'
+    FOR UPDATE; SELECT SLEEP(30); ROLLBACK" >/dev/null 2>&1 &
+lockpid=$!
+lock_held() {
+	sql "SELECT COUNT(*) FROM information_schema.processlist
+	    WHERE info = 'SELECT SLEEP(30)'" | grep -qx 1
+}
+until_ok lock_held
+ok $? "another client holds the row lock on victim"
+typein 'set coins victim 5'
+key Enter
+update_waits() {
+	sql "SELECT COUNT(*) FROM information_schema.processlist
+	    WHERE user = 'app' AND info LIKE 'UPDATE%'" | grep -qx 1
+}
+until_ok update_waits
+ok $? "the update waits for the lock (SHOW PROCESSLIST)"
+key C-c
+wait_screen "^error: cancelled" "Ctrl-C: the update is cancelled and says so"
+wait_prompt "tidbplay>" "Ctrl-C: the prompt comes back"
+unlike "$(pane)" "\^C" "Ctrl-C while a command runs: no ^C in the output"
+is "$(sql "SELECT COUNT(*) FROM information_schema.processlist
+    WHERE user = 'app' AND info LIKE 'UPDATE%'")" 0 \
+    "the update is no longer on the server"
+is "$(sql "SELECT COUNT(*) FROM information_schema.processlist
+    WHERE info = 'SELECT SLEEP(30)'")" 1 "the other client still holds its lock"
+fresh "tidbplay>"
+typein 'show victim'
+key Enter
+wait_screen "^\| +[0-9]+ \| victim +\| +7 \| +7 \|$" \
+    "the session goes on: show victim, unchanged"
+wait_prompt "tidbplay>" "the prompt after show"
+is "$(sql "SELECT coins FROM players WHERE name = 'victim'")" 7 \
+    "the cancelled update changed nothing"
+kill "$lockpid" 2>/dev/null
+wait "$lockpid" 2>/dev/null
+lockpid=
+
+fresh "tidbplay>"
+typein 'set coins victim 5'
+key Enter
+wait_screen "^'victim' now has 5 coins$" "with the lock gone the same update works"
+is "$(sql "SELECT coins FROM players WHERE name = 'victim'")" 5 \
+    "the update is in the table"
+
+# ---- Ctrl-D leaves ----
+
+key C-d
+until_ok test -s "$T/exit"
+ok $? "Ctrl-D at the prompt leaves the shell"
+is "$(grep -c . "$T/hist")" 10 "every command typed is in the history file"
+unlike "$(cat "$T/hist")" "ctrlc_junk" "a line cleared with Ctrl-C is not in the history"
+
+# ---- the history comes back in a new shell ----
+
+# The first session goes only once the second is there: a tmux server with
+# no session left exits, and would race with the next new-session.
+tm rename-session -t tp first
+rm -f "$T/exit"
+start_shell
+tm kill-session -t first
+wait_prompt "tidbplay>" "a second shell: the prompt"
+key Up
+wait_prompt "tidbplay> set coins victim 5" "Up brings back the last command of the first shell"
+key C-u C-d
+until_ok test -s "$T/exit"
+ok $? "the second shell leaves"
+
+done_testing
