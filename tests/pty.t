@@ -19,6 +19,7 @@ fi
 start_server
 
 TMUX_SOCK=tp$$
+tmux_path=
 lockpid=
 
 tm() {
@@ -31,6 +32,8 @@ stop_all() {
 		wait "$lockpid" 2>/dev/null
 	fi
 	tm kill-server 2>/dev/null
+	# tmux leaves its socket behind.
+	[ -n "$tmux_path" ] && rm -f "$tmux_path"
 	cleanup
 }
 trap stop_all EXIT
@@ -119,6 +122,7 @@ sql "INSERT INTO players (name, coins, goods) VALUES
     ('zanzibar_player', 1, 2), ('victim', 7, 7), ('other', 3, 3)"
 
 start_shell
+tmux_path=$(tm display-message -p '#{socket_path}')
 
 # ---- the banner and the prompt ----
 
