@@ -4,15 +4,34 @@
 # server. No errors, no definite leaks.
 . "$top_srcdir/tests/lib.sh"
 
+# --- the hardening configure asked for is in the binary
+if grep -aq __asan_init "$TIDBPLAY" 2>/dev/null; then
+	diag "built with sanitizers: _FORTIFY_SOURCE is off by design"
+	sanitized=1
+elif command -v readelf >/dev/null 2>&1; then
+	sanitized=0
+	like "$(readelf -d "$TIDBPLAY")" 'BIND_NOW|FLAGS.*NOW' \
+	    "hardening: linked with -z now"
+	like "$(readelf -lW "$TIDBPLAY")" 'GNU_RELRO' \
+	    "hardening: linked with -z relro"
+	like "$(readelf -sW --dyn-syms "$TIDBPLAY")" '__stack_chk_fail' \
+	    "hardening: built with a stack protector"
+	like "$(readelf -sW --dyn-syms "$TIDBPLAY")" '__[a-z]+_chk@' \
+	    "hardening: built with _FORTIFY_SOURCE"
+else
+	sanitized=0
+	diag "readelf (binutils) is not installed: hardening not checked"
+fi
+
 if ! command -v valgrind >/dev/null 2>&1; then
 	[ "${CI:-}" = true ] && bail "valgrind is not installed (apt-get install valgrind)"
-	echo "1..0 # SKIP valgrind is not installed"
-	exit 0
+	diag "valgrind is not installed: the valgrind runs are skipped"
+	done_testing
 fi
 # A sanitizer build cannot run under valgrind; it checks itself instead.
-if grep -aq __asan_init "$TIDBPLAY" 2>/dev/null; then
-	echo "1..0 # SKIP built with sanitizers (they do this test's job)"
-	exit 0
+if [ $sanitized = 1 ]; then
+	diag "built with sanitizers: the valgrind runs are skipped (the sanitizers do their job)"
+	done_testing
 fi
 
 VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite
