@@ -8,6 +8,14 @@ set -u
 TIDBPLAY=${TIDBPLAY:-$top_builddir/tidbplay}
 export LC_ALL=C.UTF-8
 
+# Sanitizer builds (configure --enable-sanitizers): leaks in third-party
+# libraries are suppressed (tests/lsan.supp), ours fail; and their exit
+# statuses (98 ASan, 97 UBSan, 96 a leak) are never mistaken for ours.
+: "${ASAN_OPTIONS:=detect_leaks=1:exitcode=98}"
+: "${UBSAN_OPTIONS:=print_stacktrace=1:exitcode=97}"
+: "${LSAN_OPTIONS:=suppressions=$top_srcdir/tests/lsan.supp:print_suppressions=0:exitcode=96}"
+export ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+
 t_n=0
 t_failed=0
 
