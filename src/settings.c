@@ -433,8 +433,11 @@ ini_read_line(char *str, int num, void *arg)
 	const char		*eol, *q;
 	size_t			 len;
 
-	if (*st->p == '\0' || st->cause != NULL)
+	/* inih's line buffer held the last line, maybe the password. */
+	if (*st->p == '\0' || st->cause != NULL) {
+		explicit_bzero(str, num);
 		return NULL;
+	}
 	st->line++;
 	eol = strchr(st->p, '\n');
 	len = eol == NULL ? strlen(st->p) : (size_t)(eol - st->p);
@@ -443,6 +446,7 @@ ini_read_line(char *str, int num, void *arg)
 	if (len > INI_LINE_MAX || len + 2 > (size_t)num) {
 		ini_error(st, "line is %zu bytes long; at most %d", len,
 		    INI_LINE_MAX);
+		explicit_bzero(str, num);
 		return NULL;
 	}
 	memcpy(str, st->p, len);
