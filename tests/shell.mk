@@ -3,3 +3,5 @@ TESTS += tests/language.t
 EXTRA_DIST += tests/language.t
 TESTS += tests/pty.t
 EXTRA_DIST += tests/pty.t
+TESTS += tests/quickstart.t
+EXTRA_DIST += tests/quickstart.t examples/quickstart.tidbplay
