@@ -252,14 +252,16 @@ static int
 check_arg(const struct command *c, int i, const char *v, char **cause)
 {
 	long long	 n;
-	char		*label = arg_label(c, i), *why;
+	char		*label = NULL, *why;
 	enum format	 fmt;
 	int		 rc = 0;
 
+	/* Runs for every argument of every line: the label only on error. */
 	switch (c->kind[i]) {
 	case A_NAME:
 	case A_PREFIX:
 		if (check_name(v, strlen(v), &why) != 0) {
+			label = arg_label(c, i);
 			xasprintf(cause, "%s: %s: %s", c->name, label, why);
 			free(why);
 			rc = -1;
@@ -267,6 +269,7 @@ check_arg(const struct command *c, int i, const char *v, char **cause)
 		break;
 	case A_INT:
 		if (parse_int_arg(v, 0, INT_LIMIT, &n) != 0) {
+			label = arg_label(c, i);
 			xasprintf(cause, "%s: %s must be a whole number from 0 "
 			    "to 2147483647, not '%s'", c->name, label, shown(v));
 			rc = -1;
@@ -274,6 +277,7 @@ check_arg(const struct command *c, int i, const char *v, char **cause)
 		break;
 	case A_COUNT:
 		if (parse_int_arg(v, 1, 1000000, &n) != 0) {
+			label = arg_label(c, i);
 			xasprintf(cause, "%s: %s must be a whole number from 1 "
 			    "to 1000000, not '%s'", c->name, label, shown(v));
 			rc = -1;
