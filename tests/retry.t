@@ -146,4 +146,43 @@ is "$(snapshot)" "$before" "the failed trade changed nothing"
 is "$(sql 'SELECT SUM(coins), SUM(goods) FROM players')" "$sums" \
     "coins and goods are conserved"
 
+# Ctrl-C while it waits to retry (at a terminal: script(1) gives it one)
+# gives the command up and the session goes on.
+if command -v script >/dev/null 2>&1; then
+	printf '[shell]\nretries = 100\n' >"$T/cfg/many.ini"
+	fault a 9007 1000
+	before=$(snapshot)
+	{
+		sleep 2
+		printf '\003'
+		sleep 1
+		echo 'show a'
+		echo 'status'
+		echo 'quit'
+	} | {
+		echo 'set coins a +1'
+		cat
+	} | env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME \
+	    -u CA_PATH TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" \
+	    XDG_CONFIG_HOME="$T/config" TIDBPLAY_HISTFILE= TERM=dumb \
+	    script -qfec "'$TIDBPLAY' -H $TP_HOST -P $TP_PORT -u $TP_USER \
+	    --ca '$TP_CA' -c '$T/cfg/many.ini'" /dev/null >"$T/tty" 2>&1
+	tty=$(tr -d '\r' <"$T/tty")
+	like "$tty" 'retrying \(attempt 2 of 100\)' "at a terminal it retries"
+	like "$tty" 'error: cancelled' "Ctrl-C gives the retrying command up"
+	like "$tty" "^\\| +[0-9]+ +\\| a +\\| +$(val a coins) +\\|" \
+	    "the session goes on: show works afterwards"
+	like "$tty" 'transaction: none' "and no transaction was left open"
+	n=$(hits)
+	if [ "$n" -ge 2 ] && [ "$n" -lt 100 ]; then
+		pass "the retries stopped at Ctrl-C ($n attempts)"
+	else
+		fail "the retries stopped at Ctrl-C"
+		diag "attempts: $n"
+	fi
+	is "$(snapshot)" "$before" "the cancelled command changed nothing"
+else
+	pass "# SKIP script(1) is not installed"
+fi
+
 done_testing
