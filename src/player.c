@@ -409,7 +409,7 @@ import_once(struct db *db, void *arg, char **cause)
 	struct import		*im = arg;
 	struct csv		*c;
 	struct player		*rows;
-	unsigned long		 first = 0;
+	unsigned long		 first = 0, last = 0;
 	unsigned long long	 done = 0;
 	unsigned int		 k = 0;
 	int			 col[3], rc = DB_OK, r;
@@ -427,6 +427,7 @@ import_once(struct db *db, void *arg, char **cause)
 		if (r == 1) {
 			if (k == 0)
 				first = csv_line(c);
+			last = csv_line(c);
 			if (csv_player(c, col, &rows[k], cause) != 0) {
 				/* The file changed under us. */
 				rc = DB_FAIL;
@@ -442,7 +443,7 @@ import_once(struct db *db, void *arg, char **cause)
 			rc = db_insert_many(db, rows, k, &why);
 			if (rc != DB_OK) {
 				xasprintf(cause, "%s:%lu-%lu: %s; nothing was "
-				    "imported", im->path, first, csv_line(c),
+				    "imported", im->path, first, last,
 				    why);
 				free(why);
 				break;

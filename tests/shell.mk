@@ -5,3 +5,5 @@ TESTS += tests/pty.t
 EXTRA_DIST += tests/pty.t
 TESTS += tests/quickstart.t
 EXTRA_DIST += tests/quickstart.t examples/quickstart.tidbplay
+TESTS += tests/csv.t
+EXTRA_DIST += tests/csv.t
