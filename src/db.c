@@ -493,7 +493,8 @@ reconnect(struct db *db, char **cause)
 static int
 ensure_connected(struct db *db, char **cause)
 {
-	int	was_txn = db->txn;
+	int	 was_txn = db->txn;
+	char	*why;
 
 	if (db->my == NULL)
 		return reconnect(db, cause);
@@ -509,8 +510,16 @@ ensure_connected(struct db *db, char **cause)
 		    mysql_error(db->my));
 		return -1;
 	}
-	if (reconnect(db, cause) != 0)
+	if (reconnect(db, &why) != 0) {
+		if (was_txn != 0) {
+			xasprintf(cause, "the connection was lost while a "
+			    "transaction was open: the server rolls it back, "
+			    "nothing in it is kept; %s", why);
+			free(why);
+		} else
+			*cause = why;
 		return -1;
+	}
 	if (was_txn != 0) {
 		db->rolled_back = was_txn == 1;
 		xasprintf(cause, "the connection was lost while a transaction "
@@ -802,7 +811,13 @@ after_lost(struct db *db, enum stmt_id id, unsigned long emitted, char *why,
 			free(rwhy);
 			return DB_UNKNOWN;
 		}
-		*cause = rwhy;
+		if (was_txn != 0) {
+			xasprintf(cause, "the connection was lost inside a "
+			    "transaction: the server rolls it back, nothing in "
+			    "it is kept; %s", rwhy);
+			free(rwhy);
+		} else
+			*cause = rwhy;
 		return DB_FAIL;
 	}
 	db->err = err;
@@ -1118,8 +1133,11 @@ db_info(struct db *db, struct db_info *info)
 	char		*cause = NULL;
 
 	memset(info, 0, sizeof *info);
-	if (ensure_connected(db, &cause) != 0)
+	/* status reports what it finds, a transaction lost while idle too. */
+	if (ensure_connected(db, &cause) != 0) {
+		fprintf(stderr, "%s: %s\n", progname, cause);
 		free(cause);
+	}
 	info->host = db->s->host;
 	info->port = db->s->port;
 	info->user = db->s->user;
