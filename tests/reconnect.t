@@ -274,4 +274,30 @@ is "$(val a coins)" 8 "the commands after the kill did nothing"
 is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'e'")" 0 \
     "the script did not go on"
 
+# The server killed while a transaction is open: lost, and said so.
+before=$(snapshot)
+{
+	echo 'begin'
+	echo 'set coins a 10'
+	wait_for "SELECT 1 FROM information_schema.INNODB_TRX
+	    WHERE trx_rows_modified > 0"
+	kill -9 "$(cat "$SRV/pid")"
+	_i=0
+	while [ $_i -lt 100 ] && kill -0 "$(cat "$SRV/pid")" 2>/dev/null; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo 'set coins b 10'
+	echo 'commit'
+} | tpfed
+tpdone
+is "$RC" 1 "the server killed inside a transaction: exit status 1"
+like "$ERR" '^stdin:3: the connection was lost (while|inside) a transaction.*rolls it back, nothing in it is kept; lost the connection and could not reconnect' \
+    "the error says the transaction is lost and the server is gone"
+unlike "$ERR" 'leaving with a transaction open' \
+    "no transaction is left to roll back on the way out"
+"$top_srcdir/tests/server.sh" restart "$SRV" >"$T/restart.out" 2>&1 ||
+    bail "the server did not come back: $(cat "$T/restart.out")"
+is "$(snapshot)" "$before" "nothing of the transaction was kept"
+
 done_testing
