@@ -7,3 +7,5 @@ TESTS += tests/quickstart.t
 EXTRA_DIST += tests/quickstart.t examples/quickstart.tidbplay
 TESTS += tests/csv.t
 EXTRA_DIST += tests/csv.t
+TESTS += tests/interop.t
+EXTRA_DIST += tests/interop.t
