@@ -346,7 +346,7 @@ connect_one(struct db *db, MYSQL **out, char **cause)
 #endif
 	}
 	if (mysql_real_connect(my, host, s->user, s->password, s->database,
-	    s->port, NULL, 0) == NULL) {
+	    s->port, NULL, CLIENT_FOUND_ROWS) == NULL) {
 		db->connect_err = mysql_errno(my);
 		status = connect_cause(db, my, cause);
 		mysql_close(my);
