@@ -111,6 +111,7 @@ struct db {
 						   the connection */
 	volatile int		 cancellable;	/* CANCEL_* */
 	volatile int		 cancelled;
+	volatile int		 interrupted;	/* Ctrl-C in this command */
 };
 
 /* What Ctrl-C finds: nothing, a statement to kill, or a wait to cut short. */
@@ -432,6 +433,8 @@ wait_ms(struct db *db, double ms)
 	struct timespec	ts;
 	double		end, left;
 
+	if (db->interrupted)
+		return -1;
 	end = now_seconds() + ms / 1000.0;
 	db->cancelled = 0;
 	db->cancellable = CANCEL_WAIT;
@@ -666,6 +669,23 @@ bind_result(MYSQL_BIND *b, enum shape shape, struct player *pl,
 	}
 }
 
+#define CB_INTERRUPTED	(-2)	/* not a row callback's own -1 */
+
+/*
+ * Ctrl-C that came between two statements of a command (a bulk's batches,
+ * a trade's steps) stops the statements that follow, but never the
+ * ROLLBACK that undoes what went before.
+ */
+static int
+refuse_interrupted(struct db *db, int refuse, char **cause)
+{
+	if (!refuse || !db->interrupted)
+		return 0;
+	db->err = 1317;		/* ER_QUERY_INTERRUPTED */
+	xasprintf(cause, "cancelled");
+	return 1;
+}
+
 /*
  * Run one statement once. Rows stream through cb as they arrive, so a
  * result of any size takes constant memory. *emitted counts them.
@@ -682,6 +702,8 @@ run_once(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 	my_bool			 nulls[4];
 	int			 rc, cbrc = 0;
 
+	if (refuse_interrupted(db, id != ST_ROLLBACK, cause))
+		return -1;
 	if (prepare(db, id, cause) != 0)
 		return -1;
 	st = db->stmt[id];
@@ -725,6 +747,13 @@ run_once(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 			pl.namelen = sizeof pl.name - 1;
 		pl.name[pl.namelen] = '\0';
 		(*emitted)++;
+		/*
+		 * Ctrl-C after the server has sent everything (KILL QUERY
+		 * finds nothing running) still stops the rows shown; the
+		 * rest is read and dropped.
+		 */
+		if (cbrc == 0 && db->interrupted)
+			cbrc = CB_INTERRUPTED;
 		if (cbrc == 0 && cb != NULL)
 			cbrc = cb(&pl, arg);
 	}
@@ -736,6 +765,12 @@ run_once(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 		return -1;
 	}
 	mysql_stmt_free_result(st);
+	if (cbrc == CB_INTERRUPTED) {
+		db->err = 1317;		/* ER_QUERY_INTERRUPTED */
+		xasprintf(cause, "cancelled; the rest of the rows were not "
+		    "shown");
+		return -1;
+	}
 	if (cbrc != 0) {
 		xasprintf(cause, "cannot write the result: %s",
 		    strerror(errno));
@@ -995,6 +1030,8 @@ db_insert_many(struct db *db, const struct player *pl, unsigned int n,
 		stmt_error(db, b->stmt, cause);
 		goto fail;
 	}
+	if (refuse_interrupted(db, 1, cause))
+		return DB_FAIL;
 	db->cancelled = 0;
 	db->cancellable = 1;
 	if (mysql_stmt_execute(b->stmt) != 0) {
@@ -1181,6 +1218,13 @@ db_cancelled(struct db *db)
 	return db->cancelled;
 }
 
+/* A new command: a Ctrl-C that came before it is not for it. */
+void
+db_cancel_reset(struct db *db)
+{
+	db->interrupted = 0;
+}
+
 /*
  * Called from the signal watcher thread: stop the running statement with
  * KILL QUERY over a second connection; the session itself goes on.
@@ -1191,6 +1235,7 @@ db_cancel(struct db *db)
 	MYSQL	*my;
 	char	*cause, sql[64];
 
+	db->interrupted = 1;
 	if (db->cancellable == CANCEL_NONE)
 		return;
 	db->cancelled = 1;

@@ -30,6 +30,7 @@ static struct session	*cur;		/* for readline's callbacks */
 static char		*histfile;
 static volatile sig_atomic_t got_sigint;
 static volatile sig_atomic_t got_sigwinch;
+static volatile sig_atomic_t running;	/* a command is running */
 static int		 cancel_pipe[2] = { -1, -1 };
 
 /* ---- scripts ---- */
@@ -353,7 +354,8 @@ on_sigint(int sig)
 
 	(void)sig;
 	got_sigint = 1;
-	if (cancel_pipe[1] != -1)
+	/* At the prompt or a question, Ctrl-C is readline's business. */
+	if (running && cancel_pipe[1] != -1)
 		(void)!write(cancel_pipe[1], &c, 1);
 	errno = saved;
 }
@@ -500,10 +502,11 @@ ask_line(char *line)
 int
 repl_ask(const char *question)
 {
-	int	yes, rc;
+	int	yes, rc, was_running = running;
 
 	ask_answer = NULL;
 	ask_done = 0;
+	running = 0;
 	got_sigint = 0;
 	tty_echoctl(1);		/* readline echoes ^C when the tty would */
 	rl_callback_handler_install(question, ask_line);
@@ -519,6 +522,8 @@ repl_ask(const char *question)
 	free(ask_answer);
 	ask_answer = NULL;
 	tty_echoctl(0);
+	got_sigint = 0;
+	running = was_running;
 	return yes;
 }
 
@@ -547,8 +552,11 @@ run_typed(struct session *se, char *line)
 	history_add(line);
 	se->line++;
 	got_sigint = 0;
+	db_cancel_reset(se->db);
 	tty_echoctl(0);
+	running = 1;
 	run_line(se, line, strlen(line));
+	running = 0;
 	tty_echoctl(1);
 	got_sigint = 0;
 }

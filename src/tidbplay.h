@@ -173,6 +173,7 @@ void	 db_info(struct db *, struct db_info *);
 void	 db_cancel(struct db *);
 void	 db_set_cancellable(struct db *, int);
 int	 db_cancelled(struct db *);
+void	 db_cancel_reset(struct db *);
 
 /* player.c */
 typedef void (*progress_cb)(unsigned long long, unsigned long long, void *);

@@ -280,12 +280,25 @@ wait_screen "^'victim' now has 5 coins$" "with the lock gone the same update wor
 is "$(sql "SELECT coins FROM players WHERE name = 'victim'")" 5 \
     "the update is in the table"
 
+# ---- Ctrl-C stops a long bulk, between batches or inside one ----
+
+fresh "tidbplay>"
+before=$(snapshot)
+typein 'bulk 1000000 long'
+key Enter
+wait_screen "^bulk: [0-9]+ of 1000000 rows" "a long bulk shows its progress on the terminal"
+key C-c
+wait_screen "^error: cancelled" "Ctrl-C cancels the bulk"
+wait_prompt "tidbplay>" "after the cancelled bulk: the prompt"
+is "$(snapshot)" "$before" "the cancelled bulk added nothing (one transaction)"
+unlike "$(pane | tail -n 3)" "bulk: [0-9]+ of" "the progress line is cleared"
+
 # ---- Ctrl-D leaves ----
 
 key C-d
 until_ok test -s "$T/exit"
 ok $? "Ctrl-D at the prompt leaves the shell"
-is "$(grep -c . "$T/hist")" 10 "every command typed is in the history file"
+is "$(grep -c . "$T/hist")" 11 "every command typed is in the history file"
 unlike "$(cat "$T/hist")" "ctrlc_junk" "a line cleared with Ctrl-C is not in the history"
 
 # ---- the history comes back in a new shell ----
@@ -298,7 +311,7 @@ start_shell
 tm kill-session -t first
 wait_prompt "tidbplay>" "a second shell: the prompt"
 key Up
-wait_prompt "tidbplay> set coins victim 5" "Up brings back the last command of the first shell"
+wait_prompt "tidbplay> bulk 1000000 long" "Up brings back the last command of the first shell"
 key C-u C-d
 until_ok test -s "$T/exit"
 ok $? "the second shell leaves"
