@@ -952,6 +952,29 @@ cmd_timing(struct session *se, char **av, int ac)
 	return 0;
 }
 
+#define HELP_WIDTH	79	/* an 80-column terminal, without wrapping */
+#define HELP_USAGE	38
+
+/* One row of help, its text wrapped at blanks under its own column. */
+static void
+help_row(const char *usage, const char *help)
+{
+	const char	*p = help;
+	size_t		 room = HELP_WIDTH - HELP_USAGE - 3, n;
+
+	printf("  %-*s ", HELP_USAGE, usage);
+	while (strlen(p) > room) {
+		for (n = room; n > 0 && p[n] != ' '; n--)
+			;
+		if (n == 0)
+			n = strcspn(p, " ");
+		printf("%.*s\n%*s", (int)n, p, HELP_USAGE + 3, "");
+		p += n;
+		p += strspn(p, " ");
+	}
+	printf("%s\n", p);
+}
+
 static int
 cmd_help(struct session *se, char **av, int ac)
 {
@@ -964,7 +987,7 @@ cmd_help(struct session *se, char **av, int ac)
 		if (ac > 1 && (commands[i].sub == NULL ||
 		    strcmp(commands[i].sub, av[1]) != 0))
 			continue;
-		printf("  %-38s %s\n", commands[i].usage, commands[i].help);
+		help_row(commands[i].usage, commands[i].help);
 		found = 1;
 	}
 	if (!found) {
@@ -974,7 +997,7 @@ cmd_help(struct session *se, char **av, int ac)
 	}
 	if (ac == 0)
 		printf("Words split on blanks; quote with '...' or \"...\"; "
-		    "';' separates commands; '#' starts a comment.\n"
+		    "';' separates commands;\n'#' starts a comment. "
 		    "See tidbplay(1) for more.\n");
 	return 0;
 }

@@ -372,6 +372,12 @@ refused "timing: on or off, not 'maybe'" "timing of a word"
 
 # ---- help COMMAND ----
 
+tp -e help
+is "$(printf '%s\n' "$OUT" | awk 'length($0) > 79' | head -n 3)" "" \
+    "help fits an 80-column terminal"
+like "$OUT" "^ {41}\(player\), 10000 coins, 100 goods$" \
+    "help: a long description goes on under its own column"
+
 tp -e 'help trade'
 is "$RC" 0 "help trade: exit 0"
 like "$OUT" "^ +trade BUYER SELLER AMOUNT PRICE +BUYER pays PRICE coins" \
