@@ -4,9 +4,12 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+
 #include <errno.h>
 #include <getopt.h>
 #include <locale.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
@@ -112,11 +115,27 @@ die_config(char *cause)
 	exit(EXIT_USAGE);
 }
 
+/* The terminal as it was before the password prompt turned echo off. */
+static struct termios	prompt_termios;
+static int		prompt_fd = -1;
+
+/* Ctrl-C at the password prompt: give the terminal its echo back. */
+static void
+prompt_interrupted(int sig)
+{
+	(void)sig;
+	if (prompt_fd != -1)
+		tcsetattr(prompt_fd, TCSAFLUSH, &prompt_termios);
+	(void)!write(STDERR_FILENO, "\n", 1);
+	_exit(130);
+}
+
 /* Ask for the password on the terminal, echo off. */
 static char *
 ask_password(const struct settings *s)
 {
 	struct termios	 old, quiet;
+	struct sigaction sa, oldsa;
 	FILE		*tty;
 	char		*line = NULL;
 	size_t		 size = 0;
@@ -134,13 +153,24 @@ ask_password(const struct settings *s)
 	fflush(tty);
 	restore = tcgetattr(fileno(tty), &old) == 0;
 	if (restore) {
+		prompt_termios = old;
+		prompt_fd = fileno(tty);
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = prompt_interrupted;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, &oldsa);
+		sigaction(SIGTERM, &sa, NULL);
 		quiet = old;
 		quiet.c_lflag &= ~(ECHO | ECHONL);
 		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
 	}
 	len = getline(&line, &size, tty);
-	if (restore)
+	if (restore) {
 		tcsetattr(fileno(tty), TCSAFLUSH, &old);
+		prompt_fd = -1;
+		sigaction(SIGINT, &oldsa, NULL);
+		signal(SIGTERM, SIG_DFL);
+	}
 	fputc('\n', tty);
 	fclose(tty);
 	if (len < 0) {
@@ -212,6 +242,8 @@ main(int argc, char **argv)
 	FILE		*f;
 	int		 ch, ask = 0, force = 0, quiet = 0, status;
 
+	/* A process that will hold a password leaves no core dump. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	setlocale(LC_CTYPE, "");
 	if (strstr(setlocale(LC_CTYPE, NULL), "UTF-8") == NULL &&
 	    strstr(setlocale(LC_CTYPE, NULL), "utf8") == NULL)
