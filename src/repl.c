@@ -30,6 +30,7 @@ static struct session	*cur;		/* for readline's callbacks */
 static char		*histfile;
 static volatile sig_atomic_t got_sigint;
 static volatile sig_atomic_t got_sigwinch;
+static volatile sig_atomic_t got_sigtstp;
 static volatile sig_atomic_t running;	/* a command is running */
 static int		 cancel_pipe[2] = { -1, -1 };
 
@@ -367,6 +368,26 @@ on_sigwinch(int sig)
 	got_sigwinch = 1;
 }
 
+/* Only installed while readline has the terminal; else the default. */
+static void
+on_sigtstp(int sig)
+{
+	(void)sig;
+	got_sigtstp = 1;
+}
+
+static void
+tstp_handler(int ours)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof sa);
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = ours ? on_sigtstp : SIG_DFL;
+	sigaction(SIGTSTP, &sa, NULL);
+}
+
 /*
  * A statement is running: stop it over a second connection. A thread of
  * its own, because connecting and sending KILL QUERY cannot be done in a
@@ -398,6 +419,7 @@ signals_init(struct session *se)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGWINCH);
+	sigaddset(&set, SIGTSTP);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	if (pthread_create(&thread, NULL, canceller, se) == 0)
 		pthread_detach(thread);
@@ -443,45 +465,95 @@ prompt(struct session *se)
 	return db_in_txn(se->db) ? "tidbplay (txn)> " : "tidbplay> ";
 }
 
+/* Ctrl-Z at the prompt: the terminal as it was, stop, then back again. */
+static void
+suspend(const sigset_t *orig)
+{
+	struct sigaction	sa, old;
+	sigset_t		tstp;
+
+	rl_cleanup_after_signal();
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTSTP, &sa, &old);
+	sigemptyset(&tstp);
+	sigaddset(&tstp, SIGTSTP);
+	raise(SIGTSTP);
+	/* Pending until unblocked; the process stops here until fg. */
+	sigprocmask(SIG_UNBLOCK, &tstp, NULL);
+	sigprocmask(SIG_SETMASK, orig, NULL);
+	sigprocmask(SIG_BLOCK, &tstp, NULL);
+	sigaction(SIGTSTP, &old, NULL);
+	rl_reset_after_signal();
+	rl_forced_update_display();
+}
+
+/* Ctrl-C at the prompt: the line ends with ^C, as in a shell, and goes. */
+static void
+drop_line(void)
+{
+	rl_point = rl_end;
+	rl_redisplay();
+	rl_echo_signal_char(SIGINT);
+	rl_callback_sigcleanup();
+	rl_free_line_state();
+	rl_replace_line("", 0);
+	rl_crlf();
+	using_history();
+}
+
 /*
  * Wait for readline's handler to be called, feeding it one character at a
  * time. Returns 1 when interrupted by Ctrl-C (the typed text is dropped),
- * 0 when *done was set, -1 on error.
+ * 0 when *done was set, -1 on error. The signals are blocked but while
+ * waiting (pselect) and while readline works, so that one that comes just
+ * before the wait is not left unseen until the next key.
  */
 static int
 feed_readline(const int *done)
 {
-	fd_set	fds;
-	int	rc;
+	sigset_t	block, orig;
+	fd_set		fds;
+	int		rc = 0;
 
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTSTP);
+	sigaddset(&block, SIGWINCH);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	tstp_handler(1);
 	while (!*done) {
 		if (got_sigwinch) {
 			got_sigwinch = 0;
 			rl_resize_terminal();
 		}
+		if (got_sigtstp) {
+			got_sigtstp = 0;
+			suspend(&orig);
+		}
+		if (got_sigint) {
+			got_sigint = 0;
+			drop_line();
+			rc = 1;
+			break;
+		}
 		FD_ZERO(&fds);
 		FD_SET(STDIN_FILENO, &fds);
-		rc = select(STDIN_FILENO + 1, &fds, NULL, NULL, NULL);
-		if (rc == -1 && errno == EINTR) {
-			if (!got_sigint)
+		if (pselect(STDIN_FILENO + 1, &fds, NULL, NULL, NULL,
+		    &orig) == -1) {
+			if (errno == EINTR)
 				continue;
-			got_sigint = 0;
-			/* Show the line ended with ^C, as a shell does. */
-			rl_point = rl_end;
-			rl_redisplay();
-			rl_echo_signal_char(SIGINT);
-			rl_callback_sigcleanup();
-			rl_free_line_state();
-			rl_replace_line("", 0);
-			rl_crlf();
-			using_history();
-			return 1;
+			rc = -1;
+			break;
 		}
-		if (rc == -1)
-			return -1;
+		sigprocmask(SIG_SETMASK, &orig, NULL);
 		rl_callback_read_char();
+		sigprocmask(SIG_BLOCK, &block, NULL);
 	}
-	return 0;
+	tstp_handler(0);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
+	return rc;
 }
 
 static char	*ask_answer;
@@ -592,6 +664,12 @@ repl_run(struct session *se)
 	rl_attempted_completion_function = complete;
 	rl_completer_quote_characters = "'\"";
 	rl_basic_word_break_characters = " \t;";
+	/*
+	 * The signals are ours: readline's handlers would take Ctrl-C while
+	 * a key is being handled, and the cancelling is done here.
+	 */
+	rl_catch_signals = 0;
+	rl_catch_sigwinch = 0;
 	history_open(se);
 	signals_init(se);
 	if (!se->quiet)

@@ -316,4 +316,38 @@ key C-u C-d
 until_ok test -s "$T/exit"
 ok $? "the second shell leaves"
 
+# ---- Ctrl-Z under a shell with job control, and fg ----
+
+if command -v bash >/dev/null 2>&1; then
+	tm rename-session -t tp second
+	tm new-session -d -s tp -x 120 -y 40 \
+	    "env PS1='jobshell\$ ' HOME='$T' TERM=xterm bash --norc --noprofile -i"
+	tm kill-session -t second
+	wait_prompt 'jobshell$' "a shell with job control"
+	typein "env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME \
+	    -u CA_PATH LC_ALL=C.UTF-8 TIDBPLAY_HISTFILE= \
+	    TIDB_PASSWORD='$TP_PASSWORD' '$TIDBPLAY' -q -H '$TP_HOST' \
+	    -P '$TP_PORT' -u '$TP_USER' --ca '$TP_CA'"
+	key Enter
+	wait_prompt "tidbplay>" "tidbplay runs under the shell"
+	fresh "tidbplay>"
+	typein cou
+	key C-z
+	wait_screen "Stopped" "Ctrl-Z at the prompt stops tidbplay"
+	wait_prompt 'jobshell$' "the shell has the terminal"
+	typein fg
+	key Enter
+	wait_prompt "tidbplay> cou" "fg: the prompt and the typed text are back"
+	typein nt
+	key Enter
+	wait_screen "^\| +2 \|$" "the line typed before and after Ctrl-Z runs"
+	unlike "$(pane)" "^nt$" "after fg the terminal does not echo twice"
+	wait_prompt "tidbplay>" "the prompt after count"
+	typein quit
+	key Enter
+	wait_prompt 'jobshell$' "quit returns to the shell"
+else
+	pass "# SKIP bash is not installed for the job control steps"
+fi
+
 done_testing
