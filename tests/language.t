@@ -362,7 +362,12 @@ is "$RC" 0 "timing: exit 0"
 is "$OUT" "6
 6" "timing: stdout only has the data"
 is "$(printf '%s\n' "$ERR" | grep -c '^Time: [0-9]*\.[0-9]* ms$')" 2 \
-    "timing on: the time of each command on stderr until timing off"
+    "timing on: a time for timing on itself and for count, none after timing off"
+is "$(printf '%s\n' "$ERR" | grep -vc '^Time: [0-9]*\.[0-9]* ms$')" 0 \
+    "timing: nothing else on stderr"
+tp -e 'timing on; count; count; list 1'
+is "$(printf '%s\n' "$ERR" | grep -c '^Time: [0-9]*\.[0-9]* ms$')" 4 \
+    "timing on: one time per command"
 tp -e 'timing'
 is "$OUT" off "timing alone: off by default"
 tp -e 'timing on; timing'
