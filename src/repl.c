@@ -291,35 +291,49 @@ complete(const char *text, int start, int end)
 	    "csv", "json", NULL };
 	static const char *const onoff[] = { "on", "off", NULL };
 	static const char *const columns[] = { "coins", "goods", NULL };
-	char		*before, *p, *w[3];
-	int		 n = 0, arg, kind;
+	struct words	*cmds = NULL;
+	size_t		 ncmds = 0, cut;
+	char		*before, *p, *cause, **w, **m;
+	int		 n, arg, kind;
 
 	(void)end;
 	rl_attempted_completion_over = 1;
-	/* The words of this command before the one being completed. */
-	before = xstrndup(rl_line_buffer, start);
+	/*
+	 * The words of this command before the one being completed, split
+	 * as the command will be (so 'two words' is one), without the quote
+	 * that opens the word being completed.
+	 */
+	cut = start;
+	if (rl_completion_quote_character != 0 && cut > 0 &&
+	    rl_line_buffer[cut - 1] == rl_completion_quote_character)
+		cut--;
+	before = xstrndup(rl_line_buffer, cut);
 	if ((p = strrchr(before, ';')) == NULL)
 		p = before;
 	else
 		p++;
-	for (p = strtok(p, " \t"); p != NULL && n < 3; p = strtok(NULL,
-	    " \t"))
-		w[n++] = p;
-	if (n == 0) {
+	if (split_line(p, strlen(p), &cmds, &ncmds, &cause) != 0) {
+		free(cause);
 		free(before);
+		return NULL;
+	}
+	free(before);
+	n = ncmds > 0 ? cmds[0].argc : 0;
+	w = ncmds > 0 ? cmds[0].argv : NULL;
+	if (n == 0) {
+		free_words(cmds, ncmds);
 		return rl_completion_matches(text, gen_command);
 	}
 	gen_cmd = w[0];
 	if (n == 1 && command_sub(w[0], 0) != NULL) {
-		char **m = rl_completion_matches(text, gen_sub);
-
-		free(before);
+		m = rl_completion_matches(text, gen_sub);
+		free_words(cmds, ncmds);
 		return m;
 	}
 	arg = n - (command_sub(w[0], 0) != NULL ? 2 : 1);
 	kind = command_arg_kind(w[0], command_sub(w[0], 0) != NULL && n > 1 ?
 	    w[1] : NULL, arg);
-	free(before);
+	free_words(cmds, ncmds);
 	switch (kind) {
 	case A_NAME:
 	case A_PREFIX:

@@ -162,6 +162,28 @@ key Enter
 wait_screen "^\| +[0-9]+ \| zanzibar_player \| +1 \| +2 \|$" "show of the completed name runs"
 wait_prompt "tidbplay>" "the prompt comes back after show"
 
+# Names with blanks and quotes complete quoted, and a quoted word before
+# the one completed counts as one word.
+sql "INSERT INTO players (name, coins, goods) VALUES ('two words', 1, 1),
+    ('it''s', 1, 1)"
+fresh "tidbplay>"
+typein "show 'two w"
+key Tab
+wait_prompt "tidbplay> show 'two words'" "Tab inside an open quote completes the name and closes it"
+key C-u
+fresh "tidbplay>"
+typein 'show two'
+key Tab
+wait_prompt "tidbplay> show 'two words'" "Tab completes a name with a blank, quoted"
+key C-u
+fresh "tidbplay>"
+typein "trade 'two words' it"
+key Tab
+wait_prompt "tidbplay> trade 'two words' \"it's\"" \
+    "after a quoted name, the seller completes; a name with ' is double-quoted"
+key C-u
+sql "DELETE FROM players WHERE name IN ('two words', 'it''s')"
+
 # ---- del asks first, showing the record ----
 
 fresh "tidbplay>"
