@@ -254,8 +254,79 @@ table_flush(struct out *o)
 	o->nheld = 0;
 }
 
+/* A C1 control character, U+0080 to U+009F, in UTF-8. */
+#define IS_C1(p, i, len) ((p)[i] == 0xc2 && (i) + 1 < (len) && \
+	(p)[(i) + 1] >= 0x80 && (p)[(i) + 1] < 0xa0)
+
+/*
+ * Text for people (table, vertical): control characters are shown as
+ * \xNN, so that a name put in the table by another program never moves
+ * the cursor, colours the terminal or breaks the table's lines. NULL when
+ * there is nothing to escape.
+ */
+static char *
+visible(const char *s, size_t len, size_t *outlen)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*buf, *w;
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f || IS_C1(p, i, len))
+			break;
+	}
+	if (i == len)
+		return NULL;
+	buf = w = xmalloc(len * 4 + 1);
+	for (i = 0; i < len; i++) {
+		if (p[i] < 0x20 || p[i] == 0x7f || IS_C1(p, i, len)) {
+			snprintf(w, 5, "\\x%02x", p[i]);
+			w += 4;
+			if (p[i] == 0xc2) {
+				snprintf(w, 5, "\\x%02x", p[++i]);
+				w += 4;
+			}
+		} else
+			*w++ = (char)p[i];
+	}
+	*w = '\0';
+	*outlen = (size_t)(w - buf);
+	return buf;
+}
+
+static void	out_row_as_is(struct out *, const char *const *, const size_t *,
+		    const char *);
+
 void
 out_row(struct out *o, const char *const *s, const size_t *len,
+    const char *null)
+{
+	const char	*vs[MAX_COLS];
+	char		*esc[MAX_COLS];
+	size_t		 vlen[MAX_COLS];
+	int		 i, any = 0;
+
+	if (o->fmt != FMT_TABLE && o->fmt != FMT_AUTO &&
+	    o->fmt != FMT_VERTICAL) {
+		out_row_as_is(o, s, len, null);
+		return;
+	}
+	for (i = 0; i < o->ncols; i++) {
+		vs[i] = s[i];
+		vlen[i] = len[i];
+		esc[i] = null[i] ? NULL : visible(s[i], len[i], &vlen[i]);
+		if (esc[i] != NULL) {
+			vs[i] = esc[i];
+			any = 1;
+		}
+	}
+	out_row_as_is(o, any ? vs : s, any ? vlen : len, null);
+	for (i = 0; i < o->ncols; i++)
+		free(esc[i]);
+}
+
+static void
+out_row_as_is(struct out *o, const char *const *s, const size_t *len,
     const char *null)
 {
 	int	i;

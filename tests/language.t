@@ -335,6 +335,22 @@ for n, c, g in (("say \"hi\"", 1, 2), ("back\\slash", 3, 4),
     print(repr((["coins", "goods", "id", "name"], n, c, g)))')
 is "$got" "$want" "format json: names with quotes, backslashes, tabs, newlines, emoji exact"
 is "$(jq -r .name <"$T/json" | head -n 1)" 'say "hi"' "format json: jq reads it too"
+tp --format table -e 'list'
+is "$(printf '%s\n' "$OUT" | grep -cv '^[+|(]')" 0 \
+    "format table: a tab or a line break in a name does not break the table"
+like "$OUT" '^\| +[0-9]+ \| tab\\x09bed +\| +5 \| +6 \|$' "format table: a tab is shown as \\x09"
+like "$OUT" '^\| +[0-9]+ \| new\\x0aline +\| +9 \| +10 \|$' "format table: a line break is shown as \\x0a"
+sql "INSERT INTO players (name, coins, goods) VALUES
+    (CONCAT('esc', CHAR(27), '[2J'), 13, 14)"
+tp --format table -e 'find esc'
+unlike "$OUT" "$(printf '\033')" "format table: no escape character reaches the terminal"
+like "$OUT" '^\| +[0-9]+ \| esc\\x1b\[2J \| +13 \| +14 \|$' "format table: the escape shown as \\x1b"
+tp --format vertical -e 'find esc'
+like "$OUT" '^ name: esc\\x1b\[2J$' "format vertical: the escape shown as \\x1b"
+tp --format json -e 'find esc'
+is "$(printf '%s\n' "$OUT" | jq -r .name | od -An -c | tr -s ' ' | sed 's/^ //')" \
+    'e s c 033 [ 2 J \n' "format json: the name exact, for programs"
+sql "DELETE FROM players WHERE name LIKE 'esc%'"
 tp --format json -e 'count'
 is "$OUT" '{"count":6}' "format json: count is an object"
 tp -e 'format csv; show "say \"hi\""'
