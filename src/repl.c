@@ -237,10 +237,15 @@ collect_name(const struct player *pl, void *arg)
 {
 	struct names	*nm = arg;
 	const char	*q;
-	char		*m;
+	char		*m, *why;
 
 	if (pl->name_null)
 		return 0;
+	/* A name no command would take (put there by another program). */
+	if (check_name(pl->name, pl->namelen, &why) != 0) {
+		free(why);
+		return 0;
+	}
 	/* A name with blanks or quotes comes back quoted, ready to use. */
 	if (rl_completion_quote_character == 0 &&
 	    strpbrk(pl->name, " \t;#'\"") != NULL) {
