@@ -374,7 +374,7 @@ on_sigint(int sig)
 
 	(void)sig;
 	got_sigint = 1;
-	/* At the prompt or a question, Ctrl-C is readline's business. */
+	/* At the prompt or a question feed_readline sees the flag. */
 	if (running && cancel_pipe[1] != -1)
 		(void)!write(cancel_pipe[1], &c, 1);
 	errno = saved;
@@ -448,7 +448,7 @@ signals_init(struct session *se)
 	sigemptyset(&sa.sa_mask);
 	/*
 	 * SA_RESTART: a read from the server goes on until KILL QUERY ends
-	 * it; select() at the prompt is interrupted all the same.
+	 * it; pselect() at the prompt is interrupted all the same.
 	 */
 	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_sigint;
@@ -484,9 +484,12 @@ prompt(struct session *se)
 	return db_in_txn(se->db) ? "tidbplay (txn)> " : "tidbplay> ";
 }
 
-/* Ctrl-Z at the prompt: the terminal as it was, stop, then back again. */
+/*
+ * Ctrl-Z at the prompt: the terminal as it was, stop, then back again. The
+ * signals are blocked here (feed_readline); only SIGTSTP is let through.
+ */
 static void
-suspend(const sigset_t *orig)
+suspend(void)
 {
 	struct sigaction	sa, old;
 	sigset_t		tstp;
@@ -501,7 +504,6 @@ suspend(const sigset_t *orig)
 	raise(SIGTSTP);
 	/* Pending until unblocked; the process stops here until fg. */
 	sigprocmask(SIG_UNBLOCK, &tstp, NULL);
-	sigprocmask(SIG_SETMASK, orig, NULL);
 	sigprocmask(SIG_BLOCK, &tstp, NULL);
 	sigaction(SIGTSTP, &old, NULL);
 	rl_reset_after_signal();
@@ -549,7 +551,7 @@ feed_readline(const int *done)
 		}
 		if (got_sigtstp) {
 			got_sigtstp = 0;
-			suspend(&orig);
+			suspend();
 		}
 		if (got_sigint) {
 			got_sigint = 0;
