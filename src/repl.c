@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -36,31 +37,100 @@ static int		 cancel_pipe[2] = { -1, -1 };
 
 /* ---- scripts ---- */
 
-static int
-run_stream(struct session *se, FILE *f, const char *source)
-{
-	char	*line = NULL;
-	size_t	 size = 0;
-	ssize_t	 len;
+/*
+ * Lines from a file descriptor, read in large blocks. Unlike stdio it can
+ * say whether another line is already waiting, which lets consecutive adds
+ * go to the server together without ever waiting for input to do so.
+ */
+struct lines {
+	int	 fd;
+	char	*buf;
+	size_t	 start;
+	size_t	 end;
+	size_t	 size;
+	int	 eof;
+};
 
-	se->source = source;
-	se->line = 0;
-	while (!se->quit && (len = getline(&line, &size, f)) != -1) {
-		se->line++;
-		if (run_line(se, line, (size_t)len) != 0 && !se->force)
-			break;
+/* The next line, newline included; 1, 0 at the end, -1 on an error. */
+static int
+lines_next(struct lines *lr, const char **line, size_t *len)
+{
+	char	*nl;
+	ssize_t	 n;
+
+	for (;;) {
+		nl = memchr(lr->buf + lr->start, '\n', lr->end - lr->start);
+		if (nl != NULL || (lr->eof && lr->start < lr->end)) {
+			*line = lr->buf + lr->start;
+			*len = nl != NULL ? (size_t)(nl + 1 - *line) :
+			    lr->end - lr->start;
+			lr->start += *len;
+			return 1;
+		}
+		if (lr->eof)
+			return 0;
+		if (lr->start > 0) {
+			memmove(lr->buf, lr->buf + lr->start,
+			    lr->end - lr->start);
+			lr->end -= lr->start;
+			lr->start = 0;
+		}
+		if (lr->end == lr->size) {
+			lr->size = lr->size == 0 ? 65536 : lr->size * 2;
+			lr->buf = xrealloc(lr->buf, lr->size);
+		}
+		n = read(lr->fd, lr->buf + lr->end, lr->size - lr->end);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			lr->eof = 1;
+		lr->end += n;
 	}
-	if (ferror(f)) {
-		session_error(se, "read error: %s", strerror(errno));
-	}
-	free(line);
-	return se->failed ? -1 : 0;
+}
+
+/* Whether the next line can be had without waiting for the writer. */
+static int
+lines_waiting(struct lines *lr)
+{
+	struct pollfd	pfd;
+
+	if (lr->eof || memchr(lr->buf + lr->start, '\n',
+	    lr->end - lr->start) != NULL)
+		return !lr->eof || lr->start < lr->end;
+	pfd.fd = lr->fd;
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 0) == 1;
 }
 
 int
-script_run(struct session *se, FILE *f, const char *source)
+script_run(struct session *se, int fd, const char *source)
 {
-	return run_stream(se, f, source);
+	struct lines	 lr = { fd, NULL, 0, 0, 0, 0 };
+	const char	*line;
+	size_t		 len;
+	int		 rc;
+
+	se->source = source;
+	se->line = 0;
+	while (!se->quit && (rc = lines_next(&lr, &line, &len)) == 1) {
+		/* A byte order mark is no part of the first command. */
+		if (++se->line == 1 && len >= 3 &&
+		    memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+			line += 3;
+			len -= 3;
+		}
+		if (script_line(se, line, len, lines_waiting(&lr)) != 0)
+			break;
+	}
+	if (rc == -1)
+		session_error(se, "read error: %s", strerror(errno));
+	if (queue_flush(se) != 0)
+		se->failed = 1;
+	queue_free(se);
+	free(lr.buf);
+	return se->failed ? -1 : 0;
 }
 
 int
@@ -73,13 +143,16 @@ execute_run(struct session *se, const char *cmds)
 	while (!se->quit && *p != '\0') {
 		se->line++;
 		nl = strchr(p, '\n');
-		if (run_line(se, p, nl == NULL ? strlen(p) :
-		    (size_t)(nl - p)) != 0 && !se->force)
+		if (script_line(se, p, nl == NULL ? strlen(p) :
+		    (size_t)(nl - p), nl != NULL && nl[1] != '\0') != 0)
 			break;
 		if (nl == NULL)
 			break;
 		p = nl + 1;
 	}
+	if (queue_flush(se) != 0)
+		se->failed = 1;
+	queue_free(se);
 	return se->failed ? -1 : 0;
 }
 
@@ -462,6 +535,8 @@ signals_init(struct session *se)
  * would echo "^C" in the middle of the output or just before the
  * "cancelled" error. The error says it; the echo is turned off meanwhile.
  */
+static int	tty_had_echoctl = -1;	/* as the user set the terminal */
+
 static void
 tty_echoctl(int on)
 {
@@ -469,7 +544,9 @@ tty_echoctl(int on)
 
 	if (tcgetattr(STDIN_FILENO, &t) != 0)
 		return;
-	if (on)
+	if (tty_had_echoctl == -1)
+		tty_had_echoctl = (t.c_lflag & ECHOCTL) != 0;
+	if (on && tty_had_echoctl)
 		t.c_lflag |= ECHOCTL;
 	else
 		t.c_lflag &= ~ECHOCTL;
@@ -691,6 +768,7 @@ repl_run(struct session *se)
 	 */
 	rl_catch_signals = 0;
 	rl_catch_sigwinch = 0;
+	tty_echoctl(1);		/* notes the user's setting, changes nothing */
 	history_open(se);
 	signals_init(se);
 	if (!se->quiet)
