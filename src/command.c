@@ -531,6 +531,16 @@ num(const char *s)
 	return strtoll(s, NULL, 10);
 }
 
+/* What add says: the new id, as data, or as a sentence for people. */
+static void
+added(struct session *se, const char *name, unsigned long long id)
+{
+	if (human(se))
+		note(se, "added '%s' with id %llu", name, id);
+	else
+		out_number(se->out, "id", (long long)id);
+}
+
 static int
 cmd_add(struct session *se, char **av, int ac)
 {
@@ -542,10 +552,7 @@ cmd_add(struct session *se, char **av, int ac)
 	rc = player_add(se->db, av[0], num(av[1]), num(av[2]), &id, &cause);
 	if (rc != DB_OK)
 		return failed(se, rc, cause, av[0], NULL);
-	if (human(se))
-		note(se, "added '%s' with id %llu", av[0], id);
-	else
-		out_number(se->out, "id", (long long)id);
+	added(se, av[0], id);
 	return 0;
 }
 
@@ -1055,4 +1062,184 @@ run_line(struct session *se, const char *line, size_t len)
 	if (se->interactive)
 		fflush(stdout);
 	return rc;
+}
+
+/*
+ * Scripts: consecutive add lines that have already arrived go to the server
+ * as one multi-row INSERT, one round trip instead of one per line. The
+ * statement is applied whole or not at all, so any failure simply runs the
+ * same lines again one by one, which reports the failing line exactly as it
+ * would have been without grouping. Inside a transaction, with timing on,
+ * or at a terminal, every line runs on its own.
+ */
+#define QUEUE_MAX	1000
+
+struct add_queue {
+	struct player	 rows[QUEUE_MAX];
+	char		*lines[QUEUE_MAX];
+	size_t		 lens[QUEUE_MAX];
+	unsigned long	 linenos[QUEUE_MAX];
+	long long	 ids[QUEUE_MAX];
+	unsigned int	 n;
+};
+
+static struct add_queue *
+queue_of(struct session *se)
+{
+	if (se->queue == NULL)
+		se->queue = xcalloc(1, sizeof *se->queue);
+	return se->queue;
+}
+
+void
+queue_free(struct session *se)
+{
+	struct add_queue	*q = se->queue;
+
+	if (q == NULL)
+		return;
+	while (q->n > 0)
+		free(q->lines[--q->n]);
+	free(q);
+	se->queue = NULL;
+}
+
+/* A line that is one add with good arguments, as a row; else 0. */
+static int
+lone_add(const char *line, size_t len, struct player *pl)
+{
+	const struct command	*c;
+	struct words		*cmds;
+	size_t			 n;
+	char			*cause;
+	int			 ok = 0;
+
+	if (split_line(line, len, &cmds, &n, &cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	if (n == 1 && strcmp(cmds[0].argv[0], "add") == 0) {
+		if (command_check(&cmds[0], &c, &cause) == 0) {
+			pl->namelen = strlen(cmds[0].argv[1]);
+			memcpy(pl->name, cmds[0].argv[1], pl->namelen + 1);
+			pl->coins = num(cmds[0].argv[2]);
+			pl->goods = num(cmds[0].argv[3]);
+			ok = 1;
+		} else
+			free(cause);
+	}
+	free_words(cmds, n);
+	return ok;
+}
+
+static int
+queued_id(const struct player *pl, void *arg)
+{
+	struct add_queue	*q = arg;
+	unsigned int		 i;
+
+	for (i = 0; i < q->n; i++) {
+		if (q->ids[i] == -1 && q->rows[i].namelen == pl->namelen &&
+		    memcmp(q->rows[i].name, pl->name, pl->namelen) == 0) {
+			q->ids[i] = pl->id;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Run what is queued; returns -1 when a line failed. */
+int
+queue_flush(struct session *se)
+{
+	struct add_queue	*q = se->queue;
+	unsigned long		 line = se->line;
+	unsigned int		 i;
+	char			*cause;
+	int			 rc = 0;
+
+	if (q == NULL || q->n == 0)
+		return 0;
+	if (q->n > 1) {
+		rc = db_insert_many(se->db, q->rows, q->n, &cause);
+		if (rc == DB_OK) {
+			for (i = 0; i < q->n; i++)
+				q->ids[i] = -1;
+			if (db_lookup_names(se->db, q->rows, q->n, queued_id,
+			    q, &cause) != DB_OK) {
+				se->line = q->linenos[0];
+				session_error(se, "added the players of lines "
+				    "%lu-%lu, but cannot read their ids: %s",
+				    q->linenos[0], q->linenos[q->n - 1], cause);
+				free(cause);
+				rc = -1;
+			}
+			for (i = 0; rc == 0 && i < q->n; i++) {
+				if (q->ids[i] == -1) {
+					se->line = q->linenos[i];
+					session_error(se, "'%s' was added but is "
+					    "gone already (deleted by another "
+					    "session?)", q->rows[i].name);
+					rc = -1;
+					break;
+				}
+				added(se, q->rows[i].name,
+				    (unsigned long long)q->ids[i]);
+			}
+		} else if (rc == DB_UNKNOWN) {
+			se->line = q->linenos[0];
+			session_error(se, "lines %lu-%lu: %s", q->linenos[0],
+			    q->linenos[q->n - 1], cause);
+			free(cause);
+			for (i = 0; i < q->n; i++)
+				show_now(se, q->rows[i].name);
+			rc = -1;
+		} else {
+			/* Nothing was added: the lines run one by one. */
+			free(cause);
+			rc = 1;
+		}
+	} else
+		rc = 1;
+	for (i = 0; rc == 1 && i < q->n; i++) {
+		se->line = q->linenos[i];
+		if (run_line(se, q->lines[i], q->lens[i]) != 0 && !se->force)
+			break;
+	}
+	if (rc == 1)
+		rc = se->failed && i < q->n ? -1 : 0;
+	while (q->n > 0)
+		free(q->lines[--q->n]);
+	se->line = line;
+	return rc;
+}
+
+/*
+ * A script's line: queued when it is an add that can join the others
+ * (more says whether another line is already waiting), else run after
+ * what is queued. Returns -1 when the script should stop.
+ */
+int
+script_line(struct session *se, const char *line, size_t len, int more)
+{
+	struct add_queue	*q;
+	int			 rc;
+
+	if (!se->interactive && !se->timing && !db_in_txn(se->db) &&
+	    (se->queue != NULL || more)) {
+		q = queue_of(se);
+		if (lone_add(line, len, &q->rows[q->n])) {
+			q->lines[q->n] = xstrndup(line, len);
+			q->lens[q->n] = len;
+			q->linenos[q->n++] = se->line;
+			if (more && q->n < QUEUE_MAX &&
+			    q->n < se->s->batch)
+				return 0;
+			return queue_flush(se) != 0 && !se->force ? -1 : 0;
+		}
+	}
+	if (queue_flush(se) != 0 && !se->force)
+		return -1;
+	rc = run_line(se, line, len);
+	return rc != 0 && !se->force ? -1 : 0;
 }

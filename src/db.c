@@ -84,7 +84,10 @@ static const struct stmt_def {
 	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0 },
 };
 
-/* The multi-row insert is prepared for each batch size in use. */
+/*
+ * The multi-row insert, and the look-up of many players by name, are
+ * prepared for each batch size in use.
+ */
 struct batch_stmt {
 	MYSQL_STMT	*stmt;
 	unsigned int	 rows;
@@ -96,6 +99,7 @@ struct db {
 	MYSQL			*my;
 	MYSQL_STMT		*stmt[ST_COUNT_ALL];
 	struct batch_stmt	 batch[2];
+	struct batch_stmt	 lookup[2];
 	char			*ca_desc;	/* what verifies the server */
 	char			*ca_file;
 	char			*ca_dir;
@@ -388,11 +392,14 @@ close_statements(struct db *db)
 			mysql_stmt_close(db->stmt[i]);
 		db->stmt[i] = NULL;
 	}
-	for (i = 0; i < 2; i++) {
-		if (db->batch[i].stmt != NULL)
-			mysql_stmt_close(db->batch[i].stmt);
-		free(db->batch[i].bind);
-		memset(&db->batch[i], 0, sizeof db->batch[i]);
+	for (i = 0; i < 4; i++) {
+		struct batch_stmt *b = i < 2 ? &db->batch[i] :
+		    &db->lookup[i - 2];
+
+		if (b->stmt != NULL)
+			mysql_stmt_close(b->stmt);
+		free(b->bind);
+		memset(b, 0, sizeof *b);
 	}
 }
 
@@ -964,40 +971,53 @@ db_rows(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 	return run(db, id, p, cb, arg, NULL, NULL, cause);
 }
 
+/*
+ * The statement for a batch of rows: INSERT ... VALUES (?,?,?),... or, for
+ * a look-up, SELECT ... WHERE name IN (?,...). Two slots each: the first
+ * (full) batch size, and the rest.
+ */
 static struct batch_stmt *
-batch_prepare(struct db *db, unsigned int rows, char **cause)
+batch_prepare(struct db *db, int lookup, unsigned int rows, char **cause)
 {
-	struct batch_stmt	*b;
+	struct batch_stmt	*slot = lookup ? db->lookup : db->batch, *b;
+	const char		*one = lookup ? "?" : "(?,?,?)";
+	unsigned int		 i, per = lookup ? 1 : 3;
 	char			*sql, *w;
 	size_t			 len;
-	unsigned int		 i;
 
 	for (i = 0; i < 2; i++) {
-		if (db->batch[i].stmt != NULL && db->batch[i].rows == rows)
-			return &db->batch[i];
+		if (slot[i].stmt != NULL && slot[i].rows == rows)
+			return &slot[i];
 	}
-	/* Slot 0 keeps the first (full) size; slot 1 takes the rest. */
-	b = db->batch[0].stmt == NULL ? &db->batch[0] : &db->batch[1];
+	b = slot[0].stmt == NULL ? &slot[0] : &slot[1];
 	if (b->stmt != NULL)
 		mysql_stmt_close(b->stmt);
 	free(b->bind);
 	memset(b, 0, sizeof *b);
 
-	len = 64 + strlen(db->s->table) + (size_t)rows * 10;
+	len = 96 + strlen(db->s->table) + (size_t)rows * 10;
 	sql = w = xmalloc(len);
-	w += snprintf(w, len, "INSERT INTO `%s` (name, coins, goods) VALUES ",
-	    db->s->table);
+	if (lookup)
+		w += snprintf(w, len, "SELECT id, name, coins, goods FROM `%s` "
+		    "WHERE name IN (", db->s->table);
+	else
+		w += snprintf(w, len, "INSERT INTO `%s` (name, coins, goods) "
+		    "VALUES ", db->s->table);
 	for (i = 0; i < rows; i++) {
-		memcpy(w, i == 0 ? "(?,?,?)" : ",(?,?,?)", i == 0 ? 7 : 8);
-		w += i == 0 ? 7 : 8;
+		if (i > 0)
+			*w++ = ',';
+		memcpy(w, one, strlen(one));
+		w += strlen(one);
 	}
+	if (lookup)
+		*w++ = ')';
 	*w = '\0';
-	b->stmt = prepare_sql(db, sql, rows * 3, cause);
+	b->stmt = prepare_sql(db, sql, rows * per, cause);
 	free(sql);
 	if (b->stmt == NULL)
 		return NULL;
 	b->rows = rows;
-	b->bind = xcalloc((size_t)rows * 3, sizeof *b->bind);
+	b->bind = xcalloc((size_t)rows * per, sizeof *b->bind);
 	return b;
 }
 
@@ -1014,7 +1034,7 @@ db_insert_many(struct db *db, const struct player *pl, unsigned int n,
 	db->rolled_back = 0;
 	if (ensure_connected(db, cause) != 0)
 		return DB_FAIL;
-	if ((b = batch_prepare(db, n, cause)) == NULL)
+	if ((b = batch_prepare(db, 0, n, cause)) == NULL)
 		goto fail;
 	bind = b->bind;
 	for (i = 0; i < n; i++) {
@@ -1056,7 +1076,14 @@ fail:
 			return DB_FAIL;
 		}
 		db->err = err;
-		/* Batches always run in a transaction, and it went too. */
+		if (was_txn == 0) {
+			/* One statement, applied whole or not at all. */
+			xasprintf(cause, "the connection was lost while %u "
+			    "rows were sent: they may or may not have been "
+			    "added", n);
+			return DB_UNKNOWN;
+		}
+		/* A transaction's batch went with the transaction. */
 		db->rolled_back = was_txn == 1;
 		xasprintf(cause, "the connection was lost during a batch "
 		    "insert: the server rolled its transaction back, nothing "
@@ -1068,6 +1095,63 @@ fail:
 		return txn_gone(db, why, cause);
 	}
 	return DB_FAIL;
+}
+
+/*
+ * The players named in pl[0..n), in one round trip: the ids of the rows a
+ * multi-row insert just added, which need not be consecutive.
+ */
+int
+db_lookup_names(struct db *db, const struct player *pl, unsigned int n,
+    row_cb cb, void *arg, char **cause)
+{
+	struct batch_stmt	*b;
+	struct player		 row;
+	MYSQL_BIND		 rb[4];
+	my_bool			 nulls[4];
+	unsigned int		 i;
+	int			 rc;
+
+	db->err = 0;
+	if (ensure_connected(db, cause) != 0)
+		return DB_FAIL;
+	if ((b = batch_prepare(db, 1, n, cause)) == NULL)
+		return DB_FAIL;
+	for (i = 0; i < n; i++) {
+		b->bind[i].buffer_type = MYSQL_TYPE_STRING;
+		b->bind[i].buffer = (void *)pl[i].name;
+		b->bind[i].buffer_length = pl[i].namelen;
+	}
+	if (mysql_stmt_bind_param(b->stmt, b->bind) != 0 ||
+	    mysql_stmt_execute(b->stmt) != 0) {
+		stmt_error(db, b->stmt, cause);
+		return DB_FAIL;
+	}
+	memset(&row, 0, sizeof row);
+	bind_result(rb, RS_PLAYER, &row, nulls);
+	if (mysql_stmt_bind_result(b->stmt, rb) != 0) {
+		stmt_error(db, b->stmt, cause);
+		mysql_stmt_free_result(b->stmt);
+		return DB_FAIL;
+	}
+	while ((rc = mysql_stmt_fetch(b->stmt)) == 0 ||
+	    rc == MYSQL_DATA_TRUNCATED) {
+		row.name_null = nulls[1];
+		row.coins_null = nulls[2];
+		row.goods_null = nulls[3];
+		if (row.namelen >= sizeof row.name)
+			row.namelen = sizeof row.name - 1;
+		row.name[row.namelen] = '\0';
+		cb(&row, arg);
+	}
+	db->last_used = now_seconds();
+	if (rc == 1) {
+		stmt_error(db, b->stmt, cause);
+		mysql_stmt_free_result(b->stmt);
+		return DB_FAIL;
+	}
+	mysql_stmt_free_result(b->stmt);
+	return DB_OK;
 }
 
 /* user: the user's begin (never retried) rather than one of ours. */

@@ -366,12 +366,12 @@ main(int argc, char **argv)
 	if (execute != NULL)
 		execute_run(&se, execute);
 	else if (script != NULL)
-		script_run(&se, f != NULL ? f : stdin, f != NULL ? script :
+		script_run(&se, f != NULL ? fileno(f) : 0, f != NULL ? script :
 		    "stdin");
 	else if (se.interactive)
 		repl_run(&se);
 	else
-		script_run(&se, stdin, "stdin");
+		script_run(&se, 0, "stdin");
 
 	if (db_in_txn(se.db)) {
 		fflush(stdout);

@@ -161,6 +161,8 @@ int	 db_rows(struct db *, enum stmt_id, const struct param *, row_cb,
 	     void *, char **);
 int	 db_insert_many(struct db *, const struct player *, unsigned int,
 	     char **);
+int	 db_lookup_names(struct db *, const struct player *, unsigned int,
+	     row_cb, void *, char **);
 int	 db_begin(struct db *, int, char **);
 int	 db_commit(struct db *, char **);
 int	 db_rollback(struct db *, char **);
@@ -223,6 +225,7 @@ struct session {
 	int		 progress;	/* stderr is a terminal */
 	int		 quit;
 	int		 failed;	/* some command failed */
+	struct add_queue *queue;	/* adds waiting to go as one */
 };
 
 /* command.c */
@@ -240,6 +243,9 @@ void	 free_words(struct words *, size_t);
 int	 command_check(const struct words *, const struct command **,
 	     char **);
 int	 run_line(struct session *, const char *, size_t);
+int	 script_line(struct session *, const char *, size_t, int);
+int	 queue_flush(struct session *);
+void	 queue_free(struct session *);
 void	 session_error(struct session *, const char *, ...)
 	     __attribute__((format(printf, 2, 3)));
 const char *command_word(size_t);
@@ -264,7 +270,7 @@ enum arg_kind {
 
 /* repl.c */
 int	 repl_run(struct session *);
-int	 script_run(struct session *, FILE *, const char *);
+int	 script_run(struct session *, int, const char *);
 int	 execute_run(struct session *, const char *);
 int	 repl_ask(const char *);
 
