@@ -1,6 +1,6 @@
 /*
  * Line sources: GNU Readline at a terminal (completion, history, Ctrl-C),
- * getline for scripts and pipes, and the -e string. Readline is never used
+ * a block reader for scripts and pipes, and the -e string. Readline is never used
  * when standard input is not a terminal: it would echo the script.
  */
 #include "config.h"
