@@ -7,3 +7,5 @@ TESTS += tests/script.t
 EXTRA_DIST += tests/script.t
 TESTS += tests/badinput.t
 EXTRA_DIST += tests/badinput.t
+TESTS += tests/grouping.t
+EXTRA_DIST += tests/grouping.t
