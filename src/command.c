@@ -773,17 +773,19 @@ cmd_bulk(struct session *se, char **av, int ac)
 static int
 cmd_import(struct session *se, char **av, int ac)
 {
-	struct progress	 p = { "import", now_seconds(), 0 };
-	char		*cause;
-	int		 rc;
+	struct progress		 p = { "import", now_seconds(), 0 };
+	unsigned long long	 rows = 0;
+	char			*cause;
+	int			 rc;
 
 	(void)ac;
 	rc = player_import(se->db, av[0], se->s->batch,
-	    se->progress ? progress : NULL, &p, &cause);
+	    se->progress ? progress : NULL, &p, &rows, &cause);
 	progress_end(&p);
 	if (rc != DB_OK)
 		return failed(se, rc, cause, NULL, NULL);
-	note(se, "imported %s", av[0]);
+	note(se, "imported %llu player%s from %s", rows, rows == 1 ? "" : "s",
+	    av[0]);
 	return 0;
 }
 

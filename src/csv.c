@@ -1,6 +1,7 @@
 /*
  * A streaming RFC 4180 reader: quoted fields with doubled quotes and line
- * breaks, CRLF or LF, a UTF-8 byte order mark at the start. Fields and
+ * breaks, CRLF or LF, a UTF-8 byte order mark at the start, blank lines
+ * skipped. Fields and
  * records are bounded, so hostile input cannot take unbounded memory.
  */
 #include "config.h"
@@ -86,9 +87,26 @@ csv_read(struct csv *c, char **cause)
 		} else if (ch != EOF)
 			ungetc(ch, f);
 	}
+	/* Blank lines hold no record, as spreadsheet and Python readers agree. */
+	for (;;) {
+		if ((ch = getc(f)) == '\n') {
+			c->next++;
+			continue;
+		}
+		if (ch == '\r') {
+			if (getc(f) != '\n') {
+				csv_error(c, cause, "carriage return without a "
+				    "line feed");
+				return -1;
+			}
+			c->next++;
+			continue;
+		}
+		break;
+	}
 	c->line = c->next;
 	c->n = 0;
-	if ((ch = getc(f)) == EOF) {
+	if (ch == EOF) {
 		if (ferror(f)) {
 			csv_error(c, cause, "read error");
 			return -1;

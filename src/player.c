@@ -396,10 +396,6 @@ import_check(struct import *im, char **cause)
 		im->rows++;
 	}
 	csv_close(c);
-	if (rc == 0 && im->rows == 0) {
-		xasprintf(cause, "%s: no rows after the header", im->path);
-		rc = -1;
-	}
 	return rc;
 }
 
@@ -467,7 +463,7 @@ import_once(struct db *db, void *arg, char **cause)
  */
 int
 player_import(struct db *db, const char *path, unsigned int batch,
-    progress_cb progress, void *arg, char **cause)
+    progress_cb progress, void *arg, unsigned long long *rows, char **cause)
 {
 	struct import	im = { path, NULL, batch, 0, progress, arg };
 	int		rc;
@@ -482,5 +478,6 @@ player_import(struct db *db, const char *path, unsigned int batch,
 	}
 	rc = in_transaction(db, "import", import_once, &im, cause);
 	fclose(im.f);
+	*rows = im.rows;
 	return rc;
 }

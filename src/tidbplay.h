@@ -198,7 +198,7 @@ int	 player_trade(struct db *, const char *, const char *, long long,
 int	 player_bulk(struct db *, long long, const char *, unsigned int,
 	     progress_cb, void *, char **);
 int	 player_import(struct db *, const char *, unsigned int, progress_cb,
-	     void *, char **);
+	     void *, unsigned long long *, char **);
 
 /* csv.c */
 struct csv;

@@ -137,8 +137,16 @@ refused "$T/badhead.csv:1: expected the header name,coins,goods" "a header with 
 tp -e "import $T/empty.csv"
 refused "$T/empty.csv:1: empty file" "an empty file"
 printf 'name,coins,goods\r\n' >"$T/headonly.csv"
-tp -e "import $T/headonly.csv"
-refused "$T/headonly.csv: no rows after the header" "a header and no rows"
+tp --format table -e "import $T/headonly.csv"
+is "$RC" 0 "a header and no rows (an empty table's export) imports nothing"
+like "$ERR" "imported 0 players from" "a header and no rows: says so"
+is "$(snapshot)" "$before" "a header and no rows: nothing changed"
+printf 'name,coins,goods\r\n\r\nblank1,1,1\r\n\r\n' >"$T/blanks.csv"
+tp -e "import $T/blanks.csv"
+is "$RC" 0 "blank lines are skipped"
+is "$(sql "SELECT coins FROM players WHERE name = 'blank1'")" 1 \
+    "blank lines are skipped: the row between them is added"
+sql "DELETE FROM players WHERE name = 'blank1'"
 
 printf "${good}$(printf '%.0sx' $(seq 33)),1,1\r\n" >"$T/long.csv"
 tp -e "import $T/long.csv"
