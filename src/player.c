@@ -89,14 +89,15 @@ player_set(struct db *db, int goods, const char *name, long long v,
 	return DB_FAIL;
 }
 
-int
-player_delete(struct db *db, const char *name, char **cause)
+/* A write to one named player: no row matched means no such player. */
+static int
+exec_named(struct db *db, enum stmt_id id, const struct param *p,
+    const char *name, char **cause)
 {
-	struct param		p[1] = { P_S(name) };
 	unsigned long long	n = 0;
 	int			rc;
 
-	if ((rc = db_exec(db, ST_DELETE, p, &n, NULL, cause)) != DB_OK)
+	if ((rc = db_exec(db, id, p, &n, NULL, cause)) != DB_OK)
 		return rc;
 	if (n == 0) {
 		xasprintf(cause, "no player named '%s'", name);
@@ -106,19 +107,19 @@ player_delete(struct db *db, const char *name, char **cause)
 }
 
 int
+player_delete(struct db *db, const char *name, char **cause)
+{
+	struct param	p[1] = { P_S(name) };
+
+	return exec_named(db, ST_DELETE, p, name, cause);
+}
+
+int
 player_rename(struct db *db, const char *name, const char *to, char **cause)
 {
-	struct param		p[2] = { P_S(to), P_S(name) };
-	unsigned long long	n = 0;
-	int			rc;
+	struct param	p[2] = { P_S(to), P_S(name) };
 
-	if ((rc = db_exec(db, ST_RENAME, p, &n, NULL, cause)) != DB_OK)
-		return rc;
-	if (n == 0) {
-		xasprintf(cause, "no player named '%s'", name);
-		return DB_FAIL;
-	}
-	return DB_OK;
+	return exec_named(db, ST_RENAME, p, name, cause);
 }
 
 int
