@@ -956,6 +956,7 @@ run(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 			return DB_FAIL;
 	}
 }
+
 int
 db_exec(struct db *db, enum stmt_id id, const struct param *p,
     unsigned long long *affected, unsigned long long *insert_id,
