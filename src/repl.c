@@ -76,7 +76,7 @@ lines_next(struct lines *lr, const char **line, size_t *len)
 			lr->start = 0;
 		}
 		if (lr->end == lr->size) {
-			lr->size = lr->size == 0 ? 65536 : lr->size * 2;
+			lr->size *= 2;
 			lr->buf = xrealloc(lr->buf, lr->size);
 		}
 		n = read(lr->fd, lr->buf + lr->end, lr->size - lr->end);
@@ -107,10 +107,12 @@ lines_waiting(struct lines *lr)
 int
 script_run(struct session *se, int fd, const char *source)
 {
-	struct lines	 lr = { fd, NULL, 0, 0, 0, 0 };
+	struct lines	 lr = { fd, NULL, 0, 0, 65536, 0 };
 	const char	*line;
 	size_t		 len;
 	int		 rc;
+
+	lr.buf = xmalloc(lr.size);
 
 	se->source = source;
 	se->line = 0;
