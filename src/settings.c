@@ -719,6 +719,14 @@ settings_load_environ(struct settings *s, char **cause)
 			return -1;
 		}
 		free(origin);
+		/*
+		 * The password is ours now: wipe it where /proc/PID/environ
+		 * shows it, and take it out of what children would inherit.
+		 */
+		if (keywords[i].key == K_PASSWORD) {
+			explicit_bzero((char *)v, strlen(v));
+			unsetenv(keywords[i].dotenv);
+		}
 	}
 	return 0;
 }

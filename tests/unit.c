@@ -773,6 +773,8 @@ run_environ(void)
 	    s.port);
 	is_str(s.user, "fileuser", "environ: unset TIDB_USER keeps the .env");
 	is_str(s.password, "env secret", "environ: TIDB_PASSWORD is taken");
+	ok(getenv("TIDB_PASSWORD") == NULL,
+	    "environ: TIDB_PASSWORD leaves the environment once taken");
 	is_str(s.ca, "", "environ: empty CA_PATH means the system store");
 	is_str(s.origin[K_HOST], "environment (TIDB_HOST)",
 	    "environ: the origin names the variable");
