@@ -1235,12 +1235,6 @@ db_last_retryable(const struct db *db)
 }
 
 unsigned int
-db_last_error(const struct db *db)
-{
-	return db->err;
-}
-
-unsigned int
 db_retries(const struct db *db)
 {
 	return db->s->retries;
@@ -1289,18 +1283,6 @@ db_info(struct db *db, struct db_info *info)
 		info->cipher = mysql_get_ssl_cipher(db->my);
 		info->ca = db->ca_desc;
 	}
-}
-
-void
-db_set_cancellable(struct db *db, int on)
-{
-	db->cancellable = on;
-}
-
-int
-db_cancelled(struct db *db)
-{
-	return db->cancelled;
 }
 
 /* A new command: a Ctrl-C that came before it is not for it. */

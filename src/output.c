@@ -65,18 +65,6 @@ out_format(const struct out *o)
 	return o->fmt;
 }
 
-FILE *
-out_file(const struct out *o)
-{
-	return o->f;
-}
-
-void
-out_set_file(struct out *o, FILE *f)
-{
-	o->f = f;
-}
-
 /* Column names; a leading '#' marks a numeric column. */
 void
 out_begin(struct out *o, const char *const *cols, int ncols)

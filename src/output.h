@@ -7,8 +7,6 @@ struct out	*out_new(FILE *, enum format);
 void		 out_free(struct out *);
 void		 out_set_format(struct out *, enum format);
 enum format	 out_format(const struct out *);
-FILE		*out_file(const struct out *);
-void		 out_set_file(struct out *, FILE *);
 void		 out_begin(struct out *, const char *const *, int);
 void		 out_row(struct out *, const char *const *, const size_t *,
 		     const char *);

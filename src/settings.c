@@ -67,12 +67,6 @@ keyword_of(enum setting_key key)
 	return NULL;
 }
 
-const char *
-settings_key_name(enum setting_key key)
-{
-	return keyword_of(key)->name;
-}
-
 int
 settings_key_lookup(const char *name)
 {

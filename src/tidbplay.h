@@ -168,13 +168,10 @@ int	 db_commit(struct db *, char **);
 int	 db_rollback(struct db *, char **);
 int	 db_in_txn(const struct db *);
 int	 db_last_retryable(const struct db *);
-unsigned int db_last_error(const struct db *);
 int	 db_backoff(struct db *, unsigned int, const char *, char **);
 unsigned int db_retries(const struct db *);
 void	 db_info(struct db *, struct db_info *);
 void	 db_cancel(struct db *);
-void	 db_set_cancellable(struct db *, int);
-int	 db_cancelled(struct db *);
 void	 db_cancel_reset(struct db *);
 
 /* player.c */
@@ -283,7 +280,6 @@ int	 settings_load_ini(struct settings *, const char *, char **);
 int	 settings_load_dotenv(struct settings *, const char *, char **);
 int	 settings_load_environ(struct settings *, char **);
 int	 settings_key_lookup(const char *);
-const char *settings_key_name(enum setting_key);
 int	 settings_file_private(const char *, char **);
 int	 parse_format(const char *, enum format *);
 const char *format_name(enum format);
