@@ -6,11 +6,6 @@
 . "$top_srcdir/tests/lib.sh"
 start_server
 
-# The admin client speaks utf8mb4 only when asked.
-sql4() {
-	"$TP_ADMIN" --default-character-set=utf8mb4 -N -B -e "$1" test
-}
-
 # refused WANT-ERR-REGEX DESCRIPTION [TABLE]: the last tp failed with exit
 # 1, said WANT on stderr, and the table is as it was ($before).
 refused() {
@@ -22,7 +17,7 @@ refused() {
 # ---- the round trip ----
 
 tp -e count
-sql4 "INSERT INTO players (name, coins, goods) VALUES
+sql "INSERT INTO players (name, coins, goods) VALUES
     ('plain', 1, 2),
     ('comma, inside', 3, 4),
     ('say \"hi\"', 5, 6),

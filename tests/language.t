@@ -7,11 +7,6 @@
 . "$top_srcdir/tests/lib.sh"
 start_server
 
-# The admin client speaks utf8mb4 only when asked.
-sql4() {
-	"$TP_ADMIN" --default-character-set=utf8mb4 -N -B -e "$1" test
-}
-
 # refused WANT-ERR-REGEX DESCRIPTION: the last tp failed with exit 1, said
 # WANT on stderr, printed nothing on stdout and changed nothing ($before).
 refused() {
@@ -313,7 +308,7 @@ like "$ERR" "status: too many arguments" "status with an argument: says so"
 # ---- format ----
 
 sql "DELETE FROM players"
-sql4 "INSERT INTO players (name, coins, goods) VALUES
+sql "INSERT INTO players (name, coins, goods) VALUES
     ('say \"hi\"', 1, 2), ('back\\\\slash', 3, 4),
     (CONCAT('tab', CHAR(9), 'bed'), 5, 6), ('🎉 party', 7, 8),
     (CONCAT('new', CHAR(10), 'line'), 9, 10), ('张三', 11, 12)"

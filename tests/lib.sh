@@ -137,7 +137,7 @@ tpraw() {
 
 # The database as an independent client sees it.
 sql() {
-	"$TP_ADMIN" -N -B -e "$1" test
+	"$TP_ADMIN" --default-character-set=utf8mb4 -N -B -e "$1" test
 }
 
 # The whole table, to compare before and after a refused command.
