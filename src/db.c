@@ -495,6 +495,22 @@ reconnect(struct db *db, char **cause)
 }
 
 /*
+ * Connecting again failed (why says how); when a transaction was open, say
+ * what became of it too.
+ */
+static void
+reconnect_failed(int was_txn, char *why, char **cause)
+{
+	if (was_txn == 0) {
+		*cause = why;
+		return;
+	}
+	xasprintf(cause, "the connection was lost while a transaction was "
+	    "open: the server rolls it back, nothing in it is kept; %s", why);
+	free(why);
+}
+
+/*
  * Before using a connection that has idled, make sure it is still there
  * (TiDB Serverless and wait_timeout close idle ones). A transaction open on
  * a connection that went is gone: the server rolled it back, and carrying
@@ -521,13 +537,7 @@ ensure_connected(struct db *db, char **cause)
 		return -1;
 	}
 	if (reconnect(db, &why) != 0) {
-		if (was_txn != 0) {
-			xasprintf(cause, "the connection was lost while a "
-			    "transaction was open: the server rolls it back, "
-			    "nothing in it is kept; %s", why);
-			free(why);
-		} else
-			*cause = why;
+		reconnect_failed(was_txn, why, cause);
 		return -1;
 	}
 	if (was_txn != 0) {
@@ -853,13 +863,7 @@ after_lost(struct db *db, enum stmt_id id, unsigned long emitted, char *why,
 			free(rwhy);
 			return DB_UNKNOWN;
 		}
-		if (was_txn != 0) {
-			xasprintf(cause, "the connection was lost inside a "
-			    "transaction: the server rolls it back, nothing in "
-			    "it is kept; %s", rwhy);
-			free(rwhy);
-		} else
-			*cause = rwhy;
+		reconnect_failed(was_txn, rwhy, cause);
 		return DB_FAIL;
 	}
 	db->err = err;
