@@ -9,6 +9,16 @@ start_server
 val() { sql "SELECT $2 FROM players WHERE name = '$1'"; }
 
 # wait_for SQL: until SQL (run as root) prints something, for at most 10 s.
+# Kill the server outright and wait (up to 10 s) until it is gone.
+kill_server() {
+	kill -9 "$(cat "$SRV/pid")"
+	_i=0
+	while [ $_i -lt 100 ] && kill -0 "$(cat "$SRV/pid")" 2>/dev/null; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
 wait_for() {
 	_i=0
 	while [ $_i -lt 100 ]; do
@@ -254,12 +264,7 @@ is "$(snapshot)" "$before" "nothing was run again"
 {
 	echo 'set coins a 8'
 	wait_for "SELECT 1 FROM players WHERE name = 'a' AND coins = 8"
-	kill -9 "$(cat "$SRV/pid")"
-	_i=0
-	while [ $_i -lt 100 ] && kill -0 "$(cat "$SRV/pid")" 2>/dev/null; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
+	kill_server
 	echo 'set coins a 9'
 	echo 'add e 1 1'
 } | tpfed
@@ -281,12 +286,7 @@ before=$(snapshot)
 	echo 'set coins a 10'
 	wait_for "SELECT 1 FROM information_schema.INNODB_TRX
 	    WHERE trx_rows_modified > 0"
-	kill -9 "$(cat "$SRV/pid")"
-	_i=0
-	while [ $_i -lt 100 ] && kill -0 "$(cat "$SRV/pid")" 2>/dev/null; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
+	kill_server
 	echo 'set coins b 10'
 	echo 'commit'
 } | tpfed

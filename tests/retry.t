@@ -10,10 +10,12 @@ start_server
 tpin 'add a 1000 1000; add b 1000 1000; add c 1000 1000' -q
 [ "$RC" -eq 0 ] || bail "setup failed: $ERR"
 
-sql "CREATE TABLE fault (name VARCHAR(32) PRIMARY KEY, errno INT NOT NULL,
-    k INT NOT NULL, n INT NOT NULL DEFAULT 0) ENGINE=MyISAM;
-DELIMITER //
-CREATE TRIGGER fault_bu BEFORE UPDATE ON players FOR EACH ROW BEGIN
+# A trigger that raises the error fault names for a player while its
+# counter is below k; the counter is MyISAM, so the failed statement's
+# rollback does not undo it.
+fault_trigger() {
+	cat <<EOF
+CREATE TRIGGER $1 BEFORE $2 ON players FOR EACH ROW BEGIN
   DECLARE e INT;
   SET e = (SELECT errno FROM fault WHERE name = NEW.name AND n < k);
   IF e IS NOT NULL THEN
@@ -22,15 +24,14 @@ CREATE TRIGGER fault_bu BEFORE UPDATE ON players FOR EACH ROW BEGIN
         MESSAGE_TEXT = 'injected conflict';
   END IF;
 END//
-CREATE TRIGGER fault_bi BEFORE INSERT ON players FOR EACH ROW BEGIN
-  DECLARE e INT;
-  SET e = (SELECT errno FROM fault WHERE name = NEW.name AND n < k);
-  IF e IS NOT NULL THEN
-    UPDATE fault SET n = n + 1 WHERE name = NEW.name;
-    SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = e,
-        MESSAGE_TEXT = 'injected conflict';
-  END IF;
-END//" || bail "cannot create the fault triggers"
+EOF
+}
+
+sql "CREATE TABLE fault (name VARCHAR(32) PRIMARY KEY, errno INT NOT NULL,
+    k INT NOT NULL, n INT NOT NULL DEFAULT 0) ENGINE=MyISAM;
+DELIMITER //
+$(fault_trigger fault_bu UPDATE)
+$(fault_trigger fault_bi INSERT)" || bail "cannot create the fault triggers"
 
 # fault NAME ERRNO K: the next K writes to NAME fail with ERRNO.
 fault() {
