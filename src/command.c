@@ -11,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tidbplay.h"
+#include "session.h"
 #include "output.h"
 
 struct command {
@@ -48,79 +48,181 @@ static int	cmd_help(struct session *, char **, int);
 static int	cmd_quit(struct session *, char **, int);
 
 static const struct command commands[] = {
-	{ "add", NULL, 3, 3, { A_NAME, A_INT, A_INT },
-	  "add NAME COINS GOODS",
-	  "add a player and print its id", cmd_add },
-	{ "show", NULL, 1, 1, { A_NAME },
-	  "show NAME",
-	  "show one player", cmd_show },
-	{ "list", NULL, 0, 2, { A_INT, A_INT },
-	  "list [LIMIT [OFFSET]]",
-	  "list players by id", cmd_list },
-	{ "find", NULL, 1, 1, { A_PREFIX },
-	  "find PREFIX",
-	  "list players whose name starts with PREFIX", cmd_find },
-	{ "top", NULL, 1, 2, { A_COLUMN, A_INT },
-	  "top coins|goods [N]",
-	  "list the N players with the most coins or goods (10)", cmd_top },
-	{ "count", NULL, 0, 0, { A_NONE },
-	  "count",
-	  "print the number of players", cmd_count },
-	{ "set", "coins", 2, 2, { A_NAME, A_DELTA },
-	  "set coins NAME VALUE|+N|-N",
-	  "set a player's coins, or change them by N", cmd_set },
-	{ "set", "goods", 2, 2, { A_NAME, A_DELTA },
-	  "set goods NAME VALUE|+N|-N",
-	  "set a player's goods, or change them by N", cmd_set },
-	{ "rename", NULL, 2, 2, { A_NAME, A_NAME },
-	  "rename NAME NEWNAME",
-	  "give a player a new name", cmd_rename },
-	{ "del", NULL, 1, 1, { A_NAME },
-	  "del NAME",
-	  "delete a player (at a terminal, after asking)", cmd_del },
-	{ "trade", NULL, 4, 4, { A_NAME, A_NAME, A_INT, A_INT },
-	  "trade BUYER SELLER AMOUNT PRICE",
-	  "BUYER pays PRICE coins to SELLER for AMOUNT goods", cmd_trade },
-	{ "bulk", NULL, 1, 2, { A_COUNT, A_PREFIX },
-	  "bulk N [PREFIX]",
-	  "add players PREFIX_0 to PREFIX_{N-1} (player), 10000 coins, "
-	  "100 goods", cmd_bulk },
-	{ "import", NULL, 1, 1, { A_FILE },
-	  "import FILE",
-	  "add the players of a CSV file (name,coins,goods), all or none",
-	  cmd_import },
-	{ "export", NULL, 1, 1, { A_OUTFILE },
-	  "export FILE|-",
-	  "write every player as CSV to FILE, or - for standard output",
-	  cmd_export },
-	{ "begin", NULL, 0, 0, { A_NONE },
-	  "begin",
-	  "start a transaction", cmd_begin },
-	{ "commit", NULL, 0, 0, { A_NONE },
-	  "commit",
-	  "commit the open transaction", cmd_commit },
-	{ "rollback", NULL, 0, 0, { A_NONE },
-	  "rollback",
-	  "undo the open transaction", cmd_rollback },
-	{ "status", NULL, 0, 0, { A_NONE },
-	  "status",
-	  "show the connection: server, TLS, retries, reconnects",
-	  cmd_status },
-	{ "format", NULL, 0, 1, { A_FORMAT },
-	  "format [table|vertical|tsv|csv|json]",
-	  "show or set the output format", cmd_format },
-	{ "timing", NULL, 0, 1, { A_ONOFF },
-	  "timing [on|off]",
-	  "show or set whether each command's time is shown", cmd_timing },
-	{ "help", NULL, 0, 2, { A_COMMAND, A_NONE },
-	  "help [COMMAND]",
-	  "describe the commands", cmd_help },
-	{ "quit", NULL, 0, 0, { A_NONE },
-	  "quit",
-	  "leave (so do exit and Ctrl-D)", cmd_quit },
-	{ "exit", NULL, 0, 0, { A_NONE },
-	  "exit",
-	  "leave", cmd_quit },
+	{
+		.name = "add",
+		.min = 3, .max = 3,
+		.kind = { A_NAME, A_INT, A_INT },
+		.usage = "add NAME COINS GOODS",
+		.help = "add a player and print its id",
+		.exec = cmd_add
+	},
+	{
+		.name = "show",
+		.min = 1, .max = 1,
+		.kind = { A_NAME },
+		.usage = "show NAME",
+		.help = "show one player",
+		.exec = cmd_show
+	},
+	{
+		.name = "list",
+		.min = 0, .max = 2,
+		.kind = { A_INT, A_INT },
+		.usage = "list [LIMIT [OFFSET]]",
+		.help = "list players by id",
+		.exec = cmd_list
+	},
+	{
+		.name = "find",
+		.min = 1, .max = 1,
+		.kind = { A_PREFIX },
+		.usage = "find PREFIX",
+		.help = "list players whose name starts with PREFIX",
+		.exec = cmd_find
+	},
+	{
+		.name = "top",
+		.min = 1, .max = 2,
+		.kind = { A_COLUMN, A_INT },
+		.usage = "top coins|goods [N]",
+		.help = "list the N players with the most coins or goods (10)",
+		.exec = cmd_top
+	},
+	{
+		.name = "count",
+		.usage = "count",
+		.help = "print the number of players",
+		.exec = cmd_count
+	},
+	{
+		.name = "set",
+		.sub = "coins",
+		.min = 2, .max = 2,
+		.kind = { A_NAME, A_DELTA },
+		.usage = "set coins NAME VALUE|+N|-N",
+		.help = "set a player's coins, or change them by N",
+		.exec = cmd_set
+	},
+	{
+		.name = "set",
+		.sub = "goods",
+		.min = 2, .max = 2,
+		.kind = { A_NAME, A_DELTA },
+		.usage = "set goods NAME VALUE|+N|-N",
+		.help = "set a player's goods, or change them by N",
+		.exec = cmd_set
+	},
+	{
+		.name = "rename",
+		.min = 2, .max = 2,
+		.kind = { A_NAME, A_NAME },
+		.usage = "rename NAME NEWNAME",
+		.help = "give a player a new name",
+		.exec = cmd_rename
+	},
+	{
+		.name = "del",
+		.min = 1, .max = 1,
+		.kind = { A_NAME },
+		.usage = "del NAME",
+		.help = "delete a player (at a terminal, after asking)",
+		.exec = cmd_del
+	},
+	{
+		.name = "trade",
+		.min = 4, .max = 4,
+		.kind = { A_NAME, A_NAME, A_INT, A_INT },
+		.usage = "trade BUYER SELLER AMOUNT PRICE",
+		.help = "BUYER pays PRICE coins to SELLER for AMOUNT goods",
+		.exec = cmd_trade
+	},
+	{
+		.name = "bulk",
+		.min = 1, .max = 2,
+		.kind = { A_COUNT, A_PREFIX },
+		.usage = "bulk N [PREFIX]",
+		.help = "add players PREFIX_0 to PREFIX_{N-1} (player), 10000 "
+		    "coins, 100 goods",
+		.exec = cmd_bulk
+	},
+	{
+		.name = "import",
+		.min = 1, .max = 1,
+		.kind = { A_FILE },
+		.usage = "import FILE",
+		.help = "add the players of a CSV file (name,coins,goods), all or "
+		    "none",
+		.exec = cmd_import
+	},
+	{
+		.name = "export",
+		.min = 1, .max = 1,
+		.kind = { A_OUTFILE },
+		.usage = "export FILE|-",
+		.help = "write every player as CSV to FILE, or - for standard "
+		    "output",
+		.exec = cmd_export
+	},
+	{
+		.name = "begin",
+		.usage = "begin",
+		.help = "start a transaction",
+		.exec = cmd_begin
+	},
+	{
+		.name = "commit",
+		.usage = "commit",
+		.help = "commit the open transaction",
+		.exec = cmd_commit
+	},
+	{
+		.name = "rollback",
+		.usage = "rollback",
+		.help = "undo the open transaction",
+		.exec = cmd_rollback
+	},
+	{
+		.name = "status",
+		.usage = "status",
+		.help = "show the connection: server, TLS, retries, reconnects",
+		.exec = cmd_status
+	},
+	{
+		.name = "format",
+		.min = 0, .max = 1,
+		.kind = { A_FORMAT },
+		.usage = "format [table|vertical|tsv|csv|json]",
+		.help = "show or set the output format",
+		.exec = cmd_format
+	},
+	{
+		.name = "timing",
+		.min = 0, .max = 1,
+		.kind = { A_ONOFF },
+		.usage = "timing [on|off]",
+		.help = "show or set whether each command's time is shown",
+		.exec = cmd_timing
+	},
+	{
+		.name = "help",
+		.min = 0, .max = 2,
+		.kind = { A_COMMAND, A_NONE },
+		.usage = "help [COMMAND]",
+		.help = "describe the commands",
+		.exec = cmd_help
+	},
+	{
+		.name = "quit",
+		.usage = "quit",
+		.help = "leave (so do exit and Ctrl-D)",
+		.exec = cmd_quit
+	},
+	{
+		.name = "exit",
+		.usage = "exit",
+		.help = "leave",
+		.exec = cmd_quit
+	},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -435,7 +537,7 @@ command_sub(const char *name, size_t i)
 }
 
 /* For completion: the kind of argument number arg (0 the first). */
-int
+enum arg_kind
 command_arg_kind(const char *name, const char *sub, int arg)
 {
 	const struct command	*c;
@@ -449,82 +551,6 @@ command_arg_kind(const char *name, const char *sub, int arg)
 
 /* ---- running ---- */
 
-void
-session_error(struct session *se, const char *fmt, ...)
-{
-	va_list	ap;
-
-	fflush(stdout);
-	if (se->interactive)
-		fputs("error: ", stderr);
-	else
-		fprintf(stderr, "%s:%lu: ", se->source, se->line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	se->failed = 1;
-}
-
-static void
-note(struct session *se, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-/* A confirmation for people, on stderr: only in the human formats. */
-static void
-note(struct session *se, const char *fmt, ...)
-{
-	va_list	ap;
-	enum format fmt_now = out_format(se->out);
-
-	if (se->quiet || (fmt_now != FMT_TABLE && fmt_now != FMT_VERTICAL))
-		return;
-	fflush(stdout);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-static int
-human(struct session *se)
-{
-	enum format	fmt = out_format(se->out);
-
-	return fmt == FMT_TABLE || fmt == FMT_VERTICAL;
-}
-
-/* After a write whose fate is unknown: the record as it now is. */
-static void
-show_now(struct session *se, const char *name)
-{
-	struct player	 pl;
-	char		*cause;
-
-	if (player_get(se->db, name, &pl, &cause) != DB_OK) {
-		fprintf(stderr, "%s: now: %s\n", progname, cause);
-		free(cause);
-		return;
-	}
-	fprintf(stderr, "%s: now: '%s' (id %lld) has %lld coins and %lld "
-	    "goods\n", progname, pl.name, pl.id, pl.coins, pl.goods);
-}
-
-static int
-failed(struct session *se, int rc, char *cause, const char *name,
-    const char *name2)
-{
-	session_error(se, "%s", cause);
-	free(cause);
-	if (rc == DB_UNKNOWN) {
-		if (name != NULL)
-			show_now(se, name);
-		if (name2 != NULL)
-			show_now(se, name2);
-	}
-	return -1;
-}
-
 static long long
 num(const char *s)
 {
@@ -532,11 +558,11 @@ num(const char *s)
 }
 
 /* What add says: the new id, as data, or as a sentence for people. */
-static void
-added(struct session *se, const char *name, unsigned long long id)
+void
+command_added(struct session *se, const char *name, unsigned long long id)
 {
-	if (human(se))
-		note(se, "added '%s' with id %llu", name, id);
+	if (session_human(se))
+		session_note(se, "added '%s' with id %llu", name, id);
 	else
 		out_number(se->out, "id", (long long)id);
 }
@@ -551,8 +577,8 @@ cmd_add(struct session *se, char **av, int ac)
 	(void)ac;
 	rc = player_add(se->db, av[0], num(av[1]), num(av[2]), &id, &cause);
 	if (rc != DB_OK)
-		return failed(se, rc, cause, av[0], NULL);
-	added(se, av[0], id);
+		return session_failed(se, rc, cause, av[0], NULL);
+	command_added(se, av[0], id);
 	return 0;
 }
 
@@ -565,7 +591,7 @@ cmd_show(struct session *se, char **av, int ac)
 
 	(void)ac;
 	if ((rc = player_get(se->db, av[0], &pl, &cause)) != DB_OK)
-		return failed(se, rc, cause, NULL, NULL);
+		return session_failed(se, rc, cause, NULL, NULL);
 	out_begin_players(se->out);
 	out_player(&pl, se->out);
 	out_end(se->out);
@@ -577,7 +603,7 @@ rows_done(struct session *se, int rc, char *cause)
 {
 	out_end(se->out);
 	if (rc != DB_OK)
-		return failed(se, rc, cause, NULL, NULL);
+		return session_failed(se, rc, cause, NULL, NULL);
 	return 0;
 }
 
@@ -627,7 +653,7 @@ cmd_count(struct session *se, char **av, int ac)
 	(void)av;
 	(void)ac;
 	if ((rc = player_count(se->db, &n, &cause)) != DB_OK)
-		return failed(se, rc, cause, NULL, NULL);
+		return session_failed(se, rc, cause, NULL, NULL);
 	out_number(se->out, "count", n);
 	return 0;
 }
@@ -645,12 +671,12 @@ cmd_set(struct session *se, char **av, int ac)
 	(void)ac;
 	rc = player_set(se->db, goods, av[0], v, relative, &cause);
 	if (rc != DB_OK)
-		return failed(se, rc, cause, av[0], NULL);
-	if (human(se) && !se->quiet &&
+		return session_failed(se, rc, cause, av[0], NULL);
+	if (session_human(se) && !se->quiet &&
 	    player_get(se->db, av[0], &pl, &cause) == DB_OK)
-		note(se, "'%s' now has %lld %s", av[0],
+		session_note(se, "'%s' now has %lld %s", av[0],
 		    goods ? pl.goods : pl.coins, av[-1]);
-	else if (human(se) && !se->quiet)
+	else if (session_human(se) && !se->quiet)
 		free(cause);
 	return 0;
 }
@@ -663,8 +689,8 @@ cmd_rename(struct session *se, char **av, int ac)
 
 	(void)ac;
 	if ((rc = player_rename(se->db, av[0], av[1], &cause)) != DB_OK)
-		return failed(se, rc, cause, av[0], av[1]);
-	note(se, "'%s' is now '%s'", av[0], av[1]);
+		return session_failed(se, rc, cause, av[0], av[1]);
+	session_note(se, "'%s' is now '%s'", av[0], av[1]);
 	return 0;
 }
 
@@ -676,21 +702,21 @@ cmd_del(struct session *se, char **av, int ac)
 	int		 rc, yes;
 
 	(void)ac;
-	if (se->interactive) {
+	if (se->confirm != NULL) {
 		if ((rc = player_get(se->db, av[0], &pl, &cause)) != DB_OK)
-			return failed(se, rc, cause, NULL, NULL);
+			return session_failed(se, rc, cause, NULL, NULL);
 		xasprintf(&q, "Delete '%s' (id %lld, %lld coins, %lld goods)? "
 		    "[y/N] ", pl.name, pl.id, pl.coins, pl.goods);
 		yes = session_confirm(se, q);
 		free(q);
 		if (!yes) {
-			note(se, "not deleted");
+			session_note(se, "not deleted");
 			return 0;
 		}
 	}
 	if ((rc = player_delete(se->db, av[0], &cause)) != DB_OK)
-		return failed(se, rc, cause, av[0], NULL);
-	note(se, "deleted '%s'", av[0]);
+		return session_failed(se, rc, cause, av[0], NULL);
+	session_note(se, "deleted '%s'", av[0]);
 	return 0;
 }
 
@@ -709,8 +735,8 @@ cmd_trade(struct session *se, char **av, int ac)
 	rc = player_trade(se->db, av[0], av[1], num(av[2]), num(av[3]),
 	    &cause);
 	if (rc != DB_OK)
-		return failed(se, rc, cause, av[0], av[1]);
-	note(se, "'%s' paid %s coins to '%s' for %s goods", av[0], av[3],
+		return session_failed(se, rc, cause, av[0], av[1]);
+	session_note(se, "'%s' paid %s coins to '%s' for %s goods", av[0], av[3],
 	    av[1], av[2]);
 	return 0;
 }
@@ -765,8 +791,8 @@ cmd_bulk(struct session *se, char **av, int ac)
 	    se->progress ? progress : NULL, &p, &cause);
 	progress_end(&p);
 	if (rc != DB_OK)
-		return failed(se, rc, cause, NULL, NULL);
-	note(se, "added %lld players", n);
+		return session_failed(se, rc, cause, NULL, NULL);
+	session_note(se, "added %lld players", n);
 	return 0;
 }
 
@@ -783,8 +809,8 @@ cmd_import(struct session *se, char **av, int ac)
 	    se->progress ? progress : NULL, &p, &rows, &cause);
 	progress_end(&p);
 	if (rc != DB_OK)
-		return failed(se, rc, cause, NULL, NULL);
-	note(se, "imported %llu player%s from %s", rows, rows == 1 ? "" : "s",
+		return session_failed(se, rc, cause, NULL, NULL);
+	session_note(se, "imported %llu player%s from %s", rows, rows == 1 ? "" : "s",
 	    av[0]);
 	return 0;
 }
@@ -854,9 +880,9 @@ cmd_export(struct session *se, char **av, int ac)
 		free(tmp);
 	}
 	if (rc != DB_OK)
-		return failed(se, rc, cause, NULL, NULL);
+		return session_failed(se, rc, cause, NULL, NULL);
 	if (tmp != NULL)
-		note(se, "exported %llu players to %s", e.rows, av[0]);
+		session_note(se, "exported %llu players to %s", e.rows, av[0]);
 	return 0;
 }
 
@@ -868,15 +894,9 @@ txn_cmd(struct session *se, int (*fn)(struct db *, char **),
 	int	 rc;
 
 	if ((rc = fn(se->db, &cause)) != DB_OK)
-		return failed(se, rc, cause, NULL, NULL);
-	note(se, "%s", done);
+		return session_failed(se, rc, cause, NULL, NULL);
+	session_note(se, "%s", done);
 	return 0;
-}
-
-static int
-begin_user(struct db *db, char **cause)
-{
-	return db_begin(db, 1, cause);
 }
 
 static int
@@ -884,7 +904,7 @@ cmd_begin(struct session *se, char **av, int ac)
 {
 	(void)av;
 	(void)ac;
-	return txn_cmd(se, begin_user, "transaction open");
+	return txn_cmd(se, player_begin, "transaction open");
 }
 
 static int
@@ -892,7 +912,7 @@ cmd_commit(struct session *se, char **av, int ac)
 {
 	(void)av;
 	(void)ac;
-	return txn_cmd(se, db_commit, "committed");
+	return txn_cmd(se, player_commit, "committed");
 }
 
 static int
@@ -900,7 +920,21 @@ cmd_rollback(struct session *se, char **av, int ac)
 {
 	(void)av;
 	(void)ac;
-	return txn_cmd(se, db_rollback, "rolled back");
+	return txn_cmd(se, player_rollback, "rolled back");
+}
+
+static const char *
+txn_name(enum txn_state t)
+{
+	switch (t) {
+	case TXN_OPEN:
+		return "open";
+	case TXN_GONE:
+		return "rolled back by the server (say rollback or begin)";
+	case TXN_NONE:
+		break;
+	}
+	return "none";
 }
 
 static int
@@ -911,7 +945,7 @@ cmd_status(struct session *se, char **av, int ac)
 
 	(void)av;
 	(void)ac;
-	db_info(se->db, &info);
+	player_status(se->db, &info);
 	printf("server:      %s:%u\n", info.host, info.port);
 	printf("user:        %s\n", info.user);
 	printf("database:    %s\n", info.database);
@@ -930,7 +964,7 @@ cmd_status(struct session *se, char **av, int ac)
 	printf("connection:  %lu\n", info.thread_id);
 	printf("retries:     %lu\n", info.retries);
 	printf("reconnects:  %lu\n", info.reconnects);
-	printf("transaction: %s\n", db_in_txn(se->db) ? "open" : "none");
+	printf("transaction: %s\n", txn_name(player_txn(se->db)));
 	printf("format:      %s\n", format_name(out_format(se->out)));
 	printf("timing:      %s\n", se->timing ? "on" : "off");
 	free(info.tidb);
@@ -1048,9 +1082,11 @@ run_line(struct session *se, const char *line, size_t len)
 		} else {
 			first = c->sub != NULL ? 2 : 1;
 			t0 = now_seconds();
+			se->command = c->name;
 			if (c->exec(se, cmds[i].argv + first,
 			    cmds[i].argc - first) != 0)
 				rc = -1;
+			se->command = NULL;
 			if (se->timing) {
 				fflush(stdout);
 				fprintf(stderr, "Time: %.3f ms\n",
@@ -1067,48 +1103,11 @@ run_line(struct session *se, const char *line, size_t len)
 }
 
 /*
- * Scripts: consecutive add lines that have already arrived go to the server
- * as one multi-row INSERT, one round trip instead of one per line. The
- * statement is applied whole or not at all, so any failure simply runs the
- * same lines again one by one, which reports the failing line exactly as it
- * would have been without grouping. Inside a transaction, with timing on,
- * or at a terminal, every line runs on its own.
+ * For grouping adds: a line that is one add with good arguments, as a
+ * row; else 0.
  */
-#define QUEUE_MAX	1000
-
-struct add_queue {
-	struct player	 rows[QUEUE_MAX];
-	char		*lines[QUEUE_MAX];
-	size_t		 lens[QUEUE_MAX];
-	unsigned long	 linenos[QUEUE_MAX];
-	long long	 ids[QUEUE_MAX];
-	unsigned int	 n;
-};
-
-static struct add_queue *
-queue_of(struct session *se)
-{
-	if (se->queue == NULL)
-		se->queue = xcalloc(1, sizeof *se->queue);
-	return se->queue;
-}
-
-void
-queue_free(struct session *se)
-{
-	struct add_queue	*q = se->queue;
-
-	if (q == NULL)
-		return;
-	while (q->n > 0)
-		free(q->lines[--q->n]);
-	free(q);
-	se->queue = NULL;
-}
-
-/* A line that is one add with good arguments, as a row; else 0. */
-static int
-lone_add(const char *line, size_t len, struct player *pl)
+int
+command_add_row(const char *line, size_t len, struct player *pl)
 {
 	const struct command	*c;
 	struct words		*cmds;
@@ -1132,116 +1131,4 @@ lone_add(const char *line, size_t len, struct player *pl)
 	}
 	free_words(cmds, n);
 	return ok;
-}
-
-static int
-queued_id(const struct player *pl, void *arg)
-{
-	struct add_queue	*q = arg;
-	unsigned int		 i;
-
-	for (i = 0; i < q->n; i++) {
-		if (q->ids[i] == -1 && q->rows[i].namelen == pl->namelen &&
-		    memcmp(q->rows[i].name, pl->name, pl->namelen) == 0) {
-			q->ids[i] = pl->id;
-			break;
-		}
-	}
-	return 0;
-}
-
-/* Run what is queued; returns -1 when a line failed. */
-int
-queue_flush(struct session *se)
-{
-	struct add_queue	*q = se->queue;
-	unsigned long		 line = se->line;
-	unsigned int		 i;
-	char			*cause;
-	int			 rc = 0;
-
-	if (q == NULL || q->n == 0)
-		return 0;
-	if (q->n > 1) {
-		rc = db_insert_many(se->db, q->rows, q->n, &cause);
-		if (rc == DB_OK) {
-			for (i = 0; i < q->n; i++)
-				q->ids[i] = -1;
-			if (db_lookup_names(se->db, q->rows, q->n, queued_id,
-			    q, &cause) != DB_OK) {
-				se->line = q->linenos[0];
-				session_error(se, "added the players of lines "
-				    "%lu-%lu, but cannot read their ids: %s",
-				    q->linenos[0], q->linenos[q->n - 1], cause);
-				free(cause);
-				rc = -1;
-			}
-			for (i = 0; rc == 0 && i < q->n; i++) {
-				if (q->ids[i] == -1) {
-					se->line = q->linenos[i];
-					session_error(se, "'%s' was added but is "
-					    "gone already (deleted by another "
-					    "session?)", q->rows[i].name);
-					rc = -1;
-					break;
-				}
-				added(se, q->rows[i].name,
-				    (unsigned long long)q->ids[i]);
-			}
-		} else if (rc == DB_UNKNOWN) {
-			se->line = q->linenos[0];
-			session_error(se, "lines %lu-%lu: %s", q->linenos[0],
-			    q->linenos[q->n - 1], cause);
-			free(cause);
-			for (i = 0; i < q->n; i++)
-				show_now(se, q->rows[i].name);
-			rc = -1;
-		} else {
-			/* Nothing was added: the lines run one by one. */
-			free(cause);
-			rc = 1;
-		}
-	} else
-		rc = 1;
-	for (i = 0; rc == 1 && i < q->n; i++) {
-		se->line = q->linenos[i];
-		if (run_line(se, q->lines[i], q->lens[i]) != 0 && !se->force)
-			break;
-	}
-	if (rc == 1)
-		rc = se->failed && i < q->n ? -1 : 0;
-	while (q->n > 0)
-		free(q->lines[--q->n]);
-	se->line = line;
-	return rc;
-}
-
-/*
- * A script's line: queued when it is an add that can join the others
- * (more says whether another line is already waiting), else run after
- * what is queued. Returns -1 when the script should stop.
- */
-int
-script_line(struct session *se, const char *line, size_t len, int more)
-{
-	struct add_queue	*q;
-	int			 rc;
-
-	if (!se->interactive && !se->timing && !db_in_txn(se->db) &&
-	    (se->queue != NULL || more)) {
-		q = queue_of(se);
-		if (lone_add(line, len, &q->rows[q->n])) {
-			q->lines[q->n] = xstrndup(line, len);
-			q->lens[q->n] = len;
-			q->linenos[q->n++] = se->line;
-			if (more && q->n < QUEUE_MAX &&
-			    q->n < se->s->batch)
-				return 0;
-			return queue_flush(se) != 0 && !se->force ? -1 : 0;
-		}
-	}
-	if (queue_flush(se) != 0 && !se->force)
-		return -1;
-	rc = run_line(se, line, len);
-	return rc != 0 && !se->force ? -1 : 0;
 }

@@ -8,8 +8,11 @@
 
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -116,6 +119,8 @@ struct db {
 	volatile int		 cancellable;	/* CANCEL_* */
 	volatile int		 cancelled;
 	volatile int		 interrupted;	/* Ctrl-C in this command */
+	notice_cb		 notice;	/* db.c prints nothing itself */
+	void			*notice_arg;
 };
 
 /* What Ctrl-C finds: nothing, a statement to kill, or a wait to cut short. */
@@ -124,6 +129,25 @@ struct db {
 #define CANCEL_WAIT	2
 
 static int	prepare(struct db *, enum stmt_id, char **);
+
+static void
+db_notice(struct db *db, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Something the user should hear while a command runs. */
+static void
+db_notice(struct db *db, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (db->notice != NULL)
+		db->notice(db->notice_arg, msg);
+	free(msg);
+}
 
 /*
  * The connection is gone. Only asked of a connection that was up: there a
@@ -167,6 +191,33 @@ is_retryable(unsigned int err)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * Loopback is an address, not a spelling: an IPv4 literal in 127.0.0.0/8,
+ * ::1, or localhost (which the library takes to the local socket). A name
+ * such as 127.example.net is a name like any other, and gets TLS.
+ */
+static int
+is_loopback(const char *host)
+{
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+	char		 buf[INET6_ADDRSTRLEN + 2];
+	size_t		 len = strlen(host);
+
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (len > 2 && host[0] == '[' && host[len - 1] == ']' &&
+	    len - 2 < sizeof buf) {
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		host = buf;
+	}
+	return inet_pton(AF_INET6, host, &a6) == 1 &&
+	    IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
 /* Why a connection failed, in the user's words; returns the exit status. */
@@ -269,9 +320,9 @@ tls_policy(struct db *db, char **cause)
 	if (s->tls == TLS_OFF) {
 		db->tls = 0;
 		if (!is_loopback(s->host))
-			fprintf(stderr, "%s: warning: tls is off: the password "
-			    "and data cross the network to %s in plaintext\n",
-			    progname, s->host);
+			db_notice(db, "warning: tls is off: the password and "
+			    "data cross the network to %s in plaintext",
+			    s->host);
 		return 0;
 	}
 	if (s->ca != NULL && *s->ca != '\0') {
@@ -362,12 +413,15 @@ connect_one(struct db *db, MYSQL **out, char **cause)
 }
 
 struct db *
-db_open(const struct settings *s, int *status, char **cause)
+db_open(const struct settings *s, notice_cb notice, void *arg, int *status,
+    char **cause)
 {
 	struct db	*db;
 
 	db = xcalloc(1, sizeof *db);
 	db->s = s;
+	db->notice = notice;
+	db->notice_arg = arg;
 	if (tls_policy(db, cause) != 0) {
 		*status = EXIT_TLS;
 		db_close(db);
@@ -489,8 +543,8 @@ reconnect(struct db *db, char **cause)
 	db->thread_id = mysql_thread_id(my);
 	db->reconnects++;
 	db->last_used = now_seconds();
-	fprintf(stderr, "%s: the connection was lost; reconnected (connection "
-	    "id %lu)\n", progname, db->thread_id);
+	db_notice(db, "the connection was lost; reconnected (connection id "
+	    "%lu)", db->thread_id);
 	return 0;
 }
 
@@ -802,12 +856,11 @@ run_once(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
  * count it, and wait. Ctrl-C during the wait gives up.
  */
 int
-db_backoff(struct db *db, unsigned int attempt, const char *what,
-    char **cause)
+db_backoff(struct db *db, unsigned int attempt, char **cause)
 {
 	db->retries++;
-	fprintf(stderr, "%s: %s: server error %u, retrying (attempt %u of "
-	    "%u)\n", progname, what, db->err, attempt + 2, db->s->retries);
+	db_notice(db, "server error %u, retrying (attempt %u of %u)", db->err,
+	    attempt + 2, db->s->retries);
 	if (wait_ms(db, backoff_ms(attempt)) != 0) {
 		xasprintf(cause, "cancelled while waiting to retry; nothing "
 		    "was changed");
@@ -956,7 +1009,7 @@ run(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 			return DB_FAIL;
 		}
 		free(why);
-		if (db_backoff(db, attempt++, "statement", cause) != 0)
+		if (db_backoff(db, attempt++, cause) != 0)
 			return DB_FAIL;
 	}
 }
@@ -1227,6 +1280,12 @@ db_in_txn(const struct db *db)
 	return db->txn == 2;
 }
 
+enum txn_state
+db_txn(const struct db *db)
+{
+	return db->txn == 2 ? TXN_OPEN : TXN_NONE;
+}
+
 /*
  * Whether the last failure may be retried as a whole transaction: a
  * retryable error, or our transaction lost with a connection that came back
@@ -1255,7 +1314,7 @@ db_info(struct db *db, struct db_info *info)
 	memset(info, 0, sizeof *info);
 	/* status reports what it finds, a transaction lost while idle too. */
 	if (ensure_connected(db, &cause) != 0) {
-		fprintf(stderr, "%s: %s\n", progname, cause);
+		db_notice(db, "%s", cause);
 		free(cause);
 	}
 	info->host = db->s->host;
@@ -1314,15 +1373,14 @@ db_cancel(struct db *db)
 		return;		/* nothing runs on the server */
 	mysql_thread_init();
 	if (connect_one(db, &my, &cause) != 0) {
-		fprintf(stderr, "%s: cannot cancel: %s\n", progname, cause);
+		db_notice(db, "cannot cancel: %s", cause);
 		free(cause);
 		mysql_thread_end();
 		return;
 	}
 	snprintf(sql, sizeof sql, "KILL QUERY %lu", db->thread_id);
 	if (mysql_real_query(my, sql, strlen(sql)) != 0)
-		fprintf(stderr, "%s: cannot cancel: %s\n", progname,
-		    mysql_error(my));
+		db_notice(db, "cannot cancel: %s", mysql_error(my));
 	mysql_close(my);
 	mysql_thread_end();
 }

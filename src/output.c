@@ -33,6 +33,30 @@ struct out {
 	int		 flushed;	/* the table's header is out */
 };
 
+static const char *formats[] = { "table", "vertical", "tsv", "csv", "json" };
+
+int
+parse_format(const char *s, enum format *fmt)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		if (strcmp(s, formats[i]) == 0) {
+			*fmt = (enum format)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *
+format_name(enum format fmt)
+{
+	if (fmt == FMT_AUTO)
+		return "auto";
+	return formats[fmt];
+}
+
 struct out *
 out_new(FILE *f, enum format fmt)
 {

@@ -15,5 +15,7 @@ void		 out_begin_players(struct out *);
 int		 out_player(const struct player *, void *);
 void		 out_number(struct out *, const char *, long long);
 void		 out_csv_field(FILE *, const char *, size_t);
+int		 parse_format(const char *, enum format *);
+const char	*format_name(enum format);
 
 #endif

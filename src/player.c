@@ -205,8 +205,8 @@ player_names(struct db *db, const char *prefix, unsigned int limit,
  * once, in theirs.
  */
 static int
-in_transaction(struct db *db, const char *what,
-    int (*fn)(struct db *, void *, char **), void *arg, char **cause)
+in_transaction(struct db *db, int (*fn)(struct db *, void *, char **),
+    void *arg, char **cause)
 {
 	unsigned int	 attempt;
 	int		 rc, again;
@@ -237,7 +237,7 @@ in_transaction(struct db *db, const char *what,
 		}
 		free(*cause);
 		*cause = NULL;
-		if (db_backoff(db, attempt, what, cause) != 0)
+		if (db_backoff(db, attempt, cause) != 0)
 			return DB_FAIL;
 	}
 }
@@ -320,7 +320,7 @@ player_trade(struct db *db, const char *buyer, const char *seller,
 {
 	struct trade	t = { buyer, seller, amount, price };
 
-	return in_transaction(db, "trade", trade_once, &t, cause);
+	return in_transaction(db, trade_once, &t, cause);
 }
 
 struct bulk {
@@ -363,7 +363,7 @@ player_bulk(struct db *db, long long n, const char *prefix,
 {
 	struct bulk	b = { n, prefix, batch, progress, arg };
 
-	return in_transaction(db, "bulk", bulk_once, &b, cause);
+	return in_transaction(db, bulk_once, &b, cause);
 }
 
 struct import {
@@ -477,8 +477,86 @@ player_import(struct db *db, const char *path, unsigned int batch,
 		fclose(im.f);
 		return DB_FAIL;
 	}
-	rc = in_transaction(db, "import", import_once, &im, cause);
+	rc = in_transaction(db, import_once, &im, cause);
 	fclose(im.f);
 	*rows = im.rows;
 	return rc;
+}
+
+/*
+ * Many adds as one multi-row INSERT: applied whole or not at all, so a
+ * DB_FAIL means none of the rows was added.
+ */
+int
+player_add_many(struct db *db, struct player *rows, unsigned int n,
+    char **cause)
+{
+	return db_insert_many(db, rows, n, cause);
+}
+
+struct added {
+	struct player	*rows;
+	unsigned int	 n;
+};
+
+static int
+found_id(const struct player *pl, void *arg)
+{
+	struct added	*a = arg;
+	unsigned int	 i;
+
+	for (i = 0; i < a->n; i++) {
+		if (a->rows[i].id == -1 && a->rows[i].namelen == pl->namelen &&
+		    memcmp(a->rows[i].name, pl->name, pl->namelen) == 0) {
+			a->rows[i].id = pl->id;
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The ids of rows just added, which need not be consecutive, in one round
+ * trip; a row that is gone already keeps the id -1.
+ */
+int
+player_ids(struct db *db, struct player *rows, unsigned int n, char **cause)
+{
+	struct added	 a = { rows, n };
+	unsigned int	 i;
+
+	for (i = 0; i < n; i++)
+		rows[i].id = -1;
+	return db_lookup_names(db, rows, n, found_id, &a, cause);
+}
+
+/* The user's transaction. */
+int
+player_begin(struct db *db, char **cause)
+{
+	return db_begin(db, 1, cause);
+}
+
+int
+player_commit(struct db *db, char **cause)
+{
+	return db_commit(db, cause);
+}
+
+int
+player_rollback(struct db *db, char **cause)
+{
+	return db_rollback(db, cause);
+}
+
+enum txn_state
+player_txn(const struct db *db)
+{
+	return db_txn(db);
+}
+
+void
+player_status(struct db *db, struct db_info *info)
+{
+	db_info(db, info);
 }

@@ -1,7 +1,8 @@
 /*
- * Line sources: GNU Readline at a terminal (completion, history, Ctrl-C),
- * a block reader for scripts and pipes, and the -e string. Readline is never used
- * when standard input is not a terminal: it would echo the script.
+ * The terminal: GNU Readline (completion, history), the signals (Ctrl-C
+ * cancels the running statement, Ctrl-Z, a resized window) and the del
+ * question. Readline is never used when standard input is not a terminal:
+ * it would echo the script (script.c reads those).
  */
 #include "config.h"
 
@@ -22,7 +23,7 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#include "tidbplay.h"
+#include "session.h"
 
 #define HISTORY_MAX	1000
 #define COMPLETE_NAMES	100
@@ -34,129 +35,6 @@ static volatile sig_atomic_t got_sigwinch;
 static volatile sig_atomic_t got_sigtstp;
 static volatile sig_atomic_t running;	/* a command is running */
 static int		 cancel_pipe[2] = { -1, -1 };
-
-/* ---- scripts ---- */
-
-/*
- * Lines from a file descriptor, read in large blocks. Unlike stdio it can
- * say whether another line is already waiting, which lets consecutive adds
- * go to the server together without ever waiting for input to do so.
- */
-struct lines {
-	int	 fd;
-	char	*buf;
-	size_t	 start;
-	size_t	 end;
-	size_t	 size;
-	int	 eof;
-};
-
-/* The next line, newline included; 1, 0 at the end, -1 on an error. */
-static int
-lines_next(struct lines *lr, const char **line, size_t *len)
-{
-	char	*nl;
-	ssize_t	 n;
-
-	for (;;) {
-		nl = memchr(lr->buf + lr->start, '\n', lr->end - lr->start);
-		if (nl != NULL || (lr->eof && lr->start < lr->end)) {
-			*line = lr->buf + lr->start;
-			*len = nl != NULL ? (size_t)(nl + 1 - *line) :
-			    lr->end - lr->start;
-			lr->start += *len;
-			return 1;
-		}
-		if (lr->eof)
-			return 0;
-		if (lr->start > 0) {
-			memmove(lr->buf, lr->buf + lr->start,
-			    lr->end - lr->start);
-			lr->end -= lr->start;
-			lr->start = 0;
-		}
-		if (lr->end == lr->size) {
-			lr->size *= 2;
-			lr->buf = xrealloc(lr->buf, lr->size);
-		}
-		n = read(lr->fd, lr->buf + lr->end, lr->size - lr->end);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1)
-			return -1;
-		if (n == 0)
-			lr->eof = 1;
-		lr->end += n;
-	}
-}
-
-/* Whether the next line can be had without waiting for the writer. */
-static int
-lines_waiting(struct lines *lr)
-{
-	struct pollfd	pfd;
-
-	if (lr->eof || memchr(lr->buf + lr->start, '\n',
-	    lr->end - lr->start) != NULL)
-		return !lr->eof || lr->start < lr->end;
-	pfd.fd = lr->fd;
-	pfd.events = POLLIN;
-	return poll(&pfd, 1, 0) == 1;
-}
-
-int
-script_run(struct session *se, int fd, const char *source)
-{
-	struct lines	 lr = { fd, NULL, 0, 0, 65536, 0 };
-	const char	*line;
-	size_t		 len;
-	int		 rc;
-
-	lr.buf = xmalloc(lr.size);
-
-	se->source = source;
-	se->line = 0;
-	while (!se->quit && (rc = lines_next(&lr, &line, &len)) == 1) {
-		/* A byte order mark is no part of the first command. */
-		if (++se->line == 1 && len >= 3 &&
-		    memcmp(line, "\xef\xbb\xbf", 3) == 0) {
-			line += 3;
-			len -= 3;
-		}
-		if (script_line(se, line, len, lines_waiting(&lr)) != 0)
-			break;
-	}
-	if (rc == -1)
-		session_error(se, "read error: %s", strerror(errno));
-	if (queue_flush(se) != 0)
-		se->failed = 1;
-	queue_free(se);
-	free(lr.buf);
-	return se->failed ? -1 : 0;
-}
-
-int
-execute_run(struct session *se, const char *cmds)
-{
-	const char	*p = cmds, *nl;
-
-	se->source = "-e";
-	se->line = 0;
-	while (!se->quit && *p != '\0') {
-		se->line++;
-		nl = strchr(p, '\n');
-		if (script_line(se, p, nl == NULL ? strlen(p) :
-		    (size_t)(nl - p), nl != NULL && nl[1] != '\0') != 0)
-			break;
-		if (nl == NULL)
-			break;
-		p = nl + 1;
-	}
-	if (queue_flush(se) != 0)
-		se->failed = 1;
-	queue_free(se);
-	return se->failed ? -1 : 0;
-}
 
 /* ---- history ---- */
 
@@ -203,8 +81,7 @@ history_open(struct session *se)
 		return;
 	fd = open(histfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd == -1) {
-		fprintf(stderr, "%s: warning: history %s: %s\n", progname,
-		    histfile, strerror(errno));
+		warning("history %s: %s", histfile, strerror(errno));
 		free(histfile);
 		histfile = NULL;
 		return;
@@ -560,7 +437,15 @@ tty_echoctl(int on)
 static const char *
 prompt(struct session *se)
 {
-	return db_in_txn(se->db) ? "tidbplay (txn)> " : "tidbplay> ";
+	switch (player_txn(se->db)) {
+	case TXN_OPEN:
+		return "tidbplay (txn)> ";
+	case TXN_GONE:
+		return "tidbplay (txn gone)> ";
+	case TXN_NONE:
+		break;
+	}
+	return "tidbplay> ";
 }
 
 /*
@@ -671,7 +556,7 @@ ask_line(char *line)
  * A yes/no question in the middle of a command. Ctrl-C or Ctrl-D answers
  * no; so does anything but y or yes.
  */
-int
+static int
 repl_ask(const char *question)
 {
 	int	yes, rc, was_running = running;
@@ -697,14 +582,6 @@ repl_ask(const char *question)
 	got_sigint = 0;
 	running = was_running;
 	return yes;
-}
-
-int
-session_confirm(struct session *se, const char *question)
-{
-	if (!se->interactive)
-		return 1;
-	return repl_ask(question);
 }
 
 static int	line_ready;
@@ -739,7 +616,7 @@ banner(struct session *se)
 {
 	struct db_info	info;
 
-	db_info(se->db, &info);
+	player_status(se->db, &info);
 	printf("tidbplay %s, connected to %s@%s:%u, database %s\n",
 	    PACKAGE_VERSION, info.user, info.host, info.port, info.database);
 	printf("%s %s, ", info.tidb != NULL ? "TiDB" : "server",
@@ -760,6 +637,7 @@ repl_run(struct session *se)
 
 	cur = se;
 	se->source = "tty";
+	se->confirm = repl_ask;
 	rl_readline_name = "tidbplay";
 	rl_attempted_completion_function = complete;
 	rl_completer_quote_characters = "'\"";

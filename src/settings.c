@@ -15,6 +15,7 @@
 #include <ini.h>
 
 #include "tidbplay.h"
+#include "output.h"
 
 enum kind {
 	V_STRING,
@@ -53,7 +54,6 @@ static const struct keyword {
 };
 #define NKEYWORDS (sizeof keywords / sizeof keywords[0])
 
-static const char *formats[] = { "table", "vertical", "tsv", "csv", "json" };
 
 static const struct keyword *
 keyword_of(enum setting_key key)
@@ -77,35 +77,6 @@ settings_key_lookup(const char *name)
 			return keywords[i].key;
 	}
 	return -1;
-}
-
-int
-parse_format(const char *s, enum format *fmt)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof formats / sizeof formats[0]; i++) {
-		if (strcmp(s, formats[i]) == 0) {
-			*fmt = (enum format)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *
-format_name(enum format fmt)
-{
-	if (fmt == FMT_AUTO)
-		return "auto";
-	return formats[fmt];
-}
-
-int
-is_loopback(const char *host)
-{
-	return strcmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
-	    strcmp(host, "[::1]") == 0 || strncmp(host, "127.", 4) == 0;
 }
 
 static void

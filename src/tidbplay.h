@@ -133,6 +133,17 @@ struct param {
 #define DB_FAIL		(-1)	/* the command failed; nothing changed */
 #define DB_UNKNOWN	(-2)	/* the connection went; a write's fate unknown */
 
+/* The user's transaction, as the server has it. */
+enum txn_state {
+	TXN_NONE,	/* autocommit */
+	TXN_OPEN,	/* begin was said and the server still has it */
+	TXN_GONE	/* the server ended it; changes are refused until
+			   rollback or begin */
+};
+
+/* Where db.c's notices go (a retry, a reconnect): the session's voice. */
+typedef void (*notice_cb)(void *, const char *);
+
 typedef int (*row_cb)(const struct player *, void *);
 
 struct db_info {
@@ -153,7 +164,8 @@ struct db_info {
 struct db;
 
 /* db.c */
-struct db *db_open(const struct settings *, int *, char **);
+struct db *db_open(const struct settings *, notice_cb, void *, int *,
+	     char **);
 void	 db_close(struct db *);
 int	 db_exec(struct db *, enum stmt_id, const struct param *,
 	     unsigned long long *, unsigned long long *, char **);
@@ -167,8 +179,9 @@ int	 db_begin(struct db *, int, char **);
 int	 db_commit(struct db *, char **);
 int	 db_rollback(struct db *, char **);
 int	 db_in_txn(const struct db *);
+enum txn_state db_txn(const struct db *);
 int	 db_last_retryable(const struct db *);
-int	 db_backoff(struct db *, unsigned int, const char *, char **);
+int	 db_backoff(struct db *, unsigned int, char **);
 unsigned int db_retries(const struct db *);
 void	 db_info(struct db *, struct db_info *);
 void	 db_cancel(struct db *);
@@ -196,6 +209,14 @@ int	 player_bulk(struct db *, long long, const char *, unsigned int,
 	     progress_cb, void *, char **);
 int	 player_import(struct db *, const char *, unsigned int, progress_cb,
 	     void *, unsigned long long *, char **);
+int	 player_add_many(struct db *, struct player *, unsigned int,
+	     char **);
+int	 player_ids(struct db *, struct player *, unsigned int, char **);
+int	 player_begin(struct db *, char **);
+int	 player_commit(struct db *, char **);
+int	 player_rollback(struct db *, char **);
+enum txn_state player_txn(const struct db *);
+void	 player_status(struct db *, struct db_info *);
 
 /* csv.c */
 struct csv;
@@ -208,69 +229,6 @@ unsigned long csv_line(const struct csv *);
 int	 csv_header(struct csv *, int *, char **);
 int	 csv_player(struct csv *, const int *, struct player *, char **);
 
-/* A running shell: what every command sees. */
-struct session {
-	struct settings	*s;
-	struct db	*db;
-	struct out	*out;
-	const char	*source;	/* for FILE:LINE: messages */
-	unsigned long	 line;
-	int		 interactive;	/* readline at a terminal */
-	int		 force;
-	int		 quiet;
-	int		 timing;
-	int		 progress;	/* stderr is a terminal */
-	int		 quit;
-	int		 failed;	/* some command failed */
-	struct add_queue *queue;	/* adds waiting to go as one */
-};
-
-/* command.c */
-#define MAX_ARGS	8
-
-struct words {
-	char		*argv[MAX_ARGS + 1];
-	int		 argc;
-};
-
-struct command;
-
-int	 split_line(const char *, size_t, struct words **, size_t *, char **);
-void	 free_words(struct words *, size_t);
-int	 command_check(const struct words *, const struct command **,
-	     char **);
-int	 run_line(struct session *, const char *, size_t);
-int	 script_line(struct session *, const char *, size_t, int);
-int	 queue_flush(struct session *);
-void	 queue_free(struct session *);
-void	 session_error(struct session *, const char *, ...)
-	     __attribute__((format(printf, 2, 3)));
-const char *command_word(size_t);
-const char *command_sub(const char *, size_t);
-int	 command_arg_kind(const char *, const char *, int);
-int	 session_confirm(struct session *, const char *);
-
-enum arg_kind {
-	A_NONE,
-	A_NAME,
-	A_INT,
-	A_DELTA,
-	A_COUNT,
-	A_PREFIX,
-	A_FILE,
-	A_OUTFILE,
-	A_FORMAT,
-	A_ONOFF,
-	A_COLUMN,
-	A_COMMAND
-};
-
-/* repl.c */
-int	 repl_run(struct session *);
-int	 script_run(struct session *, int, const char *);
-int	 execute_run(struct session *, const char *);
-int	 repl_ask(const char *);
-
 /* settings.c */
 void	 settings_init(struct settings *);
 void	 settings_free(struct settings *);
@@ -281,9 +239,6 @@ int	 settings_load_dotenv(struct settings *, const char *, char **);
 int	 settings_load_environ(struct settings *, char **);
 int	 settings_key_lookup(const char *);
 int	 settings_file_private(const char *, char **);
-int	 parse_format(const char *, enum format *);
-const char *format_name(enum format);
-int	 is_loopback(const char *);
 
 /* util.c */
 void	*xmalloc(size_t);
@@ -299,6 +254,10 @@ int	 xvasprintf(char **, const char *, va_list)
 void	 freezero_str(char *);
 __attribute__((noreturn, format(printf, 1, 2)))
 void	 fatalx(const char *, ...);
+void	 vdiag(const char *, const char *, va_list)
+	     __attribute__((format(printf, 2, 0)));
+void	 say(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 warning(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	 parse_int_arg(const char *, long long, long long, long long *);
 int	 check_name(const char *, size_t, char **);
 size_t	 utf8_width(const char *, size_t);

@@ -16,17 +16,53 @@
 
 const char *progname = "tidbplay";
 
+/*
+ * The one funnel for diagnostics: LEAD (a "tidbplay: " or a "FILE:LINE: ")
+ * and the message, on stderr, after the results already written.
+ */
+void
+vdiag(const char *lead, const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fputs(lead, stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+say(const char *fmt, ...)
+{
+	va_list	ap;
+	char	lead[64];
+
+	snprintf(lead, sizeof lead, "%s: ", progname);
+	va_start(ap, fmt);
+	vdiag(lead, fmt, ap);
+	va_end(ap);
+}
+
+void
+warning(const char *fmt, ...)
+{
+	va_list	ap;
+	char	lead[64];
+
+	snprintf(lead, sizeof lead, "%s: warning: ", progname);
+	va_start(ap, fmt);
+	vdiag(lead, fmt, ap);
+	va_end(ap);
+}
+
 void
 fatalx(const char *fmt, ...)
 {
 	va_list	ap;
+	char	lead[64];
 
-	fflush(stdout);
-	fprintf(stderr, "%s: ", progname);
+	snprintf(lead, sizeof lead, "%s: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vdiag(lead, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(EXIT_USAGE);
 }
 

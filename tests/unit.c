@@ -25,7 +25,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../src/tidbplay.h"
+#include "../src/session.h"
+#include "../src/output.h"
 
 #define CSV_PATH	"in.csv"
 

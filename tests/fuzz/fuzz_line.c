@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "tidbplay.h"
+#include "session.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 

@@ -18,7 +18,7 @@
 
 #include <mysql.h>
 
-#include "tidbplay.h"
+#include "session.h"
 #include "output.h"
 
 enum {
@@ -95,12 +95,13 @@ static void
 die_usage(const char *fmt, ...)
 {
 	va_list	ap;
+	char	lead[64];
 
-	fprintf(stderr, "%s: ", progname);
+	snprintf(lead, sizeof lead, "%s: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vdiag(lead, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s --help'.\n", progname);
+	fprintf(stderr, "Try '%s --help'.\n", progname);
 	exit(EXIT_USAGE);
 }
 
@@ -110,7 +111,7 @@ die_config(char *cause) __attribute__((noreturn));
 static void
 die_config(char *cause)
 {
-	fprintf(stderr, "%s: %s\n", progname, cause);
+	say("%s", cause);
 	free(cause);
 	exit(EXIT_USAGE);
 }
@@ -229,19 +230,148 @@ load_settings(struct settings *s, const char *config, const char *envfile,
 	}
 }
 
-int
-main(int argc, char **argv)
-{
-	struct settings	 s;
-	struct session	 se;
+/* What the command line asks for, beside the settings. */
+struct invocation {
 	struct optval	 opts[32];
-	size_t		 nopts = 0;
-	const char	*config = NULL, *envfile = NULL, *execute = NULL;
-	const char	*script = NULL;
-	char		*cause;
-	FILE		*f;
-	int		 ch, ask = 0, force = 0, quiet = 0, status;
+	size_t		 nopts;
+	const char	*config;
+	const char	*envfile;
+	const char	*execute;
+	const char	*script;
+	int		 ask;
+	int		 force;
+	int		 quiet;
+};
 
+/* One option into inv; --help, --version and mistakes end here. */
+static void
+take_option(struct invocation *inv, int ch)
+{
+	struct optval	*o = &inv->opts[inv->nopts];
+
+	if (inv->nopts == sizeof inv->opts / sizeof inv->opts[0])
+		die_usage("too many options");
+	switch (ch) {
+	case 'c':
+		inv->config = optarg;
+		return;
+	case OPT_ENV:
+		inv->envfile = optarg;
+		return;
+	case 'H':
+		*o = (struct optval){ K_HOST, optarg, "--host" };
+		break;
+	case 'P':
+		*o = (struct optval){ K_PORT, optarg, "--port" };
+		break;
+	case 'u':
+		*o = (struct optval){ K_USER, optarg, "--user" };
+		break;
+	case 'D':
+		*o = (struct optval){ K_DATABASE, optarg, "--database" };
+		break;
+	case OPT_CA:
+		*o = (struct optval){ K_CA, optarg, "--ca" };
+		break;
+	case OPT_TLS:
+		*o = (struct optval){ K_TLS, optarg, "--tls" };
+		break;
+	case OPT_TABLE:
+		*o = (struct optval){ K_TABLE, optarg, "--table" };
+		break;
+	case OPT_FORMAT:
+		*o = (struct optval){ K_FORMAT, optarg, "--format" };
+		break;
+	case 'p':
+		if (optarg != NULL)
+			die_usage("the password is never taken on the command "
+			    "line: -p asks for it; or use TIDB_PASSWORD or a "
+			    "settings file");
+		inv->ask = 1;
+		return;
+	case 'e':
+		inv->execute = optarg;
+		return;
+	case 'f':
+		inv->script = optarg;
+		return;
+	case OPT_FORCE:
+		inv->force = 1;
+		return;
+	case 'q':
+		inv->quiet = 1;
+		return;
+	case 'h':
+		usage(stdout);
+		exit(0);
+	case 'V':
+		printf("tidbplay %s (client library %s)\n", PACKAGE_VERSION,
+		    mysql_get_client_info());
+		exit(0);
+	default:
+		fprintf(stderr, "Try '%s --help'.\n", progname);
+		exit(EXIT_USAGE);
+	}
+	inv->nopts++;
+}
+
+static void
+parse_options(struct invocation *inv, int argc, char **argv)
+{
+	int	ch;
+
+	memset(inv, 0, sizeof *inv);
+	while ((ch = getopt_long(argc, argv, "c:H:P:u:D:p::e:f:qhV", longopts,
+	    NULL)) != -1)
+		take_option(inv, ch);
+	/* After -p, a stray word is most likely the password: never echo it. */
+	if (optind < argc && inv->ask)
+		die_usage("unexpected argument (not shown): -p takes no value; "
+		    "it asks for the password");
+	if (optind < argc)
+		die_usage("unexpected argument '%s'", argv[optind]);
+	if (inv->execute != NULL && inv->script != NULL)
+		die_usage("-e and -f cannot be used together");
+}
+
+/* Run the line source the invocation picks; the session keeps the result. */
+static void
+run_source(struct session *se, const struct invocation *inv, FILE *f)
+{
+	if (inv->execute != NULL)
+		execute_run(se, inv->execute);
+	else if (inv->script != NULL)
+		script_run(se, f != NULL ? fileno(f) : 0, f != NULL ?
+		    inv->script : "stdin");
+	else if (se->interactive)
+		repl_run(se);
+	else
+		script_run(se, 0, "stdin");
+}
+
+/* Leaving: a transaction still open is rolled back, and said so. */
+static void
+leave(struct session *se)
+{
+	char	*cause;
+
+	if (player_txn(se->db) == TXN_OPEN) {
+		say("leaving with a transaction open: rolled back");
+		if (player_rollback(se->db, &cause) != DB_OK) {
+			say("%s", cause);
+			free(cause);
+		}
+		se->failed = 1;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		say("standard output: %s", strerror(errno));
+		se->failed = 1;
+	}
+}
+
+static void
+process_init(void)
+{
 	/* A process that will hold a password leaves no core dump. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	setlocale(LC_CTYPE, "");
@@ -249,150 +379,54 @@ main(int argc, char **argv)
 	    strstr(setlocale(LC_CTYPE, NULL), "utf8") == NULL)
 		setlocale(LC_CTYPE, "C.UTF-8");
 	srandom((unsigned int)time(NULL) ^ (unsigned int)getpid());
+}
 
-	while ((ch = getopt_long(argc, argv, "c:H:P:u:D:p::e:f:qhV", longopts,
-	    NULL)) != -1) {
-		struct optval *o = &opts[nopts];
+int
+main(int argc, char **argv)
+{
+	struct invocation	 inv;
+	struct settings		 s;
+	struct session		 se;
+	char			*cause;
+	FILE			*f = NULL;
+	int			 status;
 
-		if (nopts == sizeof opts / sizeof opts[0])
-			die_usage("too many options");
-		switch (ch) {
-		case 'c':
-			config = optarg;
-			continue;
-		case OPT_ENV:
-			envfile = optarg;
-			continue;
-		case 'H':
-			*o = (struct optval){ K_HOST, optarg, "--host" };
-			break;
-		case 'P':
-			*o = (struct optval){ K_PORT, optarg, "--port" };
-			break;
-		case 'u':
-			*o = (struct optval){ K_USER, optarg, "--user" };
-			break;
-		case 'D':
-			*o = (struct optval){ K_DATABASE, optarg, "--database" };
-			break;
-		case OPT_CA:
-			*o = (struct optval){ K_CA, optarg, "--ca" };
-			break;
-		case OPT_TLS:
-			*o = (struct optval){ K_TLS, optarg, "--tls" };
-			break;
-		case OPT_TABLE:
-			*o = (struct optval){ K_TABLE, optarg, "--table" };
-			break;
-		case OPT_FORMAT:
-			*o = (struct optval){ K_FORMAT, optarg, "--format" };
-			break;
-		case 'p':
-			if (optarg != NULL)
-				die_usage("the password is never taken on the "
-				    "command line: -p asks for it; or use "
-				    "TIDB_PASSWORD or a settings file");
-			ask = 1;
-			continue;
-		case 'e':
-			execute = optarg;
-			continue;
-		case 'f':
-			script = optarg;
-			continue;
-		case OPT_FORCE:
-			force = 1;
-			continue;
-		case 'q':
-			quiet = 1;
-			continue;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("tidbplay %s (client library %s)\n",
-			    PACKAGE_VERSION, mysql_get_client_info());
-			return 0;
-		default:
-			fprintf(stderr, "Try '%s --help'.\n", progname);
-			return EXIT_USAGE;
-		}
-		nopts++;
-	}
-	/* After -p, a stray word is most likely the password: never echo it. */
-	if (optind < argc && ask)
-		die_usage("unexpected argument (not shown): -p takes no value; "
-		    "it asks for the password");
-	if (optind < argc)
-		die_usage("unexpected argument '%s'", argv[optind]);
-	if (execute != NULL && script != NULL)
-		die_usage("-e and -f cannot be used together");
-
+	process_init();
+	parse_options(&inv, argc, argv);
 	settings_init(&s);
-	load_settings(&s, config, envfile, opts, nopts, ask);
-
-	f = NULL;
-	if (script != NULL && strcmp(script, "-") != 0 &&
-	    (f = fopen(script, "r")) == NULL) {
-		fprintf(stderr, "%s: %s: %s\n", progname, script,
-		    strerror(errno));
+	load_settings(&s, inv.config, inv.envfile, inv.opts, inv.nopts,
+	    inv.ask);
+	if (inv.script != NULL && strcmp(inv.script, "-") != 0 &&
+	    (f = fopen(inv.script, "r")) == NULL) {
+		say("%s: %s", inv.script, strerror(errno));
 		settings_free(&s);
 		return EXIT_USAGE;
 	}
-
-	memset(&se, 0, sizeof se);
-	se.s = &s;
-	se.force = force;
-	se.quiet = quiet;
-	se.timing = s.timing;
-	se.interactive = execute == NULL && script == NULL && isatty(0);
-	se.progress = isatty(2);
 	if (s.format == FMT_AUTO)
 		s.format = isatty(1) ? FMT_TABLE : FMT_TSV;
-	se.out = out_new(stdout, s.format);
+	session_init(&se, &s, out_new(stdout, s.format));
+	se.force = inv.force;
+	se.quiet = inv.quiet;
+	se.interactive = inv.execute == NULL && inv.script == NULL &&
+	    isatty(0);
+	se.progress = isatty(2);
 	if (!se.interactive)
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
-	if ((se.db = db_open(&s, &status, &cause)) == NULL) {
-		fprintf(stderr, "%s: %s\n", progname, cause);
+	if ((se.db = db_open(&s, session_notice, &se, &status,
+	    &cause)) == NULL) {
+		say("%s", cause);
 		free(cause);
-		if (f != NULL)
-			fclose(f);
-		out_free(se.out);
-		settings_free(&s);
-		return status;
-	}
-
-	if (execute != NULL)
-		execute_run(&se, execute);
-	else if (script != NULL)
-		script_run(&se, f != NULL ? fileno(f) : 0, f != NULL ? script :
-		    "stdin");
-	else if (se.interactive)
-		repl_run(&se);
-	else
-		script_run(&se, 0, "stdin");
-
-	if (db_in_txn(se.db)) {
-		fflush(stdout);
-		fprintf(stderr, "%s: leaving with a transaction open: rolled "
-		    "back\n", progname);
-		if (db_rollback(se.db, &cause) != DB_OK) {
-			fprintf(stderr, "%s: %s\n", progname, cause);
-			free(cause);
-		}
-		se.failed = 1;
+	} else {
+		run_source(&se, &inv, f);
+		leave(&se);
+		status = se.failed ? EXIT_FAILED : 0;
+		db_close(se.db);
 	}
 	if (f != NULL)
 		fclose(f);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "%s: standard output: %s\n", progname,
-		    strerror(errno));
-		se.failed = 1;
-	}
-	db_close(se.db);
 	out_free(se.out);
 	settings_free(&s);
 	mysql_library_end();
-	return se.failed ? EXIT_FAILED : 0;
+	return status;
 }

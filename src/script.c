@@ -1,0 +1,273 @@
+/*
+ * The line sources that are not a terminal: standard input and -f files,
+ * read in large blocks, and the -e string. Consecutive adds that have
+ * already arrived go to the server as one multi-row INSERT.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "session.h"
+
+/*
+ * Lines from a file descriptor, read in large blocks. Unlike stdio it can
+ * say whether another line is already waiting, which lets consecutive adds
+ * go to the server together without ever waiting for input to do so.
+ */
+struct lines {
+	int	 fd;
+	char	*buf;
+	size_t	 start;
+	size_t	 end;
+	size_t	 size;
+	int	 eof;
+};
+
+/* The next line, newline included; 1, 0 at the end, -1 on an error. */
+static int
+lines_next(struct lines *lr, const char **line, size_t *len)
+{
+	char	*nl;
+	ssize_t	 n;
+
+	for (;;) {
+		nl = memchr(lr->buf + lr->start, '\n', lr->end - lr->start);
+		if (nl != NULL || (lr->eof && lr->start < lr->end)) {
+			*line = lr->buf + lr->start;
+			*len = nl != NULL ? (size_t)(nl + 1 - *line) :
+			    lr->end - lr->start;
+			lr->start += *len;
+			return 1;
+		}
+		if (lr->eof)
+			return 0;
+		if (lr->start > 0) {
+			memmove(lr->buf, lr->buf + lr->start,
+			    lr->end - lr->start);
+			lr->end -= lr->start;
+			lr->start = 0;
+		}
+		if (lr->end == lr->size) {
+			lr->size *= 2;
+			lr->buf = xrealloc(lr->buf, lr->size);
+		}
+		n = read(lr->fd, lr->buf + lr->end, lr->size - lr->end);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0)
+			lr->eof = 1;
+		lr->end += n;
+	}
+}
+
+/* Whether the next line can be had without waiting for the writer. */
+static int
+lines_waiting(struct lines *lr)
+{
+	struct pollfd	pfd;
+
+	if (lr->eof || memchr(lr->buf + lr->start, '\n',
+	    lr->end - lr->start) != NULL)
+		return !lr->eof || lr->start < lr->end;
+	pfd.fd = lr->fd;
+	pfd.events = POLLIN;
+	return poll(&pfd, 1, 0) == 1;
+}
+
+/*
+ * Grouping: the statement is applied whole or not at all, so a group that
+ * fails simply runs the same lines again one by one, which reports the
+ * failing line exactly as it would have been without grouping. A group
+ * whose fate is unknown (the connection went while it was sent) is never
+ * run again: its lines are reported as such. Inside a transaction, with
+ * timing on, or at a terminal, every line runs on its own.
+ */
+#define QUEUE_MAX	1000
+
+struct add_queue {
+	struct player	 rows[QUEUE_MAX];
+	char		*lines[QUEUE_MAX];
+	size_t		 lens[QUEUE_MAX];
+	unsigned long	 linenos[QUEUE_MAX];
+	unsigned int	 n;
+};
+
+struct script {
+	struct session	*se;
+	struct add_queue *q;
+};
+
+static void
+queue_clear(struct add_queue *q)
+{
+	while (q->n > 0)
+		free(q->lines[--q->n]);
+}
+
+/* The group was added: each line says its id, as it would alone. */
+static int
+queue_added(struct session *se, struct add_queue *q)
+{
+	unsigned int	 i;
+	char		*cause;
+
+	if (player_ids(se->db, q->rows, q->n, &cause) != DB_OK) {
+		se->line = q->linenos[0];
+		session_error(se, "added the players of lines %lu-%lu, but "
+		    "cannot read their ids: %s", q->linenos[0],
+		    q->linenos[q->n - 1], cause);
+		free(cause);
+		return -1;
+	}
+	for (i = 0; i < q->n; i++) {
+		se->line = q->linenos[i];
+		if (q->rows[i].id == -1) {
+			session_error(se, "'%s' was added but is gone already "
+			    "(deleted by another session?)", q->rows[i].name);
+			return -1;
+		}
+		command_added(se, q->rows[i].name,
+		    (unsigned long long)q->rows[i].id);
+	}
+	return 0;
+}
+
+/* Run what is queued; returns -1 when a line failed. */
+static int
+queue_flush(struct script *sc)
+{
+	struct session		*se = sc->se;
+	struct add_queue	*q = sc->q;
+	unsigned long		 line = se->line;
+	unsigned int		 i;
+	char			*cause;
+	int			 rc = 1;
+
+	if (q == NULL || q->n == 0)
+		return 0;
+	if (q->n > 1) {
+		rc = player_add_many(se->db, q->rows, q->n, &cause);
+		if (rc == DB_OK)
+			rc = queue_added(se, q);
+		else if (rc == DB_UNKNOWN) {
+			se->line = q->linenos[0];
+			session_error(se, "lines %lu-%lu: %s", q->linenos[0],
+			    q->linenos[q->n - 1], cause);
+			free(cause);
+			for (i = 0; i < q->n; i++)
+				session_show_now(se, q->rows[i].name);
+			rc = -1;
+		} else {
+			/* Nothing was added: the lines run one by one. */
+			free(cause);
+			rc = 1;
+		}
+	}
+	for (i = 0; rc == 1 && i < q->n; i++) {
+		se->line = q->linenos[i];
+		if (run_line(se, q->lines[i], q->lens[i]) != 0 && !se->force)
+			break;
+	}
+	if (rc == 1)
+		rc = se->failed && i < q->n ? -1 : 0;
+	queue_clear(q);
+	se->line = line;
+	return rc;
+}
+
+/*
+ * A script's line: queued when it is an add that can join the others
+ * (more says whether another line is already waiting), else run after
+ * what is queued. Returns -1 when the script should stop.
+ */
+static int
+script_line(struct script *sc, const char *line, size_t len, int more)
+{
+	struct session		*se = sc->se;
+	struct add_queue	*q;
+
+	if (!se->timing && player_txn(se->db) == TXN_NONE &&
+	    (sc->q != NULL || more)) {
+		if (sc->q == NULL)
+			sc->q = xcalloc(1, sizeof *sc->q);
+		q = sc->q;
+		if (command_add_row(line, len, &q->rows[q->n])) {
+			q->lines[q->n] = xstrndup(line, len);
+			q->lens[q->n] = len;
+			q->linenos[q->n++] = se->line;
+			if (more && q->n < QUEUE_MAX && q->n < se->s->batch)
+				return 0;
+			return queue_flush(sc) != 0 && !se->force ? -1 : 0;
+		}
+	}
+	if (queue_flush(sc) != 0 && !se->force)
+		return -1;
+	return run_line(se, line, len) != 0 && !se->force ? -1 : 0;
+}
+
+static int
+script_end(struct script *sc)
+{
+	if (queue_flush(sc) != 0)
+		sc->se->failed = 1;
+	if (sc->q != NULL)
+		queue_clear(sc->q);
+	free(sc->q);
+	sc->q = NULL;
+	return sc->se->failed ? -1 : 0;
+}
+
+int
+script_run(struct session *se, int fd, const char *source)
+{
+	struct script	 sc = { se, NULL };
+	struct lines	 lr = { fd, NULL, 0, 0, 65536, 0 };
+	const char	*line;
+	size_t		 len;
+	int		 rc = 0;
+
+	lr.buf = xmalloc(lr.size);
+	se->source = source;
+	se->line = 0;
+	while (!se->quit && (rc = lines_next(&lr, &line, &len)) == 1) {
+		/* A byte order mark is no part of the first command. */
+		if (++se->line == 1 && len >= 3 &&
+		    memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+			line += 3;
+			len -= 3;
+		}
+		if (script_line(&sc, line, len, lines_waiting(&lr)) != 0)
+			break;
+	}
+	if (rc == -1)
+		session_error(se, "read error: %s", strerror(errno));
+	free(lr.buf);
+	return script_end(&sc);
+}
+
+int
+execute_run(struct session *se, const char *cmds)
+{
+	struct script	 sc = { se, NULL };
+	const char	*p = cmds, *nl;
+
+	se->source = "-e";
+	se->line = 0;
+	while (!se->quit && *p != '\0') {
+		se->line++;
+		nl = strchr(p, '\n');
+		if (script_line(&sc, p, nl == NULL ? strlen(p) :
+		    (size_t)(nl - p), nl != NULL && nl[1] != '\0') != 0)
+			break;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	return script_end(&sc);
+}
