@@ -5,8 +5,10 @@
 #include "config.h"
 
 #include <sys/prctl.h>
+#include <sys/stat.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <locale.h>
 #include <signal.h>
@@ -76,7 +78,8 @@ usage(FILE *f)
 "      --tls verify|off verify the server (default), or plaintext\n"
 "      --table NAME     the players table (players)\n"
 "  -e, --execute CMDS   run CMDS (';' or newlines between them) and leave\n"
-"  -f, --file SCRIPT    run the commands in SCRIPT and leave\n"
+"  -f, --file SCRIPT    run the commands in SCRIPT (- stdin) and leave;\n"
+"                       several -e and -f run in the order given\n"
 "      --format FMT     table, vertical, tsv, csv or json\n"
 "      --force          go on after a failed command\n"
 "  -q, --quiet          no banner and no confirmation messages\n"
@@ -230,18 +233,40 @@ load_settings(struct settings *s, const char *config, const char *envfile,
 	}
 }
 
+/* One -e or -f, run in the order given (as psql runs -c and -f). */
+struct source {
+	const char	*arg;		/* the commands, or the file's name */
+	int		 file;		/* -f */
+	int		 fd;		/* -f: opened before connecting */
+	char		 name[24];	/* -e, or -e#N when there are several */
+};
+
 /* What the command line asks for, beside the settings. */
 struct invocation {
 	struct optval	 opts[32];
 	size_t		 nopts;
 	const char	*config;
 	const char	*envfile;
-	const char	*execute;
-	const char	*script;
+	struct source	*sources;
+	size_t		 nsources;
 	int		 ask;
 	int		 force;
 	int		 quiet;
 };
+
+static void
+add_source(struct invocation *inv, const char *arg, int file)
+{
+	struct source	*src;
+
+	inv->sources = xreallocarray(inv->sources, inv->nsources + 1,
+	    sizeof *inv->sources);
+	src = &inv->sources[inv->nsources++];
+	memset(src, 0, sizeof *src);
+	src->arg = arg;
+	src->file = file;
+	src->fd = -1;
+}
 
 /* One option into inv; --help, --version and mistakes end here. */
 static void
@@ -290,10 +315,10 @@ take_option(struct invocation *inv, int ch)
 		inv->ask = 1;
 		return;
 	case 'e':
-		inv->execute = optarg;
+		add_source(inv, optarg, 0);
 		return;
 	case 'f':
-		inv->script = optarg;
+		add_source(inv, optarg, 1);
 		return;
 	case OPT_FORCE:
 		inv->force = 1;
@@ -330,23 +355,87 @@ parse_options(struct invocation *inv, int argc, char **argv)
 		    "it asks for the password");
 	if (optind < argc)
 		die_usage("unexpected argument '%s'", argv[optind]);
-	if (inv->execute != NULL && inv->script != NULL)
-		die_usage("-e and -f cannot be used together");
 }
 
-/* Run the line source the invocation picks; the session keeps the result. */
-static void
-run_source(struct session *se, const struct invocation *inv, FILE *f)
+/*
+ * Name the -e sources and open the -f files, before connecting: a file
+ * that cannot be read is a usage error, and nothing has run yet.
+ */
+static int
+open_sources(struct invocation *inv)
 {
-	if (inv->execute != NULL)
-		execute_run(se, inv->execute);
-	else if (inv->script != NULL)
-		script_run(se, f != NULL ? fileno(f) : 0, f != NULL ?
-		    inv->script : "stdin");
-	else if (se->interactive)
-		repl_run(se);
-	else
-		script_run(se, 0, "stdin");
+	struct source	*src;
+	struct stat	 sb;
+	size_t		 i, ne = 0, k = 0;
+
+	for (i = 0; i < inv->nsources; i++)
+		ne += !inv->sources[i].file;
+	for (i = 0; i < inv->nsources; i++) {
+		src = &inv->sources[i];
+		if (!src->file) {
+			if (ne > 1)
+				snprintf(src->name, sizeof src->name, "-e#%zu",
+				    ++k);
+			else
+				snprintf(src->name, sizeof src->name, "-e");
+			continue;
+		}
+		if (strcmp(src->arg, "-") == 0) {
+			src->fd = STDIN_FILENO;
+			continue;
+		}
+		if ((src->fd = open(src->arg, O_RDONLY | O_CLOEXEC)) == -1 ||
+		    fstat(src->fd, &sb) != 0 || S_ISDIR(sb.st_mode)) {
+			say("%s: %s", src->arg, src->fd != -1 &&
+			    S_ISDIR(sb.st_mode) ? strerror(EISDIR) :
+			    strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+close_sources(struct invocation *inv)
+{
+	size_t	i;
+
+	for (i = 0; i < inv->nsources; i++) {
+		if (inv->sources[i].fd > STDIN_FILENO)
+			close(inv->sources[i].fd);
+	}
+	free(inv->sources);
+	inv->sources = NULL;
+	inv->nsources = 0;
+}
+
+/*
+ * Run the line sources the invocation picks, in order; the first failure
+ * stops them all unless --force. The session keeps the result.
+ */
+static void
+run_sources(struct session *se, const struct invocation *inv)
+{
+	const struct source	*src;
+	size_t			 i;
+
+	if (inv->nsources == 0) {
+		if (se->interactive)
+			repl_run(se);
+		else
+			script_run(se, STDIN_FILENO, "stdin");
+		return;
+	}
+	for (i = 0; i < inv->nsources && !se->quit; i++) {
+		if (se->failed && !se->force)
+			break;
+		src = &inv->sources[i];
+		if (!src->file)
+			execute_run(se, src->arg, src->name);
+		else
+			script_run(se, src->fd, src->fd == STDIN_FILENO ?
+			    "stdin" : src->arg);
+	}
 }
 
 /* Leaving: a transaction still open is rolled back, and said so. */
@@ -388,7 +477,6 @@ main(int argc, char **argv)
 	struct settings		 s;
 	struct session		 se;
 	char			*cause;
-	FILE			*f = NULL;
 	int			 status;
 
 	process_init();
@@ -396,9 +484,8 @@ main(int argc, char **argv)
 	settings_init(&s);
 	load_settings(&s, inv.config, inv.envfile, inv.opts, inv.nopts,
 	    inv.ask);
-	if (inv.script != NULL && strcmp(inv.script, "-") != 0 &&
-	    (f = fopen(inv.script, "r")) == NULL) {
-		say("%s: %s", inv.script, strerror(errno));
+	if (open_sources(&inv) != 0) {
+		close_sources(&inv);
 		settings_free(&s);
 		return EXIT_USAGE;
 	}
@@ -407,8 +494,7 @@ main(int argc, char **argv)
 	session_init(&se, &s, out_new(stdout, s.format));
 	se.force = inv.force;
 	se.quiet = inv.quiet;
-	se.interactive = inv.execute == NULL && inv.script == NULL &&
-	    isatty(0);
+	se.interactive = inv.nsources == 0 && isatty(STDIN_FILENO);
 	se.progress = isatty(2);
 	if (!se.interactive)
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
@@ -418,13 +504,12 @@ main(int argc, char **argv)
 		say("%s", cause);
 		free(cause);
 	} else {
-		run_source(&se, &inv, f);
+		run_sources(&se, &inv);
 		leave(&se);
 		status = se.failed ? EXIT_FAILED : 0;
 		db_close(se.db);
 	}
-	if (f != NULL)
-		fclose(f);
+	close_sources(&inv);
 	out_free(se.out);
 	settings_free(&s);
 	mysql_library_end();

@@ -252,12 +252,12 @@ script_run(struct session *se, int fd, const char *source)
 }
 
 int
-execute_run(struct session *se, const char *cmds)
+execute_run(struct session *se, const char *cmds, const char *name)
 {
 	struct script	 sc = { se, NULL };
 	const char	*p = cmds, *nl;
 
-	se->source = "-e";
+	se->source = name;
 	se->line = 0;
 	while (!se->quit && *p != '\0') {
 		se->line++;

@@ -81,7 +81,7 @@ enum arg_kind command_arg_kind(const char *, const char *, int);
 
 /* script.c */
 int	 script_run(struct session *, int, const char *);
-int	 execute_run(struct session *, const char *);
+int	 execute_run(struct session *, const char *, const char *);
 
 /* repl.c */
 int	 repl_run(struct session *);

@@ -9,3 +9,5 @@ TESTS += tests/badinput.t
 EXTRA_DIST += tests/badinput.t
 TESTS += tests/grouping.t
 EXTRA_DIST += tests/grouping.t
+TESTS += tests/sources.t
+EXTRA_DIST += tests/sources.t
