@@ -29,6 +29,7 @@ enum {
 	OPT_TLS,
 	OPT_FORMAT,
 	OPT_TABLE,
+	OPT_READ_TIMEOUT,
 	OPT_FORCE
 };
 
@@ -42,6 +43,7 @@ static const struct option longopts[] = {
 	{ "ca",		required_argument,	NULL, OPT_CA },
 	{ "tls",	required_argument,	NULL, OPT_TLS },
 	{ "table",	required_argument,	NULL, OPT_TABLE },
+	{ "read-timeout", required_argument,	NULL, OPT_READ_TIMEOUT },
 	{ "password",	optional_argument,	NULL, 'p' },
 	{ "execute",	required_argument,	NULL, 'e' },
 	{ "file",	required_argument,	NULL, 'f' },
@@ -69,7 +71,7 @@ usage(FILE *f)
 "\n"
 "  -c, --config FILE    read settings from an INI file\n"
 "      --env FILE       read the quickstart's .env file (default ./.env)\n"
-"  -H, --host HOST      server host (127.0.0.1)\n"
+"  -H, --host HOSTS     server host (127.0.0.1), or HOST[:PORT],... to try\n"
 "  -P, --port PORT      server port (4000)\n"
 "  -u, --user USER      user name (root)\n"
 "  -p, --password       ask for the password (never given as an argument)\n"
@@ -77,6 +79,9 @@ usage(FILE *f)
 "      --ca FILE        CA certificate that signs the server's certificate\n"
 "      --tls verify|off verify the server (default), or plaintext\n"
 "      --table NAME     the players table (players)\n"
+"      --read-timeout SECONDS\n"
+"                       wait at most SECONDS for the server's reply; 0: no\n"
+"                       limit (120 in scripts, none at a terminal)\n"
 "  -e, --execute CMDS   run CMDS (';' or newlines between them) and leave\n"
 "  -f, --file SCRIPT    run the commands in SCRIPT (- stdin) and leave;\n"
 "                       several -e and -f run in the order given\n"
@@ -222,6 +227,8 @@ load_settings(struct settings *s, const char *config, const char *envfile,
 		    &cause) != 0)
 			die_usage("%s: %s", opts[i].name, cause);
 	}
+	if (settings_finish(s, &cause) != 0)
+		die_config(cause);
 	if (ask) {
 		pw = ask_password(s);
 		if (settings_set(s, K_PASSWORD, pw, "the -p prompt",
@@ -306,6 +313,10 @@ take_option(struct invocation *inv, int ch)
 		break;
 	case OPT_FORMAT:
 		*o = (struct optval){ K_FORMAT, optarg, "--format" };
+		break;
+	case OPT_READ_TIMEOUT:
+		*o = (struct optval){ K_READ_TIMEOUT, optarg,
+		    "--read-timeout" };
 		break;
 	case 'p':
 		if (optarg != NULL)
@@ -495,6 +506,9 @@ main(int argc, char **argv)
 	se.force = inv.force;
 	se.quiet = inv.quiet;
 	se.interactive = inv.nsources == 0 && isatty(STDIN_FILENO);
+	/* At a terminal Ctrl-C is the way out of a hung server. */
+	if (se.interactive && strcmp(s.origin[K_READ_TIMEOUT], "default") == 0)
+		s.read_timeout = 0;
 	se.progress = isatty(2);
 	if (!se.interactive)
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);

@@ -7,6 +7,8 @@
 
 #include <sys/stat.h>
 
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -21,13 +23,16 @@ enum kind {
 	V_STRING,
 	V_NONEMPTY,
 	V_PORT,
+	V_HOSTS,
 	V_TIMEOUT,
+	V_READ_TIMEOUT,
 	V_TLS,
 	V_TABLE,
 	V_FORMAT,
 	V_BOOL,
 	V_RETRIES,
-	V_BATCH
+	V_BATCH,
+	V_PAGER
 };
 
 static const struct keyword {
@@ -37,7 +42,7 @@ static const struct keyword {
 	enum setting_key key;
 	enum kind	 kind;
 } keywords[] = {
-	{ "connection", "host", "TIDB_HOST", K_HOST, V_NONEMPTY },
+	{ "connection", "host", "TIDB_HOST", K_HOST, V_HOSTS },
 	{ "connection", "port", "TIDB_PORT", K_PORT, V_PORT },
 	{ "connection", "user", "TIDB_USER", K_USER, V_NONEMPTY },
 	{ "connection", "password", "TIDB_PASSWORD", K_PASSWORD, V_STRING },
@@ -45,12 +50,15 @@ static const struct keyword {
 	{ "connection", "ca", "CA_PATH", K_CA, V_STRING },
 	{ "connection", "tls", NULL, K_TLS, V_TLS },
 	{ "connection", "connect_timeout", NULL, K_CONNECT_TIMEOUT, V_TIMEOUT },
+	{ "connection", "read_timeout", NULL, K_READ_TIMEOUT, V_READ_TIMEOUT },
 	{ "shell", "table", NULL, K_TABLE, V_TABLE },
 	{ "shell", "format", NULL, K_FORMAT, V_FORMAT },
 	{ "shell", "history", NULL, K_HISTORY, V_STRING },
 	{ "shell", "timing", NULL, K_TIMING, V_BOOL },
 	{ "shell", "retries", NULL, K_RETRIES, V_RETRIES },
 	{ "shell", "batch", NULL, K_BATCH, V_BATCH },
+	{ "shell", "pager", NULL, K_PAGER, V_PAGER },
+	{ "shell", "prompt", NULL, K_PROMPT, V_STRING },
 };
 #define NKEYWORDS (sizeof keywords / sizeof keywords[0])
 
@@ -102,12 +110,27 @@ settings_init(struct settings *s)
 	s->database = xstrdup("test");
 	s->tls = TLS_VERIFY;
 	s->connect_timeout = 10;
+	s->read_timeout = READ_TIMEOUT_DEFAULT;
 	s->table = xstrdup("players");
 	s->format = FMT_AUTO;
 	s->retries = 5;
 	s->batch = 1000;
+	s->pager = xstrdup("on");
+	s->hosts = xcalloc(1, sizeof *s->hosts);
+	s->hosts[0].name = xstrdup(s->host);
+	s->nhosts = 1;
 	for (i = 0; i < K_COUNT; i++)
 		s->origin[i] = xstrdup("default");
+}
+
+static void
+free_hosts(struct host *hosts, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(hosts[i].name);
+	free(hosts);
 }
 
 void
@@ -122,6 +145,9 @@ settings_free(struct settings *s)
 	free(s->ca);
 	free(s->table);
 	free(s->history);
+	free(s->pager);
+	free(s->prompt);
+	free_hosts(s->hosts, s->nhosts);
 	for (i = 0; i < K_COUNT; i++)
 		free(s->origin[i]);
 	memset(s, 0, sizeof *s);
@@ -161,6 +187,170 @@ check_identifier(const char *v)
 	return 0;
 }
 
+/* A host name: no blanks, no control characters, no brackets. */
+static int
+check_host_name(const char *v, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if ((unsigned char)v[i] <= ' ' || v[i] == 0x7f ||
+		    v[i] == '[' || v[i] == ']')
+			return -1;
+	}
+	return 0;
+}
+
+static int
+is_ipv6(const char *v, size_t len)
+{
+	struct in6_addr	 a;
+	char		 buf[INET6_ADDRSTRLEN + 1];
+
+	if (len >= sizeof buf)
+		return 0;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	return inet_pton(AF_INET6, buf, &a) == 1;
+}
+
+/*
+ * One entry of the host list, e[0..len): HOST, HOST:PORT, [ADDR] or
+ * [ADDR]:PORT for an IPv6 address, or a bare IPv6 address.
+ */
+static int
+parse_host(const char *e, size_t len, struct host *h, char **cause)
+{
+	const char	*name = e, *colon, *end;
+	size_t		 namelen;
+	long long	 n;
+	char		*port;
+	int		 ilen = (int)len;
+
+	if (*e == '[') {
+		if ((end = memchr(e, ']', len)) == NULL) {
+			xasprintf(cause, "bad host '%.*s': no ']' after the "
+			    "IPv6 address", ilen, e);
+			return -1;
+		}
+		name = e + 1;
+		namelen = end - name;
+		colon = end + 1 < e + len ? end + 1 : NULL;
+		if (colon != NULL && *colon != ':') {
+			xasprintf(cause, "bad host '%.*s': only ':PORT' may "
+			    "follow ']'", ilen, e);
+			return -1;
+		}
+		if (!is_ipv6(name, namelen)) {
+			xasprintf(cause, "bad host '%.*s': [] holds an IPv6 "
+			    "address", ilen, e);
+			return -1;
+		}
+	} else {
+		colon = memchr(e, ':', len);
+		namelen = colon == NULL ? len : (size_t)(colon - e);
+		if (colon != NULL && memchr(colon + 1, ':',
+		    len - namelen - 1) != NULL) {
+			if (!is_ipv6(e, len)) {
+				xasprintf(cause, "bad host '%.*s': write an "
+				    "IPv6 address with a port as [ADDR]:PORT",
+				    ilen, e);
+				return -1;
+			}
+			colon = NULL;
+			namelen = len;
+		} else if (namelen == 0 || namelen > 255 ||
+		    check_host_name(e, namelen) != 0) {
+			xasprintf(cause, "bad host '%.*s': a name of 1 to 255 "
+			    "bytes without blanks or brackets, or an address",
+			    ilen, e);
+			return -1;
+		}
+	}
+	h->port = 0;
+	if (colon != NULL) {
+		port = xstrndup(colon + 1, e + len - colon - 1);
+		if (parse_int_arg(port, 1, 65535, &n) != 0) {
+			xasprintf(cause, "bad port in host '%.*s': a number "
+			    "from 1 to 65535", ilen, e);
+			free(port);
+			return -1;
+		}
+		free(port);
+		h->port = (unsigned int)n;
+	}
+	h->name = xstrndup(name, namelen);
+	return 0;
+}
+
+/* The host setting: a comma-separated list of entries, blanks around. */
+static int
+set_hosts(struct settings *s, const char *v, char **cause)
+{
+	struct host	*hosts;
+	const char	*p, *e, *end, *next;
+	size_t		 n = 1, i;
+
+	for (p = v; *p != '\0'; p++)
+		n += *p == ',';
+	if (n > HOSTS_MAX) {
+		xasprintf(cause, "too many hosts (%zu): at most %d", n,
+		    HOSTS_MAX);
+		return -1;
+	}
+	hosts = xcalloc(n, sizeof *hosts);
+	for (i = 0, p = v; i < n; i++, p = next) {
+		if ((end = strchr(p, ',')) == NULL)
+			end = p + strlen(p);
+		next = *end == ',' ? end + 1 : end;
+		for (e = p; e < end && (*e == ' ' || *e == '\t'); e++)
+			;
+		while (end > e && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (e == end) {
+			if (n == 1)
+				xasprintf(cause, "host is empty");
+			else
+				xasprintf(cause, "host list '%s': entry %zu "
+				    "is empty", v, i + 1);
+			goto fail;
+		}
+		if (parse_host(e, end - e, &hosts[i], cause) != 0)
+			goto fail;
+	}
+	free_hosts(s->hosts, s->nhosts);
+	s->hosts = hosts;
+	s->nhosts = n;
+	set_string(&s->host, hosts[0].name, 0);
+	return 0;
+
+fail:
+	free_hosts(hosts, n);
+	return -1;
+}
+
+/*
+ * After the last layer: an entry without a port takes the port setting,
+ * and host and port are the first entry's.
+ */
+int
+settings_finish(struct settings *s, char **cause)
+{
+	size_t	i;
+
+	(void)cause;
+	for (i = 0; i < s->nhosts; i++) {
+		if (s->hosts[i].port == 0)
+			s->hosts[i].port = s->port;
+	}
+	if (s->hosts[0].port != s->port) {
+		s->port = s->hosts[0].port;
+		free(s->origin[K_PORT]);
+		s->origin[K_PORT] = xstrdup(s->origin[K_HOST]);
+	}
+	return 0;
+}
+
 /* Check and store one value; origin says where it came from. */
 int
 settings_set(struct settings *s, enum setting_key key, const char *v,
@@ -185,9 +375,6 @@ settings_set(struct settings *s, enum setting_key key, const char *v,
 			return -1;
 		}
 		switch (key) {
-		case K_HOST:
-			set_string(&s->host, v, 0);
-			break;
 		case K_USER:
 			set_string(&s->user, v, 0);
 			break;
@@ -203,6 +390,9 @@ settings_set(struct settings *s, enum setting_key key, const char *v,
 		case K_HISTORY:
 			set_string(&s->history, v, 0);
 			break;
+		case K_PROMPT:
+			set_string(&s->prompt, v, 0);
+			break;
 		default:
 			break;
 		}
@@ -214,6 +404,28 @@ settings_set(struct settings *s, enum setting_key key, const char *v,
 			return -1;
 		}
 		s->port = (unsigned int)n;
+		break;
+	case V_HOSTS:
+		if (set_hosts(s, v, cause) != 0)
+			return -1;
+		break;
+	case V_READ_TIMEOUT:
+		if (parse_int_arg(v, 0, 86400, &n) != 0) {
+			xasprintf(cause, "bad %s '%s': seconds from 0 (no "
+			    "limit) to 86400", kw->name, v);
+			return -1;
+		}
+		s->read_timeout = (unsigned int)n;
+		break;
+	case V_PAGER:
+		if (*v == '\0' || strlen(v) > 4096) {
+			xasprintf(cause, "bad pager: on, off or a command of 1 "
+			    "to 4096 bytes");
+			return -1;
+		}
+		if (parse_bool(v, &b) == 0)
+			v = b ? "on" : "off";
+		set_string(&s->pager, v, 0);
 		break;
 	case V_TIMEOUT:
 		if (parse_int_arg(v, 1, 3600, &n) != 0) {

@@ -49,13 +49,26 @@ enum setting_key {
 	K_CA,
 	K_TLS,
 	K_CONNECT_TIMEOUT,
+	K_READ_TIMEOUT,
 	K_TABLE,
 	K_FORMAT,
 	K_HISTORY,
 	K_TIMING,
 	K_RETRIES,
 	K_BATCH,
+	K_PAGER,
+	K_PROMPT,
 	K_COUNT
+};
+
+#define HOSTS_MAX		16	/* entries in the host list */
+#define READ_TIMEOUT_DEFAULT	120	/* seconds; TiDB waits 50 for a lock */
+
+/* One entry of the host list. */
+struct host {
+	char		*name;		/* a name, or an address without [] */
+	unsigned int	 port;		/* 0 until settings_finish(): the
+					   port setting */
 };
 
 struct settings {
@@ -67,12 +80,23 @@ struct settings {
 	char		*ca;		/* NULL or "": the system store */
 	enum tls_mode	 tls;
 	unsigned int	 connect_timeout;
+	unsigned int	 read_timeout;	/* seconds; 0: wait for ever */
 	char		*table;
 	enum format	 format;
 	char		*history;	/* NULL: the default place */
 	int		 timing;
 	unsigned int	 retries;
 	unsigned int	 batch;
+	char		*pager;		/* "on", "off" or a command */
+	char		*prompt;	/* NULL: the built-in prompt; else
+					   with \h \d \u \T escapes */
+
+	/*
+	 * The host setting as a list, tried in order; host and port are
+	 * those of the first entry once settings_finish() has run.
+	 */
+	struct host	*hosts;
+	size_t		 nhosts;
 
 	/* Where each value came from ("default", "FILE:LINE", ...). */
 	char		*origin[K_COUNT];
@@ -237,6 +261,7 @@ int	 settings_set(struct settings *, enum setting_key, const char *,
 int	 settings_load_ini(struct settings *, const char *, char **);
 int	 settings_load_dotenv(struct settings *, const char *, char **);
 int	 settings_load_environ(struct settings *, char **);
+int	 settings_finish(struct settings *, char **);
 int	 settings_key_lookup(const char *);
 int	 settings_file_private(const char *, char **);
 

@@ -381,6 +381,56 @@ for p in 0 70000 abc -1 ''; do
 	like "$ERR" "port" "-P '$p': the message is about the port"
 done
 
+# The host list: -H HOST:PORT, and -P still gives a single host its port.
+tpe "$B" --config "$T/dead.ini" -H "127.0.0.1:$TP_PORT" -e status
+is "$RC" 0 "-H HOST:PORT: the entry's port is used over the INI's"
+like "$OUT" "^server: +127\.0\.0\.1:$TP_PORT$" "-H HOST:PORT: status"
+tpe "$B" --config "$T/dead.ini" -H 127.0.0.1 -P "$TP_PORT" -e status
+is "$RC" 0 "-H HOST with -P: the port applies to the host"
+like "$OUT" "^server: +127\.0\.0\.1:$TP_PORT$" "-H HOST -P PORT: status"
+tpe TIDB_HOST="127.0.0.1:$TP_PORT" "$B" --config "$T/dead.ini" -e status
+is "$RC" 0 "TIDB_HOST=HOST:PORT: the entry's port is used"
+for h in 'a,,b' 'a,' 'a:0' 'a:70000' 'a:x' '[::1' '[db]:1' \
+    "$(printf 'h,%.0s' $(seq 16))h"; do
+	tpe "$B" --config "$T/good.ini" -H "$h" -e count
+	is "$RC" 2 "-H '$h': exit 2"
+	like "$ERR" "^tidbplay: --host: (bad|host|too many)" \
+	    "-H '$h': one line naming the option"
+	is "$(printf '%s\n' "$ERR" | grep -cv '^Try ')" 1 "-H '$h': one line"
+done
+tpe TIDB_HOST='db1,,db2' "$B" --config "$T/good.ini" -e count
+is "$RC" 2 "TIDB_HOST with an empty entry: exit 2"
+like "$ERR" "TIDB_HOST: host list 'db1,,db2': entry 2 is empty" \
+    "TIDB_HOST with an empty entry: names the variable and the entry"
+mkfile "$T/hosts.env" "TIDB_USER=$TP_USER
+TIDB_HOST='127.0.0.1:$TP_PORT,127.0.0.1:0'"
+tpe "$B" --env "$T/hosts.env" -e count
+is "$RC" 2 ".env host list with a bad port: exit 2"
+like "$ERR" "$T/hosts\.env:2: TIDB_HOST: bad port in host '127\.0\.0\.1:0'" \
+    ".env host list with a bad port: FILE:LINE:"
+
+# read_timeout: an option and a key; a value that is not seconds is refused.
+tpe "$B" --config "$T/good.ini" --read-timeout 30 -e count
+is "$RC" 0 "--read-timeout 30: accepted"
+tpe "$B" --config "$T/good.ini" --read-timeout=0 -e count
+is "$RC" 0 "--read-timeout=0 (no limit): accepted"
+for v in -1 abc 86401 ''; do
+	tpe "$B" --config "$T/good.ini" --read-timeout "$v" -e count
+	is "$RC" 2 "--read-timeout '$v': exit 2"
+	like "$ERR" "^tidbplay: --read-timeout: bad read_timeout" \
+	    "--read-timeout '$v': says so"
+done
+mkfile "$T/rt.ini" "[connection]
+read_timeout = soon"
+tpe "$B" --config "$T/rt.ini" -e count
+is "$RC" 2 "INI read_timeout soon: exit 2"
+like "$ERR" "$T/rt\.ini:2: bad read_timeout 'soon'" "INI read_timeout: FILE:LINE:"
+mkfile "$T/shell.ini" "[shell]
+pager = ''"
+tpe "$B" --config "$T/shell.ini" -e count
+is "$RC" 2 "INI empty pager: exit 2"
+like "$ERR" "$T/shell\.ini:2: bad pager" "INI empty pager: FILE:LINE:"
+
 tpe "$B" --config "$T/good.ini" --table 'bad-name' -e count
 is "$RC" 2 "--table with a bad identifier: exit 2"
 tpe "$B" --config "$T/good.ini" --table "$(printf 't%064d' 0)" -e count

@@ -583,6 +583,25 @@ run_check(void)
 
 /* ---- settings.cases: settings_load_ini(), settings_load_dotenv() ---- */
 
+/* The host list as "NAME:PORT,...", an IPv6 address in brackets. */
+static char *
+hosts_value(const struct settings *s)
+{
+	struct buf	 b = { 0 };
+	size_t		 i;
+
+	buf_add(&b, "", 0);
+	for (i = 0; i < s->nhosts; i++) {
+		if (strchr(s->hosts[i].name, ':') != NULL)
+			buf_addf(&b, "%s[%s]:%u", i > 0 ? "," : "",
+			    s->hosts[i].name, s->hosts[i].port);
+		else
+			buf_addf(&b, "%s%s:%u", i > 0 ? "," : "",
+			    s->hosts[i].name, s->hosts[i].port);
+	}
+	return b.p;
+}
+
 static char *
 settings_value(const struct settings *s, const char *key)
 {
@@ -608,10 +627,18 @@ settings_value(const struct settings *s, const char *key)
 		return xstrdup(format_name(s->format));
 	if (strcmp(key, "timing") == 0)
 		return xstrdup(s->timing ? "on" : "off");
+	if (strcmp(key, "pager") == 0)
+		return xstrdup(s->pager);
+	if (strcmp(key, "prompt") == 0)
+		return xstrdup(s->prompt == NULL ? "(unset)" : s->prompt);
+	if (strcmp(key, "hosts") == 0)
+		return hosts_value(s);
 	if (strcmp(key, "port") == 0)
 		xasprintf(&v, "%u", s->port);
 	else if (strcmp(key, "connect_timeout") == 0)
 		xasprintf(&v, "%u", s->connect_timeout);
+	else if (strcmp(key, "read_timeout") == 0)
+		xasprintf(&v, "%u", s->read_timeout);
 	else if (strcmp(key, "retries") == 0)
 		xasprintf(&v, "%u", s->retries);
 	else if (strcmp(key, "batch") == 0)
@@ -699,6 +726,8 @@ run_settings(void)
 			rc = settings_load_dotenv(&s, path, &cause);
 		else
 			bail("%s:%lu: kind ini or dotenv", cf.path, bl.at);
+		if (rc == 0)
+			rc = settings_finish(&s, &cause);
 		buf_reset(&why);
 		buf_add(&why, "", 0);
 		good = 1;
