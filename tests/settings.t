@@ -474,10 +474,6 @@ for a in -pfoo --password=foo; do
 	unlike "$ERR$OUT" "foo" "$a: the value is not echoed"
 done
 
-tpe "$B" --config "$T/good.ini" -e count -f /dev/null
-is "$RC" 2 "-e and -f together: exit 2"
-like "$ERR" "-e.*-f|-f.*-e" "-e and -f together: says so"
-
 tpe "$B" --config "$T/good.ini" -f "$T/no-such-script"
 is "$RC" 2 "-f with a missing file: exit 2"
 like "$ERR" "$T/no-such-script" "-f with a missing file: named"
