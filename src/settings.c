@@ -19,21 +19,26 @@
 #include "tidbplay.h"
 #include "output.h"
 
+/* How a value is checked and where it is stored. */
 enum kind {
-	V_STRING,
-	V_NONEMPTY,
-	V_PORT,
-	V_HOSTS,
-	V_TIMEOUT,
-	V_READ_TIMEOUT,
-	V_TLS,
-	V_TABLE,
-	V_FORMAT,
-	V_BOOL,
-	V_RETRIES,
-	V_BATCH,
-	V_PAGER
+	V_TEXT,		/* a string; flags say more */
+	V_INT,		/* an integer from min to max, an unsigned int */
+	V_BOOL,		/* on or off, an int */
+	V_TLS,		/* enum tls_mode */
+	V_FORMAT,	/* enum format */
+	V_HOSTS		/* the host list, and host */
 };
+
+#define F_NONEMPTY	0x1	/* V_TEXT: not empty */
+#define F_SECRET	0x2	/* V_TEXT: wiped when replaced */
+#define F_IDENT		0x4	/* V_TEXT: an SQL identifier */
+#define F_SWITCH	0x8	/* V_TEXT: on and off words are normalised */
+
+#define TEXT_MAX	4096
+#define XSTR(x)		STR(x)
+#define STR(x)		#x
+
+#define OFF(field)	offsetof(struct settings, field)
 
 static const struct keyword {
 	const char	*section;
@@ -41,27 +46,50 @@ static const struct keyword {
 	const char	*dotenv;	/* the quickstart's .env name */
 	enum setting_key key;
 	enum kind	 kind;
+	size_t		 offset;	/* of the value in struct settings */
+	const char	*init;		/* the default, as text; NULL: none */
+	int		 flags;
+	long long	 min;		/* V_INT */
+	long long	 max;
+	const char	*unit;		/* V_INT: what the number counts */
 } keywords[] = {
-	{ "connection", "host", "TIDB_HOST", K_HOST, V_HOSTS },
-	{ "connection", "port", "TIDB_PORT", K_PORT, V_PORT },
-	{ "connection", "user", "TIDB_USER", K_USER, V_NONEMPTY },
-	{ "connection", "password", "TIDB_PASSWORD", K_PASSWORD, V_STRING },
-	{ "connection", "database", "TIDB_DB_NAME", K_DATABASE, V_NONEMPTY },
-	{ "connection", "ca", "CA_PATH", K_CA, V_STRING },
-	{ "connection", "tls", NULL, K_TLS, V_TLS },
-	{ "connection", "connect_timeout", NULL, K_CONNECT_TIMEOUT, V_TIMEOUT },
-	{ "connection", "read_timeout", NULL, K_READ_TIMEOUT, V_READ_TIMEOUT },
-	{ "shell", "table", NULL, K_TABLE, V_TABLE },
-	{ "shell", "format", NULL, K_FORMAT, V_FORMAT },
-	{ "shell", "history", NULL, K_HISTORY, V_STRING },
-	{ "shell", "timing", NULL, K_TIMING, V_BOOL },
-	{ "shell", "retries", NULL, K_RETRIES, V_RETRIES },
-	{ "shell", "batch", NULL, K_BATCH, V_BATCH },
-	{ "shell", "pager", NULL, K_PAGER, V_PAGER },
-	{ "shell", "prompt", NULL, K_PROMPT, V_STRING },
+	{ "connection", "host", "TIDB_HOST", K_HOST, V_HOSTS, OFF(host),
+	  "127.0.0.1", 0, 0, 0, NULL },
+	{ "connection", "port", "TIDB_PORT", K_PORT, V_INT, OFF(port),
+	  "4000", 0, 1, 65535, "a number" },
+	{ "connection", "user", "TIDB_USER", K_USER, V_TEXT, OFF(user),
+	  "root", F_NONEMPTY, 0, 0, NULL },
+	{ "connection", "password", "TIDB_PASSWORD", K_PASSWORD, V_TEXT,
+	  OFF(password), "", F_SECRET, 0, 0, NULL },
+	{ "connection", "database", "TIDB_DB_NAME", K_DATABASE, V_TEXT,
+	  OFF(database), "test", F_NONEMPTY, 0, 0, NULL },
+	{ "connection", "ca", "CA_PATH", K_CA, V_TEXT, OFF(ca), NULL, 0, 0,
+	  0, NULL },
+	{ "connection", "tls", NULL, K_TLS, V_TLS, OFF(tls), "verify", 0, 0,
+	  0, NULL },
+	{ "connection", "connect_timeout", NULL, K_CONNECT_TIMEOUT, V_INT,
+	  OFF(connect_timeout), "10", 0, 1, 3600, "seconds" },
+	{ "connection", "read_timeout", NULL, K_READ_TIMEOUT, V_INT,
+	  OFF(read_timeout), XSTR(READ_TIMEOUT_DEFAULT), 0, 0, 86400,
+	  "seconds" },
+	{ "shell", "table", NULL, K_TABLE, V_TEXT, OFF(table), "players",
+	  F_IDENT, 0, 0, NULL },
+	{ "shell", "format", NULL, K_FORMAT, V_FORMAT, OFF(format), NULL, 0,
+	  0, 0, NULL },
+	{ "shell", "history", NULL, K_HISTORY, V_TEXT, OFF(history), NULL, 0,
+	  0, 0, NULL },
+	{ "shell", "timing", NULL, K_TIMING, V_BOOL, OFF(timing), "off", 0,
+	  0, 0, NULL },
+	{ "shell", "retries", NULL, K_RETRIES, V_INT, OFF(retries), "5", 0,
+	  1, 100, "attempts" },
+	{ "shell", "batch", NULL, K_BATCH, V_INT, OFF(batch), "1000", 0, 1,
+	  20000, "rows" },
+	{ "shell", "pager", NULL, K_PAGER, V_TEXT, OFF(pager), "on",
+	  F_NONEMPTY | F_SWITCH, 0, 0, NULL },
+	{ "shell", "prompt", NULL, K_PROMPT, V_TEXT, OFF(prompt), NULL, 0, 0,
+	  0, NULL },
 };
 #define NKEYWORDS (sizeof keywords / sizeof keywords[0])
-
 
 static const struct keyword *
 keyword_of(enum setting_key key)
@@ -72,7 +100,7 @@ keyword_of(enum setting_key key)
 		if (keywords[i].key == key)
 			return &keywords[i];
 	}
-	return NULL;
+	fatalx("no keyword for setting %d", (int)key);
 }
 
 int
@@ -97,30 +125,24 @@ set_string(char **dst, const char *v, int secret)
 	*dst = xstrdup(v);
 }
 
+/* Every setting from its default; those without one are NULL or 0. */
 void
 settings_init(struct settings *s)
 {
-	int	i;
+	size_t	 i;
+	char	*cause;
 
 	memset(s, 0, sizeof *s);
-	s->host = xstrdup("127.0.0.1");
-	s->port = 4000;
-	s->user = xstrdup("root");
-	s->password = xstrdup("");
-	s->database = xstrdup("test");
-	s->tls = TLS_VERIFY;
-	s->connect_timeout = 10;
-	s->read_timeout = READ_TIMEOUT_DEFAULT;
-	s->table = xstrdup("players");
 	s->format = FMT_AUTO;
-	s->retries = 5;
-	s->batch = 1000;
-	s->pager = xstrdup("on");
-	s->hosts = xcalloc(1, sizeof *s->hosts);
-	s->hosts[0].name = xstrdup(s->host);
-	s->nhosts = 1;
-	for (i = 0; i < K_COUNT; i++)
-		s->origin[i] = xstrdup("default");
+	for (i = 0; i < NKEYWORDS; i++) {
+		if (keywords[i].init != NULL && settings_set(s,
+		    keywords[i].key, keywords[i].init, "default", &cause) != 0)
+			fatalx("the default %s: %s", keywords[i].name, cause);
+	}
+	for (i = 0; i < K_COUNT; i++) {
+		if (s->origin[i] == NULL)
+			s->origin[i] = xstrdup("default");
+	}
 }
 
 static void
@@ -133,20 +155,24 @@ free_hosts(struct host *hosts, size_t n)
 	free(hosts);
 }
 
+/* The strings a settings owns, freed in one place. */
 void
 settings_free(struct settings *s)
 {
-	int	i;
+	const struct keyword	*kw;
+	char			**p;
+	size_t			 i;
 
-	free(s->host);
-	free(s->user);
-	freezero_str(s->password);
-	free(s->database);
-	free(s->ca);
-	free(s->table);
-	free(s->history);
-	free(s->pager);
-	free(s->prompt);
+	for (i = 0; i < NKEYWORDS; i++) {
+		kw = &keywords[i];
+		if (kw->kind != V_TEXT && kw->kind != V_HOSTS)
+			continue;
+		p = (char **)((char *)s + kw->offset);
+		if (kw->flags & F_SECRET)
+			freezero_str(*p);
+		else
+			free(*p);
+	}
 	free_hosts(s->hosts, s->nhosts);
 	for (i = 0; i < K_COUNT; i++)
 		free(s->origin[i]);
@@ -351,140 +377,116 @@ settings_finish(struct settings *s, char **cause)
 	return 0;
 }
 
+/* One parser for every integer key: the range and the unit are the key's. */
+static int
+set_int(const struct keyword *kw, unsigned int *dst, const char *v,
+    char **cause)
+{
+	long long	n;
+
+	if (parse_int_arg(v, kw->min, kw->max, &n) != 0) {
+		xasprintf(cause, "bad %s '%s': %s from %lld%s to %lld",
+		    kw->name, v, kw->unit, kw->min, kw->min == 0 ?
+		    " (no limit)" : "", kw->max);
+		return -1;
+	}
+	*dst = (unsigned int)n;
+	return 0;
+}
+
+/* One setter for every string key, its flags saying what is checked. */
+static int
+set_text(const struct keyword *kw, char **dst, const char *v, char **cause)
+{
+	int	b;
+
+	if ((kw->flags & F_IDENT) && check_identifier(v) != 0) {
+		xasprintf(cause, "bad %s '%s': 1 to %d letters, digits or _",
+		    kw->name, v, TABLE_MAX);
+		return -1;
+	}
+	if ((kw->flags & F_SWITCH) && (*v == '\0' || strlen(v) > TEXT_MAX)) {
+		xasprintf(cause, "bad %s: on, off or a command of 1 to "
+		    XSTR(TEXT_MAX) " bytes", kw->name);
+		return -1;
+	}
+	if ((kw->flags & F_NONEMPTY) && *v == '\0') {
+		xasprintf(cause, "%s is empty", kw->name);
+		return -1;
+	}
+	if (strlen(v) > TEXT_MAX) {
+		xasprintf(cause, "%s is longer than " XSTR(TEXT_MAX) " bytes",
+		    kw->name);
+		return -1;
+	}
+	if ((kw->flags & F_SWITCH) && parse_bool(v, &b) == 0)
+		v = b ? "on" : "off";
+	set_string(dst, v, kw->flags & F_SECRET);
+	return 0;
+}
+
+/* The keys that take one of a few words. */
+static int
+set_word(const struct keyword *kw, void *dst, const char *v, char **cause)
+{
+	enum format	fmt;
+	int		b;
+
+	switch (kw->kind) {
+	case V_TLS:
+		if (strcmp(v, "verify") == 0)
+			*(enum tls_mode *)dst = TLS_VERIFY;
+		else if (strcmp(v, "off") == 0)
+			*(enum tls_mode *)dst = TLS_OFF;
+		else {
+			xasprintf(cause, "bad %s '%s': verify or off",
+			    kw->name, v);
+			return -1;
+		}
+		return 0;
+	case V_FORMAT:
+		if (parse_format(v, &fmt) != 0) {
+			xasprintf(cause, "bad %s '%s': table, vertical, tsv, "
+			    "csv or json", kw->name, v);
+			return -1;
+		}
+		*(enum format *)dst = fmt;
+		return 0;
+	default:
+		if (parse_bool(v, &b) != 0) {
+			xasprintf(cause, "bad %s '%s': on or off", kw->name, v);
+			return -1;
+		}
+		*(int *)dst = b;
+		return 0;
+	}
+}
+
 /* Check and store one value; origin says where it came from. */
 int
 settings_set(struct settings *s, enum setting_key key, const char *v,
     const char *origin, char **cause)
 {
 	const struct keyword	*kw = keyword_of(key);
-	long long		 n;
-	enum format		 fmt;
-	int			 b;
+	void			*dst = (char *)s + kw->offset;
+	int			 rc;
 
 	switch (kw->kind) {
-	case V_NONEMPTY:
-		if (*v == '\0') {
-			xasprintf(cause, "%s is empty", kw->name);
-			return -1;
-		}
-		/* FALLTHROUGH */
-	case V_STRING:
-		if (strlen(v) > 4096) {
-			xasprintf(cause, "%s is longer than 4096 bytes",
-			    kw->name);
-			return -1;
-		}
-		switch (key) {
-		case K_USER:
-			set_string(&s->user, v, 0);
-			break;
-		case K_PASSWORD:
-			set_string(&s->password, v, 1);
-			break;
-		case K_DATABASE:
-			set_string(&s->database, v, 0);
-			break;
-		case K_CA:
-			set_string(&s->ca, v, 0);
-			break;
-		case K_HISTORY:
-			set_string(&s->history, v, 0);
-			break;
-		case K_PROMPT:
-			set_string(&s->prompt, v, 0);
-			break;
-		default:
-			break;
-		}
+	case V_TEXT:
+		rc = set_text(kw, dst, v, cause);
 		break;
-	case V_PORT:
-		if (parse_int_arg(v, 1, 65535, &n) != 0) {
-			xasprintf(cause, "bad port '%s': a number from 1 to "
-			    "65535", v);
-			return -1;
-		}
-		s->port = (unsigned int)n;
+	case V_INT:
+		rc = set_int(kw, dst, v, cause);
 		break;
 	case V_HOSTS:
-		if (set_hosts(s, v, cause) != 0)
-			return -1;
+		rc = set_hosts(s, v, cause);
 		break;
-	case V_READ_TIMEOUT:
-		if (parse_int_arg(v, 0, 86400, &n) != 0) {
-			xasprintf(cause, "bad %s '%s': seconds from 0 (no "
-			    "limit) to 86400", kw->name, v);
-			return -1;
-		}
-		s->read_timeout = (unsigned int)n;
-		break;
-	case V_PAGER:
-		if (*v == '\0' || strlen(v) > 4096) {
-			xasprintf(cause, "bad pager: on, off or a command of 1 "
-			    "to 4096 bytes");
-			return -1;
-		}
-		if (parse_bool(v, &b) == 0)
-			v = b ? "on" : "off";
-		set_string(&s->pager, v, 0);
-		break;
-	case V_TIMEOUT:
-		if (parse_int_arg(v, 1, 3600, &n) != 0) {
-			xasprintf(cause, "bad %s '%s': seconds from 1 to 3600",
-			    kw->name, v);
-			return -1;
-		}
-		s->connect_timeout = (unsigned int)n;
-		break;
-	case V_RETRIES:
-		if (parse_int_arg(v, 1, 100, &n) != 0) {
-			xasprintf(cause, "bad %s '%s': attempts from 1 to 100",
-			    kw->name, v);
-			return -1;
-		}
-		s->retries = (unsigned int)n;
-		break;
-	case V_BATCH:
-		if (parse_int_arg(v, 1, 20000, &n) != 0) {
-			xasprintf(cause, "bad %s '%s': rows from 1 to 20000",
-			    kw->name, v);
-			return -1;
-		}
-		s->batch = (unsigned int)n;
-		break;
-	case V_TLS:
-		if (strcmp(v, "verify") == 0)
-			s->tls = TLS_VERIFY;
-		else if (strcmp(v, "off") == 0)
-			s->tls = TLS_OFF;
-		else {
-			xasprintf(cause, "bad tls '%s': verify or off", v);
-			return -1;
-		}
-		break;
-	case V_TABLE:
-		if (check_identifier(v) != 0) {
-			xasprintf(cause, "bad table '%s': 1 to %d letters, "
-			    "digits or _", v, TABLE_MAX);
-			return -1;
-		}
-		set_string(&s->table, v, 0);
-		break;
-	case V_FORMAT:
-		if (parse_format(v, &fmt) != 0) {
-			xasprintf(cause, "bad format '%s': table, vertical, "
-			    "tsv, csv or json", v);
-			return -1;
-		}
-		s->format = fmt;
-		break;
-	case V_BOOL:
-		if (parse_bool(v, &b) != 0) {
-			xasprintf(cause, "bad %s '%s': on or off", kw->name, v);
-			return -1;
-		}
-		s->timing = b;
+	default:
+		rc = set_word(kw, dst, v, cause);
 		break;
 	}
+	if (rc != 0)
+		return -1;
 	free(s->origin[key]);
 	s->origin[key] = xstrdup(origin);
 	return 0;
