@@ -150,8 +150,8 @@ static const struct command commands[] = {
 		.min = 1, .max = 1,
 		.kind = { A_FILE },
 		.usage = "import FILE",
-		.help = "add the players of a CSV file (name,coins,goods), all or "
-		    "none",
+		.help = "add the players of a CSV file (name,coins,goods; an id "
+		    "column is ignored), all or none",
 		.exec = cmd_import
 	},
 	{

@@ -24,6 +24,7 @@ struct csv {
 	size_t		 off[CSV_FIELDS_MAX];
 	size_t		 len[CSV_FIELDS_MAX];
 	unsigned int	 n;
+	unsigned int	 ncols;		/* fields the header has */
 };
 
 struct csv *
@@ -188,11 +189,16 @@ csv_read(struct csv *c, char **cause)
 	}
 }
 
-/* The header names name, coins and goods, in any order. */
+/*
+ * The header names name, coins and goods, in any order, and may name id
+ * too: the CSV that list, find and top write has one, and the ids of the
+ * new rows are the server's to give, so its values are not read.
+ */
 int
 csv_header(struct csv *c, int *col, char **cause)
 {
-	static const char *const want[] = { "name", "coins", "goods" };
+	static const char *const want[] = { "name", "coins", "goods", "id" };
+	int		 seen[4] = { -1, -1, -1, -1 };
 	unsigned int	 i, j;
 	const char	*s;
 	size_t		 len;
@@ -204,20 +210,25 @@ csv_header(struct csv *c, int *col, char **cause)
 			    "header name,coins,goods", c->path);
 		return -1;
 	}
-	col[0] = col[1] = col[2] = -1;
 	for (i = 0; i < c->n; i++) {
 		s = csv_field(c, i, &len);
-		for (j = 0; j < 3; j++) {
+		for (j = 0; j < 4; j++) {
 			if (strcmp(s, want[j]) == 0 && len == strlen(want[j]))
 				break;
 		}
-		if (j == 3 || col[j] != -1 || c->n != 3) {
-			xasprintf(cause, "%s:%lu: expected the header "
-			    "name,coins,goods", c->path, c->line);
-			return -1;
-		}
-		col[j] = (int)i;
+		if (j == 4 || seen[j] != -1)
+			break;
+		seen[j] = (int)i;
 	}
+	if (i < c->n || seen[0] == -1 || seen[1] == -1 || seen[2] == -1) {
+		xasprintf(cause, "%s:%lu: expected the header name,coins,goods "
+		    "(in any order; an id column is ignored)", c->path,
+		    c->line);
+		return -1;
+	}
+	c->ncols = c->n;
+	for (j = 0; j < 3; j++)
+		col[j] = seen[j];
 	return 0;
 }
 
@@ -232,10 +243,10 @@ csv_player(struct csv *c, const int *col, struct player *pl, char **cause)
 	char		*why;
 	int		 j;
 
-	if (c->n != 3) {
-		xasprintf(cause, "%s:%lu: %u field%s; expected 3 "
-		    "(name,coins,goods)", c->path, c->line, c->n,
-		    c->n == 1 ? "" : "s");
+	if (c->n != c->ncols) {
+		xasprintf(cause, "%s:%lu: %u field%s; expected %u, as the "
+		    "header has", c->path, c->line, c->n, c->n == 1 ? "" : "s",
+		    c->ncols);
 		return -1;
 	}
 	s = csv_field(c, col[0], &len);

@@ -71,6 +71,29 @@ cmp -s "$T/out" "$T/all.csv"
 ok $? "export - writes the same bytes to standard output"
 is "$ERR" "" "export -: nothing on stderr"
 
+# The CSV of list, find and top has an id column: import takes it back and
+# leaves the ids to the new table.
+tp --format csv -e list
+printf '%s\n' "$OUT" >"$T/list.csv"
+is "$(head -n 1 "$T/list.csv")" "$(printf 'id,name,coins,goods\r')" \
+    "list --format csv: the header names id"
+tp --table t3 -e "import $T/list.csv"
+is "$RC" 0 "list --format csv imports back: exit 0"
+is "$ERR" "" "list --format csv imports back: nothing on stderr"
+is "$(sql "SELECT HEX(name), coins, goods FROM t3 ORDER BY id")" \
+    "$(sql "SELECT HEX(name), coins, goods FROM players ORDER BY id")" \
+    "list --format csv round trip: every name byte for byte, coins and goods"
+sql "UPDATE t3 SET coins = coins + 1000"
+tp --table t3 --format csv -e 'find Z; top goods 1'
+printf '%s\n' "$OUT" | grep -v '^id,' >"$T/rows.csv"
+{ printf 'id,name,coins,goods\r\n'; cat "$T/rows.csv"; } >"$T/found.csv"
+tp --table t4 -e "import $T/found.csv"
+is "$RC" 0 "find and top --format csv import back: exit 0"
+is "$(sql "SELECT name, coins FROM t4 ORDER BY id" | tr '\n\t' ' :')" \
+    "Zürich Straße:1017 🎉🎂 party:1000 " \
+    "find and top --format csv round trip: their rows, new ids"
+is "$(sql "SELECT MIN(id) FROM t4")" 1 "the ids in the file are not used"
+
 # The header may come in any order.
 printf 'goods,name,coins\n5,reordered,7\n' >"$T/order.csv"
 tp --table t2 -e "import $T/order.csv"
@@ -92,7 +115,7 @@ good='name,coins,goods\r\na,1,1\r\nb,2,2\r\n'
 
 printf "${good}c,3\r\nd,4,4\r\n" >"$T/ragged.csv"
 tp -e "import $T/ragged.csv"
-refused "^-e:1: $T/ragged.csv:4: 2 fields; expected 3 \(name,coins,goods\)$" \
+refused "^-e:1: $T/ragged.csv:4: 2 fields; expected 3, as the header has$" \
     "a ragged row"
 printf "${good}c,3,3,3\r\n" >"$T/ragged2.csv"
 tp -e "import $T/ragged2.csv"
