@@ -816,26 +816,27 @@ cmd_import(struct session *se, char **av, int ac)
 }
 
 struct export {
-	FILE		*f;
+	struct out	*out;
 	unsigned long long rows;
 	struct progress	*p;
+	long long	 noname;	/* the id of a player without a name */
 };
 
 static int
 export_row(const struct player *pl, void *arg)
 {
 	struct export	*e = arg;
-	char		 buf[48];
 
-	if (pl->name_null)
-		fputs("\"\"", e->f);
-	else
-		out_csv_field(e->f, pl->name, pl->namelen);
-	snprintf(buf, sizeof buf, ",%lld,%lld\r\n", pl->coins, pl->goods);
-	fputs(buf, e->f);
+	/* import could not read it back: no name is no player to add. */
+	if (pl->name_null) {
+		e->noname = pl->id;
+		return -1;
+	}
+	if (out_player(pl, e->out) != 0)
+		return -1;
 	if (++e->rows % 10000 == 0 && e->p != NULL)
 		progress(e->rows, 0, e->p);
-	return ferror(e->f) ? -1 : 0;
+	return 0;
 }
 
 /* Export to a temporary file beside FILE, renamed when complete. */
@@ -843,7 +844,8 @@ static int
 cmd_export(struct session *se, char **av, int ac)
 {
 	struct progress	 p = { "export", now_seconds(), 0 };
-	struct export	 e = { stdout, 0, se->progress ? &p : NULL };
+	struct export	 e = { NULL, 0, se->progress ? &p : NULL, -1 };
+	FILE		*f = stdout;
 	char		*tmp = NULL, *cause = NULL, *dir;
 	int		 fd, rc;
 
@@ -853,7 +855,7 @@ cmd_export(struct session *se, char **av, int ac)
 		xasprintf(&tmp, "%s/.tidbplay-export-XXXXXX", dirname(dir));
 		free(dir);
 		if ((fd = mkstemp(tmp)) == -1 ||
-		    (e.f = fdopen(fd, "w")) == NULL) {
+		    (f = fdopen(fd, "w")) == NULL) {
 			session_error(se, "export: %s: %s", av[0],
 			    strerror(errno));
 			free(tmp);
@@ -861,11 +863,22 @@ cmd_export(struct session *se, char **av, int ac)
 		}
 	} else
 		fflush(stdout);
-	fputs("name,coins,goods\r\n", e.f);
+	e.out = out_new(f, FMT_CSV);
+	out_begin_export(e.out);
 	rc = player_list(se->db, -1, 0, export_row, &e, &cause);
+	out_free(e.out);
 	progress_end(&p);
+	if (e.noname != -1) {
+		free(cause);
+		xasprintf(&cause, "export: player id %lld has no name (NULL), "
+		    "which import could not read back: give it one in SQL, or "
+		    "see every row with list --format csv; %s", e.noname,
+		    tmp != NULL ? "nothing exported" : "the rows before it "
+		    "were written");
+		rc = DB_FAIL;
+	}
 	if (tmp != NULL) {
-		if (fclose(e.f) != 0 && rc == DB_OK) {
+		if (fclose(f) != 0 && rc == DB_OK) {
 			xasprintf(&cause, "export: %s: %s", av[0],
 			    strerror(errno));
 			rc = DB_FAIL;

@@ -31,6 +31,7 @@ struct out {
 	struct held	*held;
 	size_t		 nheld;
 	int		 flushed;	/* the table's header is out */
+	int		 noid;		/* players without their id (export) */
 };
 
 static const char *formats[] = { "table", "vertical", "tsv", "csv", "json" };
@@ -96,6 +97,7 @@ out_begin(struct out *o, const char *const *cols, int ncols)
 	int	i;
 
 	o->ncols = ncols;
+	o->noid = 0;
 	o->rows = 0;
 	o->nheld = 0;
 	o->flushed = 0;
@@ -113,8 +115,8 @@ out_begin(struct out *o, const char *const *cols, int ncols)
 }
 
 /* RFC 4180: quote when needed, double the quotes inside. */
-void
-out_csv_field(FILE *f, const char *s, size_t len)
+static void
+csv_write(FILE *f, const char *s, size_t len)
 {
 	size_t	i;
 
@@ -392,7 +394,7 @@ out_row_as_is(struct out *o, const char *const *s, const size_t *len,
 	case FMT_CSV:
 		for (i = 0; i < o->ncols; i++) {
 			if (!null[i])
-				out_csv_field(o->f, s[i], len[i]);
+				csv_write(o->f, s[i], len[i]);
 			fputs(i + 1 < o->ncols ? "," : "\r\n", o->f);
 		}
 		break;
@@ -424,7 +426,10 @@ out_end(struct out *o)
 		fprintf(o->f, "(%lu row%s)\n", o->rows, o->rows == 1 ? "" : "s");
 }
 
-/* A player row through the writer; the callback shape of db_rows. */
+/*
+ * A player row through the writer; the callback shape of db_rows. Without
+ * its id after out_begin_export.
+ */
 int
 out_player(const struct player *pl, void *arg)
 {
@@ -446,7 +451,7 @@ out_player(const struct player *pl, void *arg)
 	null[1] = pl->name_null;
 	null[2] = pl->coins_null;
 	null[3] = pl->goods_null;
-	out_row(o, s, len, null);
+	out_row(o, s + o->noid, len + o->noid, null + o->noid);
 	return ferror(o->f) ? -1 : 0;
 }
 
@@ -456,6 +461,16 @@ out_begin_players(struct out *o)
 	static const char *const cols[] = { "#id", "name", "#coins", "#goods" };
 
 	out_begin(o, cols, 4);
+}
+
+/* export's CSV, which import reads back: the players without their ids. */
+void
+out_begin_export(struct out *o)
+{
+	static const char *const cols[] = { "name", "#coins", "#goods" };
+
+	out_begin(o, cols, 3);
+	o->noid = 1;
 }
 
 /* A single number, as a one-column result. */

@@ -12,9 +12,9 @@ void		 out_row(struct out *, const char *const *, const size_t *,
 		     const char *);
 void		 out_end(struct out *);
 void		 out_begin_players(struct out *);
+void		 out_begin_export(struct out *);
 int		 out_player(const struct player *, void *);
 void		 out_number(struct out *, const char *, long long);
-void		 out_csv_field(FILE *, const char *, size_t);
 int		 parse_format(const char *, enum format *);
 const char	*format_name(enum format);
 

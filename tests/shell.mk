@@ -9,3 +9,5 @@ TESTS += tests/csv.t
 EXTRA_DIST += tests/csv.t
 TESTS += tests/interop.t
 EXTRA_DIST += tests/interop.t
+TESTS += tests/export.t
+EXTRA_DIST += tests/export.t
