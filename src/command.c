@@ -38,6 +38,7 @@ static int	cmd_trade(struct session *, char **, int);
 static int	cmd_bulk(struct session *, char **, int);
 static int	cmd_import(struct session *, char **, int);
 static int	cmd_export(struct session *, char **, int);
+static int	cmd_source(struct session *, char **, int);
 static int	cmd_begin(struct session *, char **, int);
 static int	cmd_commit(struct session *, char **, int);
 static int	cmd_rollback(struct session *, char **, int);
@@ -162,6 +163,15 @@ static const struct command commands[] = {
 		.help = "write every player as CSV to FILE, or - for standard "
 		    "output",
 		.exec = cmd_export
+	},
+	{
+		.name = "source",
+		.min = 1, .max = 1,
+		.kind = { A_FILE },
+		.usage = "source FILE",
+		.help = "run the commands in FILE, stopping at the first that "
+		    "fails (unless --force)",
+		.exec = cmd_source
 	},
 	{
 		.name = "begin",
@@ -897,6 +907,18 @@ cmd_export(struct session *se, char **av, int ac)
 	if (tmp != NULL)
 		session_note(se, "exported %llu players to %s", e.rows, av[0]);
 	return 0;
+}
+
+/* A script's lines in this session; its own errors say FILE:LINE. */
+static int
+cmd_source(struct session *se, char **av, int ac)
+{
+	(void)ac;
+	if (se->run_file == NULL) {
+		session_error(se, "source: cannot read scripts here");
+		return -1;
+	}
+	return se->run_file(se, av[0]);
 }
 
 static int

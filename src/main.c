@@ -504,6 +504,7 @@ main(int argc, char **argv)
 		s.format = isatty(1) ? FMT_TABLE : FMT_TSV;
 	session_init(&se, &s, out_new(stdout, s.format));
 	se.force = inv.force;
+	se.run_file = script_source;
 	se.quiet = inv.quiet;
 	se.interactive = inv.nsources == 0 && isatty(STDIN_FILENO);
 	/* At a terminal Ctrl-C is the way out of a hung server. */

@@ -1,11 +1,14 @@
 /*
- * The line sources that are not a terminal: standard input and -f files,
- * read in large blocks, and the -e string. Consecutive adds that have
- * already arrived go to the server as one multi-row INSERT.
+ * The line sources that are not a terminal: standard input, -f files and
+ * sourced files, read in large blocks, and the -e string. Consecutive adds
+ * that have already arrived go to the server as one multi-row INSERT.
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,6 +226,48 @@ script_end(struct script *sc)
 	return sc->se->failed ? -1 : 0;
 }
 
+/*
+ * The files being read, outermost first, so that a script that sources
+ * itself (directly or through others) is an error rather than a descent
+ * until the stack runs out; and a bound on how deep sources may go.
+ */
+#define SOURCE_DEPTH	16
+
+static struct reading {
+	dev_t		 dev;
+	ino_t		 ino;
+	const char	*name;
+} reading[SOURCE_DEPTH + 1];		/* -f or stdin, then the sourced */
+static int	nreading;
+static int	depth;			/* sources running */
+
+static int
+reading_push(int fd, const char *name)
+{
+	struct stat	sb;
+
+	if (nreading == SOURCE_DEPTH + 1 || fstat(fd, &sb) != 0)
+		return 0;
+	reading[nreading].dev = sb.st_dev;
+	reading[nreading].ino = sb.st_ino;
+	reading[nreading].name = name;
+	nreading++;
+	return 1;
+}
+
+static const struct reading *
+reading_find(const struct stat *sb)
+{
+	int	i;
+
+	for (i = 0; i < nreading; i++) {
+		if (reading[i].dev == sb->st_dev &&
+		    reading[i].ino == sb->st_ino)
+			return &reading[i];
+	}
+	return NULL;
+}
+
 int
 script_run(struct session *se, int fd, const char *source)
 {
@@ -230,8 +275,9 @@ script_run(struct session *se, int fd, const char *source)
 	struct lines	 lr = { fd, NULL, 0, 0, 65536, 0 };
 	const char	*line;
 	size_t		 len;
-	int		 rc = 0;
+	int		 rc = 0, pushed;
 
+	pushed = reading_push(fd, source);
 	lr.buf = xmalloc(lr.size);
 	se->source = source;
 	se->line = 0;
@@ -248,7 +294,76 @@ script_run(struct session *se, int fd, const char *source)
 	if (rc == -1)
 		session_error(se, "read error: %s", strerror(errno));
 	free(lr.buf);
-	return script_end(&sc);
+	rc = script_end(&sc);
+	if (pushed)
+		nreading--;
+	return rc;
+}
+
+static int
+source_open(struct session *se, const char *path)
+{
+	const struct reading	*r;
+	struct stat		 sb;
+	int			 fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &sb) != 0) {
+		session_error(se, "source: %s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode) || depth == SOURCE_DEPTH ||
+	    (r = reading_find(&sb)) != NULL) {
+		if (S_ISDIR(sb.st_mode))
+			session_error(se, "source: %s: %s", path,
+			    strerror(EISDIR));
+		else if (depth == SOURCE_DEPTH)
+			session_error(se, "source: %s: more than %d scripts "
+			    "sourced inside one another", path, SOURCE_DEPTH);
+		else
+			session_error(se, "source: %s: already being read%s%s "
+			    "(a script that sources itself would never end)",
+			    path, strcmp(r->name, path) != 0 ? " as " : "",
+			    strcmp(r->name, path) != 0 ? r->name : "");
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * The source command: the file's lines run in this session as a script
+ * (wherever it is sourced from: no questions, errors as FILE:LINE:),
+ * stopping at the first that fails unless --force. Returns -1 when a line
+ * failed; the session's place is as it was after.
+ */
+int
+script_source(struct session *se, const char *path)
+{
+	const char	*source = se->source;
+	unsigned long	 line = se->line;
+	int		 interactive = se->interactive;
+	int		(*confirm)(const char *) = se->confirm;
+	int		 failed = se->failed, fd, rc;
+
+	if ((fd = source_open(se, path)) == -1)
+		return -1;
+	se->interactive = 0;
+	se->confirm = NULL;
+	se->failed = 0;
+	depth++;
+	script_run(se, fd, path);
+	depth--;
+	close(fd);
+	rc = se->failed ? -1 : 0;
+	se->failed |= failed;
+	se->source = source;
+	se->line = line;
+	se->interactive = interactive;
+	se->confirm = confirm;
+	return rc;
 }
 
 int

@@ -28,6 +28,11 @@ struct session {
 	 * asks; a script has no one to ask (NULL means yes).
 	 */
 	int		(*confirm)(const char *);
+	/*
+	 * The source command: a script's lines run here, installed by the
+	 * program (script.c's reader lives above the commands).
+	 */
+	int		(*run_file)(struct session *, const char *);
 };
 
 /* session.c */
@@ -82,6 +87,7 @@ enum arg_kind command_arg_kind(const char *, const char *, int);
 /* script.c */
 int	 script_run(struct session *, int, const char *);
 int	 execute_run(struct session *, const char *, const char *);
+int	 script_source(struct session *, const char *);
 
 /* repl.c */
 int	 repl_run(struct session *);

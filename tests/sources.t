@@ -97,13 +97,120 @@ is "$RC" 2 "a missing -f after an -e: exit 2"
 like "$ERR" "nosuch\.tp: No such file" "a missing -f: named, with why"
 is "$(names)" "" "a missing -f: the -e before it did not run"
 
-tp -P 1 -e 'add never 1 1' -f "$T" </dev/null
+tp -P 1 -f "$T" </dev/null
 is "$RC" 2 "-f DIRECTORY: exit 2, before connecting"
-like "$ERR" "$T: .*directory" "-f DIRECTORY: says it is a directory"
-is "$(names)" "" "-f DIRECTORY: nothing ran"
+like "$ERR" "$T: Is a directory" "-f DIRECTORY: says it is a directory"
+tp -e 'add never 1 1' -f "$T" </dev/null
+is "$(names)" "" "-f DIRECTORY after -e: nothing ran"
 
 # A usage error, found before connecting: no server on port 1 is needed.
 tp -P 1 -f "$T/nosuch.tp" </dev/null
 is "$RC" 2 "a missing -f is found before connecting"
+
+# ---- source FILE: a script's lines inside the session ----
+
+reset
+printf '%s\n' 'add s1 1 1' 'add s2 2 2' 'show s1' >"$T/ok.tp"
+tp -e "add before 1 1; source $T/ok.tp; count" </dev/null
+is "$RC" 0 "source: exit 0"
+is "$OUT" "1
+2
+3
+2	s1	1	1
+3" "source: the file's lines ran in place, then the rest of the line"
+is "$ERR" "" "source: nothing on stderr"
+is "$(names)" "before s1 s2 " "source: in the session, in order"
+
+# From a piped script too, and relative to the current directory.
+reset
+cd "$T" || bail "cd $T"
+tpin 'source ok.tp
+count'
+cd - >/dev/null || bail "cd back"
+is "$RC" 0 "source from stdin, relative name: exit 0"
+is "$OUT" "1
+2
+1	s1	1	1
+2" "source from stdin: the file ran, then the next line"
+
+# The first failing line of the file stops it, and the script that
+# sourced it.
+reset
+printf '%s\n' 'add t1 1 1' '# a comment' 'show nobody' 'add t2 2 2' >"$T/fail.tp"
+printf '%s\n' 'add o1 1 1' "source $T/fail.tp" 'add o2 2 2' >"$T/outer.tp"
+tp -f "$T/outer.tp" </dev/null
+is "$RC" 1 "a failing line in a sourced file: exit 1"
+like "$ERR" "^$T/fail\.tp:3: .*nobody" "the error names the sourced file and its line"
+is "$(printf '%s\n' "$ERR" | wc -l | tr -d ' ')" 1 "one line of error"
+is "$(names)" "o1 t1 " "the rest of the sourced file and of the outer script did not run"
+
+reset
+tp --force -f "$T/outer.tp" </dev/null
+is "$RC" 1 "--force: exit 1"
+is "$(names)" "o1 t1 t2 o2 " "--force: the sourced file and the outer script go on"
+
+# Nested: each file names its own lines; the outer line count goes on
+# after the inner file.
+reset
+printf '%s\n' 'add n1 1 1' "source $T/ok.tp" 'show nobody' >"$T/mid.tp"
+printf '%s\n' 'count' "source $T/mid.tp" 'count' >"$T/top.tp"
+tp -f "$T/top.tp" </dev/null
+is "$RC" 1 "nested sources: exit 1"
+like "$ERR" "^$T/mid\.tp:3: .*nobody" "nested: the failure is named by the middle file, line 3"
+is "$(names)" "n1 s1 s2 " "nested: everything before the failure ran"
+printf '%s\n' "source $T/ok.tp" 'show nobody' >"$T/after.tp"
+reset
+tp -f "$T/after.tp" </dev/null
+like "$ERR" "^$T/after\.tp:2: .*nobody" "after a source the outer file's own line numbers go on"
+
+# ---- a source that never ends is refused ----
+
+reset
+printf '%s\n' 'add l1 1 1' "source $T/loop.tp" 'add never 1 1' >"$T/loop.tp"
+tp -f "$T/loop.tp" </dev/null
+is "$RC" 1 "a file that sources itself: exit 1"
+like "$ERR" "^$T/loop\.tp:2: source: .*loop\.tp: already being read" \
+    "a file that sources itself: a clear error at its line"
+is "$(names)" "l1 " "a file that sources itself ran once"
+
+reset
+printf '%s\n' 'add a1 1 1' "source $T/pong.tp" >"$T/ping.tp"
+printf '%s\n' 'add b1 1 1' "source $T/ping.tp" >"$T/pong.tp"
+tp -e "source $T/ping.tp" </dev/null
+is "$RC" 1 "two files that source each other: exit 1"
+like "$ERR" "^$T/pong\.tp:2: source: .*ping\.tp: already being read" \
+    "two files that source each other: refused where the loop closes"
+is "$(names)" "a1 b1 " "two files that source each other: each ran once"
+
+# Through another name of the same file.
+reset
+ln -s loop.tp "$T/again.tp"
+tp -e "source $T/again.tp" </dev/null
+like "$ERR" "already being read as $T/again\.tp" \
+    "the same file under another name is found too"
+
+# A deep chain stops at 16 files.
+reset
+i=1
+while [ $i -le 20 ]; do
+	printf '%s\n' "add d$i 1 1" "source $T/d$((i + 1)).tp" >"$T/d$i.tp"
+	i=$((i + 1))
+done
+tp -e "source $T/d1.tp" </dev/null
+is "$RC" 1 "a chain of 20 sources: exit 1"
+like "$ERR" "^$T/d16\.tp:2: source: $T/d17\.tp: more than 16 scripts" \
+    "a chain of 20 sources: refused at the 17th"
+is "$(sql 'SELECT COUNT(*) FROM players')" 16 "a chain of 20 sources: 16 ran"
+
+# ---- bad files ----
+
+tp -e "source $T/nosuch.tp" </dev/null
+is "$RC" 1 "source of a missing file: exit 1"
+is "$ERR" "-e:1: source: $T/nosuch.tp: No such file or directory" \
+    "source of a missing file: says so"
+tp -e "source $T" </dev/null
+is "$ERR" "-e:1: source: $T: Is a directory" "source of a directory: says so"
+tp -e "source" </dev/null
+like "$ERR" "missing arguments; usage: source FILE" "source without a file: its usage"
 
 done_testing
