@@ -6,7 +6,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -849,62 +848,61 @@ export_row(const struct player *pl, void *arg)
 	return 0;
 }
 
-/* Export to a temporary file beside FILE, renamed when complete. */
+/* Why export stopped: a player without a name, or the rows not all out. */
+static char *
+export_cause(const struct export *e, const struct dest *d, char *cause)
+{
+	char	*why;
+
+	if (e->noname != -1) {
+		free(cause);
+		xasprintf(&cause, "player id %lld has no name (NULL), which "
+		    "import could not read back: give it one in SQL, or see "
+		    "every row with list --format csv", e->noname);
+	}
+	if (d->existing)
+		xasprintf(&why, "export: %s; %s has the rows before it", cause,
+		    d->path);
+	else if (d->tmp != NULL)
+		xasprintf(&why, "export: %s; nothing exported", cause);
+	else
+		xasprintf(&why, "export: %s; the rows before it were written",
+		    cause);
+	free(cause);
+	return why;
+}
+
 static int
 cmd_export(struct session *se, char **av, int ac)
 {
 	struct progress	 p = { "export", now_seconds(), 0 };
 	struct export	 e = { NULL, 0, se->progress ? &p : NULL, -1 };
-	FILE		*f = stdout;
-	char		*tmp = NULL, *cause = NULL, *dir;
-	int		 fd, rc;
+	struct dest	 d;
+	char		*cause = NULL, *why;
+	int		 rc, to_file;
 
 	(void)ac;
-	if (strcmp(av[0], "-") != 0) {
-		dir = xstrdup(av[0]);
-		xasprintf(&tmp, "%s/.tidbplay-export-XXXXXX", dirname(dir));
-		free(dir);
-		if ((fd = mkstemp(tmp)) == -1 ||
-		    (f = fdopen(fd, "w")) == NULL) {
-			session_error(se, "export: %s: %s", av[0],
-			    strerror(errno));
-			free(tmp);
-			return -1;
-		}
-	} else
-		fflush(stdout);
-	e.out = out_new(f, FMT_CSV);
+	if (dest_open(&d, av[0], &cause) != 0) {
+		session_error(se, "export: %s", cause);
+		free(cause);
+		return -1;
+	}
+	to_file = d.f != stdout;
+	e.out = out_new(d.f, FMT_CSV);
 	out_begin_export(e.out);
 	rc = player_list(se->db, -1, 0, export_row, &e, &cause);
 	out_free(e.out);
 	progress_end(&p);
-	if (e.noname != -1) {
-		free(cause);
-		xasprintf(&cause, "export: player id %lld has no name (NULL), "
-		    "which import could not read back: give it one in SQL, or "
-		    "see every row with list --format csv; %s", e.noname,
-		    tmp != NULL ? "nothing exported" : "the rows before it "
-		    "were written");
+	if (rc != DB_OK)
+		cause = export_cause(&e, &d, cause);
+	if (dest_close(&d, rc == DB_OK, &why) != 0) {
+		xasprintf(&cause, "export: %s", why);
+		free(why);
 		rc = DB_FAIL;
-	}
-	if (tmp != NULL) {
-		if (fclose(f) != 0 && rc == DB_OK) {
-			xasprintf(&cause, "export: %s: %s", av[0],
-			    strerror(errno));
-			rc = DB_FAIL;
-		}
-		if (rc == DB_OK && rename(tmp, av[0]) != 0) {
-			xasprintf(&cause, "export: %s: %s", av[0],
-			    strerror(errno));
-			rc = DB_FAIL;
-		}
-		if (rc != DB_OK)
-			unlink(tmp);
-		free(tmp);
 	}
 	if (rc != DB_OK)
 		return session_failed(se, rc, cause, NULL, NULL);
-	if (tmp != NULL)
+	if (to_file)
 		session_note(se, "exported %llu players to %s", e.rows, av[0]);
 	return 0;
 }

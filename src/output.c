@@ -5,8 +5,14 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tidbplay.h"
 #include "output.h"
@@ -490,4 +496,113 @@ out_number(struct out *o, const char *col, long long v)
 		table_flush(o);
 		table_rule(o);
 	}
+}
+
+/*
+ * Where export writes: into the path, as a shell's redirect or psql's \o
+ * does, so that an existing file keeps its mode, owner and inode, a
+ * symlink its target, and a FIFO or a device is written through. Our own
+ * standard output, under any name, is written as standard output. Only a
+ * new file can be all or nothing: it is written beside the path and linked
+ * into place when complete, with the mode the umask gives (open's 0666).
+ */
+int
+dest_open(struct dest *d, const char *path, char **cause)
+{
+	struct stat	 st, out;
+	char		*dir;
+	unsigned int	 tries;
+	int		 fd;
+
+	memset(d, 0, sizeof *d);
+	d->path = path;
+	d->f = stdout;
+	fflush(stdout);
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &st) == 0 && fstat(STDOUT_FILENO, &out) == 0 &&
+	    st.st_dev == out.st_dev && st.st_ino == out.st_ino)
+		return 0;
+	if (lstat(path, &st) == 0 || errno != ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY |
+		    O_CLOEXEC, 0666);
+		d->existing = 1;
+	} else {
+		dir = xstrdup(path);
+		for (tries = 0; tries < 100; tries++) {
+			free(d->tmp);
+			xasprintf(&d->tmp, "%s/.tidbplay-export-%06lx",
+			    dirname(dir), random() & 0xffffff);
+			fd = open(d->tmp, O_WRONLY | O_CREAT | O_EXCL |
+			    O_CLOEXEC, 0666);
+			if (fd != -1 || errno != EEXIST)
+				break;
+		}
+		free(dir);
+	}
+	if (fd == -1 || (d->f = fdopen(fd, "w")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		if (d->tmp != NULL)
+			unlink(d->tmp);
+		free(d->tmp);
+		d->tmp = NULL;
+		d->f = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+/* A new file appears whole, and never over one made meanwhile. */
+static int
+dest_link(struct dest *d, char **cause)
+{
+	if (fsync(fileno(d->f)) != 0) {
+		xasprintf(cause, "%s: %s", d->path, strerror(errno));
+		return -1;
+	}
+	if (link(d->tmp, d->path) == 0)
+		return 0;
+	if (errno == EEXIST) {
+		xasprintf(cause, "%s: made by someone else during the export; "
+		    "left as it is, nothing exported", d->path);
+		return -1;
+	}
+	/* A file system without hard links. */
+	if (rename(d->tmp, d->path) == 0)
+		return 0;
+	xasprintf(cause, "%s: %s", d->path, strerror(errno));
+	return -1;
+}
+
+/*
+ * Done writing: ok when every row was written. Fails with *cause when the
+ * rows could not all reach the path.
+ */
+int
+dest_close(struct dest *d, int ok, char **cause)
+{
+	int	rc = 0;
+
+	if (d->f == stdout || d->f == NULL)
+		return 0;
+	if (fflush(d->f) != 0 && ok) {
+		xasprintf(cause, "%s: %s", d->path, strerror(errno));
+		ok = 0;
+		rc = -1;
+	}
+	if (ok && d->tmp != NULL && dest_link(d, cause) != 0)
+		rc = -1;
+	if (fclose(d->f) != 0 && rc == 0 && ok) {
+		xasprintf(cause, "%s: %s", d->path, strerror(errno));
+		rc = -1;
+	}
+	if (d->tmp != NULL) {
+		unlink(d->tmp);
+		free(d->tmp);
+	}
+	d->f = NULL;
+	d->tmp = NULL;
+	return rc;
 }

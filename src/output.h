@@ -3,6 +3,14 @@
 
 struct out;
 
+/* Where export writes (dest_open); stdout for "-". */
+struct dest {
+	const char	*path;
+	FILE		*f;
+	char		*tmp;		/* a new file, written beside path */
+	int		 existing;	/* written in place: not all or nothing */
+};
+
 struct out	*out_new(FILE *, enum format);
 void		 out_free(struct out *);
 void		 out_set_format(struct out *, enum format);
@@ -17,5 +25,7 @@ int		 out_player(const struct player *, void *);
 void		 out_number(struct out *, const char *, long long);
 int		 parse_format(const char *, enum format *);
 const char	*format_name(enum format);
+int		 dest_open(struct dest *, const char *, char **);
+int		 dest_close(struct dest *, int, char **);
 
 #endif
