@@ -610,6 +610,18 @@ stmt_error(struct db *db, MYSQL_STMT *st, char **cause)
 {
 	unsigned int	 err = mysql_stmt_errno(st);
 	const char	*msg = mysql_stmt_error(st);
+	const char	*state = mysql_stmt_sqlstate(st);
+
+	/*
+	 * An error that arrives while the rows are fetched (a lock wait
+	 * timeout or deadlock in SELECT ... FOR UPDATE, a KILL) is left on
+	 * the connection by Connector/C, not on the statement.
+	 */
+	if (err == 0 && mysql_errno(db->my) != 0) {
+		err = mysql_errno(db->my);
+		msg = mysql_error(db->my);
+		state = mysql_sqlstate(db->my);
+	}
 
 	db->err = err;
 	switch (err) {
@@ -621,8 +633,7 @@ stmt_error(struct db *db, MYSQL_STMT *st, char **cause)
 		xasprintf(cause, "cancelled; the statement was rolled back");
 		break;
 	default:
-		xasprintf(cause, "server error %u (%s): %s", err,
-		    mysql_stmt_sqlstate(st), msg);
+		xasprintf(cause, "server error %u (%s): %s", err, state, msg);
 		break;
 	}
 }
