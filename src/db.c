@@ -37,6 +37,9 @@ enum shape {
 	RS_NAME
 };
 
+/* The most parameters a statement of the table takes (a trade's UPDATE). */
+#define STMT_MAX_PARAMS	8
+
 static const struct stmt_def {
 	const char	*sql;		/* %s is the table */
 	unsigned int	 nparams;
@@ -49,8 +52,9 @@ static const struct stmt_def {
 	    "WHERE name = ?", 1, RS_PLAYER, 1 },
 	[ST_GET_ID] = { "SELECT id, name, coins, goods FROM `%s` "
 	    "WHERE id = ?", 1, RS_PLAYER, 1 },
-	[ST_LOCK_ID] = { "SELECT id, name, coins, goods FROM `%s` "
-	    "WHERE id = ? FOR UPDATE", 1, RS_PLAYER, 0 },
+	/* A trade's two rows, locked in one deterministic order. */
+	[ST_LOCK_PAIR] = { "SELECT id, name, coins, goods FROM `%s` "
+	    "WHERE name IN (?, ?) ORDER BY id FOR UPDATE", 2, RS_PLAYER, 0 },
 	[ST_SET_COINS] = { "UPDATE `%s` SET coins = ? WHERE name = ?",
 	    2, RS_NONE, 1 },
 	[ST_SET_GOODS] = { "UPDATE `%s` SET goods = ? WHERE name = ?",
@@ -78,10 +82,15 @@ static const struct stmt_def {
 	    2, RS_NONE, 0 },
 	[ST_NAMES] = { "SELECT name FROM `%s` WHERE name LIKE ? ESCAPE '!' "
 	    "ORDER BY name LIMIT ?", 2, RS_NAME, 1 },
-	[ST_TRADE_BUY] = { "UPDATE `%s` SET coins = coins - ?, "
-	    "goods = goods + ? WHERE id = ?", 3, RS_NONE, 0 },
-	[ST_TRADE_SELL] = { "UPDATE `%s` SET coins = coins + ?, "
-	    "goods = goods - ? WHERE id = ?", 3, RS_NONE, 0 },
+	/*
+	 * Both sides of a trade in one single-table UPDATE (buyer id, price,
+	 * price, buyer id, amount, amount, buyer id, seller id): no
+	 * multi-table UPDATE, where TiDB has given wrong results.
+	 */
+	[ST_TRADE] = { "UPDATE `%s` SET "
+	    "coins = CASE id WHEN ? THEN coins - ? ELSE coins + ? END, "
+	    "goods = CASE id WHEN ? THEN goods + ? ELSE goods - ? END "
+	    "WHERE id IN (?, ?)", 8, RS_NONE, 0 },
 	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1 },
 	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0 },
 	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0 },
@@ -686,6 +695,9 @@ prepare(struct db *db, enum stmt_id id, char **cause)
 
 	if (db->stmt[id] != NULL)
 		return 0;
+	if (def->nparams > STMT_MAX_PARAMS)
+		fatalx("statement takes more than %d parameters: %s",
+		    STMT_MAX_PARAMS, def->sql);
 	if ((mark = strstr(def->sql, "%s")) != NULL)
 		xasprintf(&sql, "%.*s%s%s", (int)(mark - def->sql), def->sql,
 		    db->s->table, mark + 2);
@@ -779,7 +791,7 @@ run_once(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 {
 	const struct stmt_def	*def = &stmt_defs[id];
 	MYSQL_STMT		*st;
-	MYSQL_BIND		 pb[4], rb[4];
+	MYSQL_BIND		 pb[STMT_MAX_PARAMS], rb[4];
 	struct player		 pl;
 	my_bool			 nulls[4];
 	int			 rc, cbrc = 0;

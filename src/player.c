@@ -249,68 +249,192 @@ struct trade {
 	long long	 price;
 };
 
+/* The rows a trade's look-up locked: two at most, names being unique. */
+struct locked {
+	struct player	 row[2];
+	unsigned int	 n;
+};
+
 static int
-lock_id(struct db *db, long long id, struct player *pl, char **cause)
+got_locked(const struct player *pl, void *arg)
 {
-	struct param	p[1] = { P_I(id) };
+	struct locked	*l = arg;
+
+	if (l->n < 2)
+		l->row[l->n] = *pl;
+	l->n++;
+	return 0;
+}
+
+/* Lock and read the rows named a and b, in one statement. */
+static int
+lock_names(struct db *db, const char *a, const char *b, struct locked *l,
+    char **cause)
+{
+	struct param	p[2] = { P_S(a), P_S(b) };
+
+	l->n = 0;
+	return db_rows(db, ST_LOCK_PAIR, p, got_locked, l, cause);
+}
+
+/* The id of the locked row holding name byte for byte, or -1. */
+static long long
+exact_id(const struct locked *l, const char *name)
+{
+	unsigned int	i;
+
+	for (i = 0; i < l->n && i < 2; i++)
+		if (l->row[i].namelen == strlen(name) &&
+		    memcmp(l->row[i].name, name, l->row[i].namelen) == 0)
+			return l->row[i].id;
+	return -1;
+}
+
+/* The id of the row the server takes for name, or -1: one round trip. */
+static int
+server_id(struct db *db, const char *name, long long *id, char **cause)
+{
+	struct locked	one;
 	int		rc;
 
-	pl->id = -1;
-	if ((rc = db_rows(db, ST_LOCK_ID, p, got_one, pl, cause)) != DB_OK)
+	if ((rc = lock_names(db, name, name, &one, cause)) != DB_OK)
 		return rc;
-	if (pl->id == -1) {
-		xasprintf(cause, "player %lld went away during the trade", id);
+	*id = one.n > 0 ? one.row[0].id : -1;
+	return DB_OK;
+}
+
+static struct player *
+row_of(struct locked *l, long long id)
+{
+	unsigned int	i;
+
+	for (i = 0; i < l->n && i < 2; i++)
+		if (l->row[i].id == id)
+			return &l->row[i];
+	return NULL;
+}
+
+/*
+ * Which locked row is the buyer's and which the seller's. The server
+ * matched the names by its collation (on utf8mb4_general_ci 'ALICE' is
+ * 'Alice', and 'Alice' and 'alice' are one player), so a name that no row
+ * holds byte for byte is asked about alone: one more round trip, only for
+ * a name not written as stored, or missing.
+ */
+static int
+pick(struct db *db, const struct trade *t, struct locked *l,
+    struct player **b, struct player **s, char **cause)
+{
+	long long	bid, sid;
+	int		rc;
+
+	if (l->n > 2) {
+		xasprintf(cause, "'%s' and '%s' match %u players", t->buyer,
+		    t->seller, l->n);
+		return DB_FAIL;
+	}
+	bid = exact_id(l, t->buyer);
+	sid = exact_id(l, t->seller);
+	if (l->n == 2 && bid == -1 && sid != -1)
+		bid = l->row[l->row[0].id == sid].id;
+	if (bid == -1 && l->n > 0 &&
+	    (rc = server_id(db, t->buyer, &bid, cause)) != DB_OK)
+		return rc;
+	if (bid == -1) {
+		xasprintf(cause, "no player named '%s'", t->buyer);
+		return DB_FAIL;
+	}
+	if (l->n == 2 && sid == -1)
+		sid = l->row[l->row[0].id == bid].id;
+	if (sid == -1 && (rc = server_id(db, t->seller, &sid, cause)) != DB_OK)
+		return rc;
+	if (sid == -1) {
+		xasprintf(cause, "no player named '%s'", t->seller);
+		return DB_FAIL;
+	}
+	if (bid == sid) {
+		xasprintf(cause, "buyer and seller are the same player");
+		return DB_FAIL;
+	}
+	if ((*b = row_of(l, bid)) == NULL || (*s = row_of(l, sid)) == NULL) {
+		xasprintf(cause, "'%s' or '%s' was added during the trade",
+		    t->buyer, t->seller);
 		return DB_FAIL;
 	}
 	return DB_OK;
 }
 
 static int
-trade_once(struct db *db, void *arg, char **cause)
+is_null(const char *who, const char *col, const char *name, char **cause)
 {
-	struct trade	*t = arg;
-	struct player	 b, s, *lo, *hi;
-	struct param	 pb[3], ps[3];
-	int		 rc;
+	xasprintf(cause, "%s %s of '%s' is NULL; set an absolute value first",
+	    who, col, name);
+	return DB_FAIL;
+}
 
-	if ((rc = player_get(db, t->buyer, &b, cause)) != DB_OK ||
-	    (rc = player_get(db, t->seller, &s, cause)) != DB_OK)
-		return rc;
-	if (b.id == s.id) {
-		xasprintf(cause, "buyer and seller are the same player");
-		return DB_FAIL;
-	}
-	/* Lock both rows in id order, so opposite trades cannot deadlock. */
-	lo = b.id < s.id ? &b : &s;
-	hi = lo == &b ? &s : &b;
-	if ((rc = lock_id(db, lo->id, lo, cause)) != DB_OK ||
-	    (rc = lock_id(db, hi->id, hi, cause)) != DB_OK)
-		return rc;
-	if (b.coins_null || b.coins < t->price) {
+/* The quickstart's checks, in its order; then the limits of INT. */
+static int
+trade_check(const struct trade *t, const struct player *b,
+    const struct player *s, char **cause)
+{
+	if (b->coins_null)
+		return is_null("buyer", "coins", t->buyer, cause);
+	if (b->coins < t->price) {
 		xasprintf(cause, "buyer coins not enough");
 		return DB_FAIL;
 	}
-	if (s.goods_null || s.goods < t->amount) {
+	if (s->goods_null)
+		return is_null("seller", "goods", t->seller, cause);
+	if (s->goods < t->amount) {
 		xasprintf(cause, "seller goods not enough");
 		return DB_FAIL;
 	}
-	if (b.goods_null || b.goods > INT_LIMIT - t->amount) {
+	if (b->goods_null)
+		return is_null("buyer", "goods", t->buyer, cause);
+	if (b->goods > INT_LIMIT - t->amount) {
 		xasprintf(cause, "buyer goods would pass 2147483647");
 		return DB_FAIL;
 	}
-	if (s.coins_null || s.coins > INT_LIMIT - t->price) {
+	if (s->coins_null)
+		return is_null("seller", "coins", t->seller, cause);
+	if (s->coins > INT_LIMIT - t->price) {
 		xasprintf(cause, "seller coins would pass 2147483647");
 		return DB_FAIL;
 	}
-	pb[0] = (struct param)P_I(t->price);
-	pb[1] = (struct param)P_I(t->amount);
-	pb[2] = (struct param)P_I(b.id);
-	ps[0] = (struct param)P_I(t->price);
-	ps[1] = (struct param)P_I(t->amount);
-	ps[2] = (struct param)P_I(s.id);
-	if ((rc = db_exec(db, ST_TRADE_BUY, pb, NULL, NULL, cause)) != DB_OK)
+	return DB_OK;
+}
+
+/* Both sides in one UPDATE of the two locked rows. */
+static int
+trade_apply(struct db *db, const struct trade *t, long long bid,
+    long long sid, char **cause)
+{
+	struct param	p[8] = { P_I(bid), P_I(t->price), P_I(t->price),
+			    P_I(bid), P_I(t->amount), P_I(t->amount), P_I(bid),
+			    P_I(sid) };
+
+	return db_exec(db, ST_TRADE, p, NULL, NULL, cause);
+}
+
+/*
+ * BEGIN (in_transaction), one SELECT ... FOR UPDATE of both rows, the
+ * checks, one UPDATE, COMMIT: four round trips. Two trades of the same
+ * pair, either way round, lock the same two rows with the same statement,
+ * so in the same order: one waits for the other, and neither deadlocks.
+ */
+static int
+trade_once(struct db *db, void *arg, char **cause)
+{
+	struct trade	*t = arg;
+	struct locked	 l;
+	struct player	*b, *s;
+	int		 rc;
+
+	if ((rc = lock_names(db, t->buyer, t->seller, &l, cause)) != DB_OK ||
+	    (rc = pick(db, t, &l, &b, &s, cause)) != DB_OK ||
+	    (rc = trade_check(t, b, s, cause)) != DB_OK)
 		return rc;
-	return db_exec(db, ST_TRADE_SELL, ps, NULL, NULL, cause);
+	return trade_apply(db, t, b->id, s->id, cause);
 }
 
 /* The quickstart's trade: BUYER pays PRICE coins for AMOUNT goods. */

@@ -122,13 +122,13 @@ like "$ERR" 'stdin:6: no transaction is open' "commit finds nothing to commit"
 is "$(snapshot)" "$before" \
     "the transaction's earlier writes were rolled back"
 
-# trade: the whole transaction runs again (the conflict hits its second
-# UPDATE, the seller's, after the buyer's went through), and coins and
-# goods are conserved.
+# trade: the whole transaction runs again (the conflict hits its UPDATE at
+# the seller's row, after the buyer's was changed), and coins and goods
+# are conserved.
 sums=$(sql 'SELECT SUM(coins), SUM(goods) FROM players')
 fault b 1213 2
 tpin 'trade a b 3 30; status'
-is "$RC" 0 "a trade whose second UPDATE deadlocks is retried"
+is "$RC" 0 "a trade whose UPDATE deadlocks is retried"
 like "$ERR" 'trade: server error 1213, retrying \(attempt 2 of 5\)' \
     "stderr says the trade was retried"
 is "$(hits)" 2 "two failed attempts reached the server"

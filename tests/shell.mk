@@ -1,6 +1,6 @@
 # shell tests: the command language, CSV, the quickstart, interop, the terminal
-TESTS += tests/language.t
-EXTRA_DIST += tests/language.t
+TESTS += tests/language.t tests/trade.t
+EXTRA_DIST += tests/language.t tests/trade.t
 TESTS += tests/pty.t
 EXTRA_DIST += tests/pty.t
 TESTS += tests/quickstart.t
