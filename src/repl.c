@@ -33,6 +33,7 @@ static char		*histfile;
 static volatile sig_atomic_t got_sigint;
 static volatile sig_atomic_t got_sigwinch;
 static volatile sig_atomic_t got_sigtstp;
+static volatile sig_atomic_t got_term;	/* SIGTERM, SIGHUP or SIGQUIT */
 static volatile sig_atomic_t running;	/* a command is running */
 static int		 cancel_pipe[2] = { -1, -1 };
 
@@ -359,6 +360,63 @@ tstp_handler(int ours)
 	sigaction(SIGTSTP, &sa, NULL);
 }
 
+/* The signals that end the program, each given the terminal back first. */
+static const int ending_signals[] = { SIGTERM, SIGHUP, SIGQUIT };
+
+/* The terminal as the user had it, before readline changed anything. */
+static struct termios	tty_orig;
+static int		tty_orig_saved;
+
+static void
+die_by(int sig)
+{
+	struct sigaction	sa;
+	sigset_t		set;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
+/*
+ * At the prompt or a question the signals are blocked but while waiting
+ * for a key, so feed_readline ends the program in its own time: readline
+ * gives the terminal back and the history is written. While a command
+ * runs the handler does what can be done in a handler, which is enough:
+ * the terminal is as readline leaves it between lines, only ECHOCTL off,
+ * and every line is in the history file as soon as it is typed.
+ */
+static void
+on_term(int sig)
+{
+	if (!running) {
+		got_term = sig;
+		return;
+	}
+	if (tty_orig_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &tty_orig);
+	die_by(sig);
+}
+
+/* From feed_readline, the signals blocked: leave as the user would. */
+static void
+end_by_signal(int sig)
+{
+	rl_callback_handler_remove();
+	rl_crlf();
+	if (tty_orig_saved)
+		tcsetattr(STDIN_FILENO, TCSANOW, &tty_orig);
+	history_close();
+	fflush(stdout);
+	die_by(sig);
+}
+
 /*
  * A statement is running: stop it over a second connection. A thread of
  * its own, because connecting and sending KILL QUERY cannot be done in a
@@ -381,7 +439,10 @@ signals_init(struct session *se)
 	struct sigaction	sa;
 	pthread_t		thread;
 	sigset_t		set, old;
+	size_t			i;
 
+	if (tcgetattr(STDIN_FILENO, &tty_orig) == 0)
+		tty_orig_saved = 1;
 	if (pipe(cancel_pipe) != 0)
 		fatalx("pipe: %s", strerror(errno));
 	fcntl(cancel_pipe[0], F_SETFD, FD_CLOEXEC);
@@ -391,6 +452,8 @@ signals_init(struct session *se)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGWINCH);
 	sigaddset(&set, SIGTSTP);
+	for (i = 0; i < sizeof ending_signals / sizeof ending_signals[0]; i++)
+		sigaddset(&set, ending_signals[i]);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	if (pthread_create(&thread, NULL, canceller, se) == 0)
 		pthread_detach(thread);
@@ -407,6 +470,9 @@ signals_init(struct session *se)
 	sigaction(SIGINT, &sa, NULL);
 	sa.sa_handler = on_sigwinch;
 	sigaction(SIGWINCH, &sa, NULL);
+	sa.sa_handler = on_term;
+	for (i = 0; i < sizeof ending_signals / sizeof ending_signals[0]; i++)
+		sigaction(ending_signals[i], &sa, NULL);
 }
 
 /*
@@ -434,18 +500,69 @@ tty_echoctl(int on)
 
 /* ---- the terminal ---- */
 
-static const char *
+/*
+ * The prompt setting, its escapes in the mysql client's style: \h host,
+ * \p port, \d database, \u user, \T the transaction's mark (* open, !
+ * ended by the server), \\ a backslash; any other \x is x, as there.
+ */
+static char *
+prompt_expand(struct session *se, const char *fmt)
+{
+	const struct settings	*s = se->s;
+	enum txn_state		 txn = player_txn(se->db);
+	char			*buf = NULL;
+	size_t			 size = 0;
+	FILE			*f;
+
+	if ((f = open_memstream(&buf, &size)) == NULL)
+		fatalx("open_memstream: %s", strerror(errno));
+	for (; *fmt != '\0'; fmt++) {
+		if (*fmt != '\\' || fmt[1] == '\0') {
+			putc(*fmt, f);
+			continue;
+		}
+		switch (*++fmt) {
+		case 'h':
+			fputs(s->host, f);
+			break;
+		case 'p':
+			fprintf(f, "%u", s->port);
+			break;
+		case 'd':
+			fputs(s->database, f);
+			break;
+		case 'u':
+			fputs(s->user, f);
+			break;
+		case 'T':
+			fputs(txn == TXN_OPEN ? "*" : txn == TXN_GONE ? "!" : "",
+			    f);
+			break;
+		default:
+			putc(*fmt, f);
+			break;
+		}
+	}
+	if (fclose(f) != 0)
+		fatalx("open_memstream: %s", strerror(errno));
+	return buf;
+}
+
+/* The prompt for the next line, to be freed. */
+static char *
 prompt(struct session *se)
 {
+	if (se->s->prompt != NULL)
+		return prompt_expand(se, se->s->prompt);
 	switch (player_txn(se->db)) {
 	case TXN_OPEN:
-		return "tidbplay (txn)> ";
+		return xstrdup("tidbplay (txn)> ");
 	case TXN_GONE:
-		return "tidbplay (txn gone)> ";
+		return xstrdup("tidbplay (txn gone)> ");
 	case TXN_NONE:
 		break;
 	}
-	return "tidbplay> ";
+	return xstrdup("tidbplay> ");
 }
 
 /*
@@ -500,15 +617,20 @@ feed_readline(const int *done)
 {
 	sigset_t	block, orig;
 	fd_set		fds;
+	size_t		i;
 	int		rc = 0;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGTSTP);
 	sigaddset(&block, SIGWINCH);
+	for (i = 0; i < sizeof ending_signals / sizeof ending_signals[0]; i++)
+		sigaddset(&block, ending_signals[i]);
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	tstp_handler(1);
 	while (!*done) {
+		if (got_term)
+			end_by_signal(got_term);
 		if (got_sigwinch) {
 			got_sigwinch = 0;
 			rl_resize_terminal();
@@ -633,7 +755,8 @@ banner(struct session *se)
 int
 repl_run(struct session *se)
 {
-	int	rc;
+	char	*p;
+	int	 rc;
 
 	cur = se;
 	se->source = "tty";
@@ -658,7 +781,9 @@ repl_run(struct session *se)
 	while (!se->quit) {
 		line_ready = 0;
 		line_read = NULL;
-		rl_callback_handler_install(prompt(se), line_done);
+		p = prompt(se);
+		rl_callback_handler_install(p, line_done);	/* copies it */
+		free(p);
 		rc = feed_readline(&line_ready);
 		if (rc == 1) {
 			rl_callback_handler_remove();
