@@ -681,12 +681,16 @@ cmd_set(struct session *se, char **av, int ac)
 	rc = player_set(se->db, goods, av[0], v, relative, &cause);
 	if (rc != DB_OK)
 		return session_failed(se, rc, cause, av[0], NULL);
-	if (session_human(se) && !se->quiet &&
-	    player_get(se->db, av[0], &pl, &cause) == DB_OK)
-		session_note(se, "'%s' now has %lld %s", av[0],
-		    goods ? pl.goods : pl.coins, av[-1]);
-	else if (session_human(se) && !se->quiet)
-		free(cause);
+	if (!session_human(se) || se->quiet)
+		return 0;
+	/*
+	 * Inside a transaction the read can fail too (a deadlock ends it):
+	 * then the change is gone with it, and the command failed.
+	 */
+	if ((rc = player_get(se->db, av[0], &pl, &cause)) != DB_OK)
+		return session_failed(se, rc, cause, NULL, NULL);
+	session_note(se, "'%s' now has %lld %s", av[0],
+	    goods ? pl.goods : pl.coins, av[-1]);
 	return 0;
 }
 
@@ -994,7 +998,7 @@ cmd_status(struct session *se, char **av, int ac)
 		plain = se->s->tls == TLS_OFF ? "tls = off" : "loopback";
 		printf("tls:         not encrypted (%s)\n", plain);
 	}
-	printf("connection:  %lu\n", info.thread_id);
+	printf("connection:  %llu\n", info.thread_id);
 	printf("retries:     %lu\n", info.retries);
 	printf("reconnects:  %lu\n", info.reconnects);
 	printf("transaction: %s\n", txn_name(player_txn(se->db)));

@@ -1,17 +1,23 @@
 /*
- * The connection to the server: TLS policy, the prepared statements,
- * retries on the errors a distributed database asks clients to retry, and
- * reconnects that never replay a write whose fate is unknown. The only file
- * that calls mysql_*.
+ * The connection to the server: the host list and the TLS policy, the
+ * prepared statements, and one run path for every statement (one fetch
+ * loop, one reader of errors, one reconnect, one rule for a write whose
+ * fate is unknown), with the user's transaction as the server reports it.
+ * The only file that calls mysql_*; it prints nothing itself.
  */
 #include "config.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <netdb.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +32,15 @@
 
 #include "tidbplay.h"
 
-/* A connection idle for longer than this is pinged before it is used. */
-#define IDLE_PING_SECONDS	1.0
+/*
+ * A connection that has idled this long is pinged before it is used, in
+ * case something between us and the server dropped it without a word;
+ * otherwise a local look at the socket finds a closed one for free.
+ */
+#define IDLE_PING_SECONDS	240.0
 #define BACKOFF_CAP_MS		3000.0
+#define CANCEL_GRACE_SECONDS	1.0	/* after KILL QUERY, before abandoning */
+#define CANCEL_TIMEOUT		1	/* seconds, for the KILL connection */
 
 enum shape {
 	RS_NONE,
@@ -37,51 +49,59 @@ enum shape {
 	RS_NAME
 };
 
-/* The most parameters a statement of the table takes (a trade's UPDATE). */
-#define STMT_MAX_PARAMS	8
+/* What Ctrl-C finds: nothing, a statement to kill, or a wait to cut short. */
+enum cancel_state {
+	CANCEL_NONE,
+	CANCEL_QUERY,
+	CANCEL_WAIT
+};
 
 static const struct stmt_def {
-	const char	*sql;		/* %s is the table */
-	unsigned int	 nparams;
+	const char	*sql;		/* %s is the table; NULL: built per
+					   number of rows */
+	unsigned int	 nparams;	/* per row for the multi-row ones */
 	enum shape	 shape;
 	int		 rerun;		/* safe to run again after a reconnect */
+	int		 change;	/* changes the table */
 } stmt_defs[ST_COUNT_ALL] = {
 	[ST_INSERT] = { "INSERT INTO `%s` (name, coins, goods) "
-	    "VALUES (?, ?, ?)", 3, RS_NONE, 0 },
+	    "VALUES (?, ?, ?)", 3, RS_NONE, 0, 1 },
+	[ST_INSERT_MANY] = { NULL, 3, RS_NONE, 0, 1 },
 	[ST_GET] = { "SELECT id, name, coins, goods FROM `%s` "
-	    "WHERE name = ?", 1, RS_PLAYER, 1 },
+	    "WHERE name = ?", 1, RS_PLAYER, 1, 0 },
+	[ST_GET_MANY] = { NULL, 1, RS_PLAYER, 1, 0 },
 	[ST_GET_ID] = { "SELECT id, name, coins, goods FROM `%s` "
-	    "WHERE id = ?", 1, RS_PLAYER, 1 },
+	    "WHERE id = ?", 1, RS_PLAYER, 1, 0 },
 	/* A trade's two rows, locked in one deterministic order. */
 	[ST_LOCK_PAIR] = { "SELECT id, name, coins, goods FROM `%s` "
-	    "WHERE name IN (?, ?) ORDER BY id FOR UPDATE", 2, RS_PLAYER, 0 },
+	    "WHERE name IN (?, ?) ORDER BY id FOR UPDATE", 2, RS_PLAYER, 0, 0 },
 	[ST_SET_COINS] = { "UPDATE `%s` SET coins = ? WHERE name = ?",
-	    2, RS_NONE, 1 },
+	    2, RS_NONE, 1, 1 },
 	[ST_SET_GOODS] = { "UPDATE `%s` SET goods = ? WHERE name = ?",
-	    2, RS_NONE, 1 },
+	    2, RS_NONE, 1, 1 },
 	[ST_ADD_COINS] = { "UPDATE `%s` SET coins = coins + ? "
 	    "WHERE name = ? AND coins + ? BETWEEN 0 AND 2147483647",
-	    3, RS_NONE, 0 },
+	    3, RS_NONE, 0, 1 },
 	[ST_ADD_GOODS] = { "UPDATE `%s` SET goods = goods + ? "
 	    "WHERE name = ? AND goods + ? BETWEEN 0 AND 2147483647",
-	    3, RS_NONE, 0 },
-	[ST_DELETE] = { "DELETE FROM `%s` WHERE name = ?", 1, RS_NONE, 0 },
-	[ST_COUNT] = { "SELECT COUNT(*) FROM `%s`", 0, RS_COUNT, 1 },
+	    3, RS_NONE, 0, 1 },
+	[ST_DELETE] = { "DELETE FROM `%s` WHERE name = ?", 1, RS_NONE, 0, 1 },
+	[ST_COUNT] = { "SELECT COUNT(*) FROM `%s`", 0, RS_COUNT, 1, 0 },
 	[ST_LIST] = { "SELECT id, name, coins, goods FROM `%s` "
-	    "ORDER BY id LIMIT ? OFFSET ?", 2, RS_PLAYER, 1 },
+	    "ORDER BY id LIMIT ? OFFSET ?", 2, RS_PLAYER, 1, 0 },
 	[ST_LIST_ALL] = { "SELECT id, name, coins, goods FROM `%s` "
-	    "ORDER BY id", 0, RS_PLAYER, 1 },
+	    "ORDER BY id", 0, RS_PLAYER, 1, 0 },
 	[ST_FIND] = { "SELECT id, name, coins, goods FROM `%s` "
 	    "WHERE name LIKE ? ESCAPE '!' ORDER BY name, id", 1, RS_PLAYER,
-	    1 },
+	    1, 0 },
 	[ST_TOP_COINS] = { "SELECT id, name, coins, goods FROM `%s` "
-	    "ORDER BY coins DESC, id LIMIT ?", 1, RS_PLAYER, 1 },
+	    "ORDER BY coins DESC, id LIMIT ?", 1, RS_PLAYER, 1, 0 },
 	[ST_TOP_GOODS] = { "SELECT id, name, coins, goods FROM `%s` "
-	    "ORDER BY goods DESC, id LIMIT ?", 1, RS_PLAYER, 1 },
+	    "ORDER BY goods DESC, id LIMIT ?", 1, RS_PLAYER, 1, 0 },
 	[ST_RENAME] = { "UPDATE `%s` SET name = ? WHERE name = ?",
-	    2, RS_NONE, 0 },
+	    2, RS_NONE, 0, 1 },
 	[ST_NAMES] = { "SELECT name FROM `%s` WHERE name LIKE ? ESCAPE '!' "
-	    "ORDER BY name LIMIT ?", 2, RS_NAME, 1 },
+	    "ORDER BY name LIMIT ?", 2, RS_NAME, 1, 0 },
 	/*
 	 * Both sides of a trade in one single-table UPDATE (buyer id, price,
 	 * price, buyer id, amount, amount, buyer id, seller id): no
@@ -90,54 +110,65 @@ static const struct stmt_def {
 	[ST_TRADE] = { "UPDATE `%s` SET "
 	    "coins = CASE id WHEN ? THEN coins - ? ELSE coins + ? END, "
 	    "goods = CASE id WHEN ? THEN goods + ? ELSE goods - ? END "
-	    "WHERE id IN (?, ?)", 8, RS_NONE, 0 },
-	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1 },
-	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0 },
-	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0 },
+	    "WHERE id IN (?, ?)", 8, RS_NONE, 0, 1 },
+	[ST_CONNECTION_ID] = { "SELECT CONNECTION_ID()", 0, RS_COUNT, 1, 0 },
+	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1, 0 },
+	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0, 0 },
+	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0, 0 },
 };
 
-/*
- * The multi-row insert, and the look-up of many players by name, are
- * prepared for each batch size in use.
- */
-struct batch_stmt {
+/* A multi-row statement, prepared for one number of rows. */
+struct many_stmt {
 	MYSQL_STMT	*stmt;
 	unsigned int	 rows;
-	MYSQL_BIND	*bind;
+};
+
+/* One server of the host list, with how it is reached. */
+struct endpoint {
+	char		*name;
+	unsigned int	 port;
+	int		 tls;		/* verified TLS; else plaintext */
 };
 
 struct db {
 	const struct settings	*s;
 	MYSQL			*my;
 	MYSQL_STMT		*stmt[ST_COUNT_ALL];
-	struct batch_stmt	 batch[2];
-	struct batch_stmt	 lookup[2];
+	/* Two sizes each: the full batch, and the rest. */
+	struct many_stmt	 insert_many[2];
+	struct many_stmt	 get_many[2];
+	struct endpoint		*hosts;
+	size_t			 nhosts;
+	size_t			 cur;		/* the host in use */
 	char			*ca_desc;	/* what verifies the server */
 	char			*ca_file;
 	char			*ca_dir;
-	int			 tls;		/* TLS in use */
 	double			 last_used;
 	unsigned long		 retries;
 	unsigned long		 reconnects;
-	unsigned long		 thread_id;
-	int			 txn;		/* 0, 1 ours, 2 the user's */
-	unsigned int		 err;
-	unsigned int		 connect_err;	/* of the last connect_one */
-	int			 rolled_back;	/* our transaction went with
-						   the connection */
-	volatile int		 cancellable;	/* CANCEL_* */
+	unsigned long long	 conn_id;	/* CONNECTION_ID(), 0: unread */
+	unsigned long		 thread_id;	/* the handshake's, 32 bits */
+	int			 want_conn_id;	/* Ctrl-C may need it */
+	enum txn_state		 user;		/* the user's transaction */
+	int			 ours;		/* one of ours is open */
+	unsigned int		 err;		/* of the last failure */
+	char			 sqlstate[6];
+	int			 rolled_back;	/* ours went with the
+						   connection */
+	int			 down;		/* no server could be reached */
+	volatile enum cancel_state cancellable;
 	volatile int		 cancelled;
 	volatile int		 interrupted;	/* Ctrl-C in this command */
+	volatile int		 abandoned;	/* the socket was cut */
+	int			 hung;		/* no answer in read_timeout */
+	volatile unsigned long	 executions;	/* statements sent */
 	notice_cb		 notice;	/* db.c prints nothing itself */
 	void			*notice_arg;
 };
 
-/* What Ctrl-C finds: nothing, a statement to kill, or a wait to cut short. */
-#define CANCEL_NONE	0
-#define CANCEL_QUERY	1
-#define CANCEL_WAIT	2
-
 static int	prepare(struct db *, enum stmt_id, char **);
+static int	txn_gone(struct db *, char *, char **);
+static void	learn_conn_id(struct db *);
 
 static void
 db_notice(struct db *db, const char *fmt, ...)
@@ -170,8 +201,7 @@ is_lost(unsigned int err)
 	return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST ||
 	    err == CR_SSL_CONNECTION_ERROR ||
 	    err == 2055 /* CR_SERVER_LOST_EXTENDED */ ||
-	    err == 1053 /* ER_SERVER_SHUTDOWN */ ||
-	    err == 1927 /* ER_CONNECTION_KILLED */ ||
+	    err == ER_SERVER_SHUTDOWN || err == ER_CONNECTION_KILLED ||
 	    err == 4031 /* disconnected by the server for inactivity */;
 }
 
@@ -181,17 +211,16 @@ is_transient_connect(unsigned int err)
 {
 	return err == CR_CONNECTION_ERROR || err == CR_CONN_HOST_ERROR ||
 	    err == CR_SERVER_LOST || err == CR_SERVER_GONE_ERROR ||
-	    err == 1053 /* ER_SERVER_SHUTDOWN */ ||
-	    err == 1040 /* ER_CON_COUNT_ERROR */;
+	    err == ER_SERVER_SHUTDOWN || err == ER_CON_COUNT_ERROR;
 }
 
-/* The errors TiDB (and InnoDB) ask a client to retry. */
+/* The errors TiDB (and InnoDB, and Galera) ask a client to retry. */
 static int
 is_retryable(unsigned int err)
 {
 	switch (err) {
-	case 1213:	/* deadlock */
-	case 1205:	/* lock wait timeout */
+	case ER_LOCK_DEADLOCK:		/* 1213; Galera's conflicts too */
+	case ER_LOCK_WAIT_TIMEOUT:	/* 1205 */
 	case 8002:	/* SELECT FOR UPDATE write conflict */
 	case 8005:	/* write conflict */
 	case 8022:	/* transaction retry failed */
@@ -200,6 +229,18 @@ is_retryable(unsigned int err)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * An error after which the server may no longer have the transaction: a
+ * deadlock rolls it all back, and TiDB's conflicts do; a lock wait timeout
+ * does where the server is set to. Such a transaction is rolled back
+ * whole, so that client and server agree that nothing of it is kept.
+ */
+static int
+ends_txn(unsigned int err, const char *sqlstate)
+{
+	return is_retryable(err) || strcmp(sqlstate, "40001") == 0;
 }
 
 /*
@@ -229,30 +270,77 @@ is_loopback(const char *host)
 	    IN6_IS_ADDR_LOOPBACK(&a6);
 }
 
+/*
+ * Why a TCP connection to the host failed, found by trying once more
+ * ourselves: the library reports only the errno of its non-blocking
+ * connect (EINPROGRESS), which says nothing.
+ */
+static const char *
+tcp_failure(const struct endpoint *e)
+{
+	struct addrinfo	 hints, *res, *ai;
+	struct pollfd	 pfd;
+	char		 port[16];
+	const char	*why = NULL;
+	int		 fd, err;
+	socklen_t	 len = sizeof err;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(port, sizeof port, "%u", e->port);
+	if (getaddrinfo(e->name, port, &hints, &res) != 0)
+		return "the host name does not resolve";
+	for (ai = res; ai != NULL && why == NULL; ai = ai->ai_next) {
+		if ((fd = socket(ai->ai_family, ai->ai_socktype |
+		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+			continue;
+		err = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 :
+		    errno;
+		if (err == EINPROGRESS) {
+			pfd.fd = fd;
+			pfd.events = POLLOUT;
+			if (poll(&pfd, 1, 2000) != 1)
+				err = ETIMEDOUT;
+			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
+			    &len) != 0)
+				err = errno;
+		}
+		close(fd);
+		if (err == ECONNREFUSED)
+			why = "connection refused (is the server running, "
+			    "and on that port?)";
+		else if (err == ETIMEDOUT)
+			why = "timed out";
+		else if (err == EHOSTUNREACH || err == ENETUNREACH)
+			why = "no route to host";
+	}
+	freeaddrinfo(res);
+	return why;
+}
+
 /* Why a connection failed, in the user's words; returns the exit status. */
 static int
-connect_cause(struct db *db, MYSQL *my, char **cause)
+connect_cause(struct db *db, const struct endpoint *e, MYSQL *my,
+    char **cause)
 {
 	const struct settings	*s = db->s;
 	unsigned int		 err = mysql_errno(my);
-	const char		*msg = mysql_error(my);
+	const char		*msg = mysql_error(my), *why;
 
 	if (err == ER_ACCESS_DENIED_ERROR) {
 		xasprintf(cause, "access denied for user '%s' at %s:%u: wrong "
-		    "password%s (%u)", s->user, s->host, s->port,
-		    db->tls ? "" : ", or the account requires TLS (give a CA "
+		    "password%s (%u)", s->user, e->name, e->port,
+		    e->tls ? "" : ", or the account requires TLS (give a CA "
 		    "with --ca)", err);
 		return EXIT_CONNECT;
 	}
 	if (err == ER_BAD_DB_ERROR) {
 		xasprintf(cause, "database '%s' does not exist on %s:%u (%u)",
-		    s->database, s->host, s->port, err);
+		    s->database, e->name, e->port, err);
 		return EXIT_CONNECT;
 	}
 	if (err == CR_SSL_CONNECTION_ERROR || strstr(msg, "SSL") != NULL ||
 	    strstr(msg, "TLS") != NULL || strstr(msg, "certificate") != NULL) {
-		const char *why;
-
 		if (strstr(msg, "doesn't support") != NULL ||
 		    strstr(msg, "not support") != NULL ||
 		    strstr(msg, "is required") != NULL)
@@ -275,11 +363,17 @@ connect_cause(struct db *db, MYSQL *my, char **cause)
 		else
 			why = "the TLS handshake failed";
 		xasprintf(cause, "TLS verification of %s:%u failed: %s "
-		    "(verified with %s): %s", s->host, s->port, why,
+		    "(verified with %s): %s", e->name, e->port, why,
 		    db->ca_desc, msg);
 		return EXIT_TLS;
 	}
-	xasprintf(cause, "cannot connect to %s:%u: %s (%u)", s->host, s->port,
+	if ((err == CR_CONN_HOST_ERROR || err == CR_CONNECTION_ERROR ||
+	    err == CR_UNKNOWN_HOST) && (why = tcp_failure(e)) != NULL) {
+		xasprintf(cause, "cannot connect to %s:%u: %s", e->name,
+		    e->port, why);
+		return EXIT_CONNECT;
+	}
+	xasprintf(cause, "cannot connect to %s:%u: %s (%u)", e->name, e->port,
 	    msg, err);
 	return EXIT_CONNECT;
 }
@@ -318,36 +412,15 @@ check_ca_file(const char *path, char **cause)
 	return 0;
 }
 
-/* Decide how the server is verified, before the first connection. */
+/* No CA given: the trust store OpenSSL would use. */
 static int
-tls_policy(struct db *db, char **cause)
+system_store(struct db *db, char **cause)
 {
-	const struct settings	*s = db->s;
-	const char		*file, *dir;
-	struct stat		 sb;
+	const char	*file, *dir;
+	struct stat	 sb;
 
-	if (s->tls == TLS_OFF) {
-		db->tls = 0;
-		if (!is_loopback(s->host))
-			db_notice(db, "warning: tls is off: the password and "
-			    "data cross the network to %s in plaintext",
-			    s->host);
+	if (db->ca_desc != NULL)
 		return 0;
-	}
-	if (s->ca != NULL && *s->ca != '\0') {
-		if (check_ca_file(s->ca, cause) != 0)
-			return -1;
-		db->tls = 1;
-		db->ca_file = xstrdup(s->ca);
-		xasprintf(&db->ca_desc, "%s, from %s", s->ca,
-		    s->origin[K_CA]);
-		return 0;
-	}
-	if (is_loopback(s->host)) {
-		db->tls = 0;
-		return 0;
-	}
-	/* No CA given: the trust store OpenSSL would use. */
 	file = getenv(X509_get_default_cert_file_env());
 	if (file == NULL)
 		file = X509_get_default_cert_file();
@@ -363,22 +436,76 @@ tls_policy(struct db *db, char **cause)
 		    "or %s: install ca-certificates or give --ca", file, dir);
 		return -1;
 	}
-	db->tls = 1;
 	xasprintf(&db->ca_desc, "the system trust store %s",
 	    db->ca_file != NULL ? db->ca_file : db->ca_dir);
 	return 0;
 }
 
-/* One connection with the policy's TLS checks; returns an exit status. */
+/*
+ * Decide how each host is verified, before the first connection: a CA
+ * given is checked once and used for every host; without one, a loopback
+ * host is plaintext and any other is verified against the system store.
+ */
 static int
-connect_one(struct db *db, MYSQL **out, char **cause)
+tls_policy(struct db *db, char **cause)
 {
 	const struct settings	*s = db->s;
+	size_t			 i;
+
+	if (s->ca != NULL && *s->ca != '\0') {
+		if (s->tls != TLS_OFF && check_ca_file(s->ca, cause) != 0)
+			return -1;
+		db->ca_file = xstrdup(s->ca);
+		xasprintf(&db->ca_desc, "%s, from %s", s->ca,
+		    s->origin[K_CA]);
+	}
+	for (i = 0; i < db->nhosts; i++) {
+		struct endpoint *e = &db->hosts[i];
+
+		if (s->tls == TLS_OFF) {
+			if (!is_loopback(e->name))
+				db_notice(db, "warning: tls is off: the "
+				    "password and data cross the network to %s "
+				    "in plaintext", e->name);
+			continue;
+		}
+		if (db->ca_desc == NULL && is_loopback(e->name))
+			continue;
+		if (system_store(db, cause) != 0)
+			return -1;
+		e->tls = 1;
+	}
+	return 0;
+}
+
+/* The host list of the settings, one endpoint each. */
+static void
+endpoints(struct db *db)
+{
+	const struct settings	*s = db->s;
+	size_t			 i;
+
+	db->nhosts = s->nhosts;
+	db->hosts = xcalloc(s->nhosts, sizeof *db->hosts);
+	for (i = 0; i < s->nhosts; i++) {
+		db->hosts[i].name = xstrdup(s->hosts[i].name);
+		db->hosts[i].port = s->hosts[i].port;
+	}
+}
+
+/* One connection to host i with the policy's checks; an exit status. */
+static int
+connect_one(struct db *db, size_t i, unsigned int timeout,
+    unsigned int read_timeout, MYSQL **out, char **cause)
+{
+	const struct settings	*s = db->s;
+	const struct endpoint	*e = &db->hosts[i];
 	MYSQL			*my;
 	unsigned int		 proto = MYSQL_PROTOCOL_TCP;
-	unsigned int		 timeout = s->connect_timeout;
 	my_bool			 on = 1;
-	const char		*host = s->host;
+	const char		*host = e->name;
+	char			 buf[INET6_ADDRSTRLEN + 2];
+	size_t			 len = strlen(host);
 	int			 status;
 
 	if ((my = mysql_init(NULL)) == NULL)
@@ -386,9 +513,16 @@ connect_one(struct db *db, MYSQL **out, char **cause)
 	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(my, MYSQL_OPT_PROTOCOL, &proto);
 	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	if (strcmp(host, "[::1]") == 0)
-		host = "::1";
-	if (db->tls) {
+	if (read_timeout > 0) {
+		mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+		mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
+	}
+	if (len > 2 && host[0] == '[' && len - 2 < sizeof buf) {
+		memcpy(buf, host + 1, len - 2);
+		buf[len - 2] = '\0';
+		host = buf;
+	}
+	if (e->tls) {
 #if HAVE_DECL_MYSQL_OPT_SSL_ENFORCE
 		mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
 		mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
@@ -411,14 +545,57 @@ connect_one(struct db *db, MYSQL **out, char **cause)
 #endif
 	}
 	if (mysql_real_connect(my, host, s->user, s->password, s->database,
-	    s->port, NULL, CLIENT_FOUND_ROWS) == NULL) {
-		db->connect_err = mysql_errno(my);
-		status = connect_cause(db, my, cause);
+	    e->port, NULL, CLIENT_FOUND_ROWS) == NULL) {
+		db->err = mysql_errno(my);
+		status = connect_cause(db, e, my, cause);
 		mysql_close(my);
 		return status;
 	}
 	*out = my;
 	return 0;
+}
+
+/* A new connection is ours: what we know of the last one is forgotten. */
+static void
+use_connection(struct db *db, size_t i, MYSQL *my)
+{
+	db->my = my;
+	db->cur = i;
+	db->thread_id = mysql_thread_id(my);
+	db->conn_id = 0;
+	db->down = 0;
+	db->abandoned = 0;
+	db->hung = 0;
+	db->last_used = now_seconds();
+}
+
+/*
+ * Each host in turn, from host first: the first that takes us. A refused
+ * password or certificate on one host ends the search (it would be refused
+ * everywhere, and must be seen); a host that is down is skipped. Returns an
+ * exit status, with *cause the last host's failure.
+ */
+static int
+connect_any(struct db *db, size_t first, char **cause)
+{
+	MYSQL	*my;
+	size_t	 k, i;
+	int	 status = EXIT_CONNECT;
+
+	*cause = NULL;
+	for (k = 0; k < db->nhosts; k++) {
+		i = (first + k) % db->nhosts;
+		free(*cause);
+		*cause = NULL;
+		if ((status = connect_one(db, i, db->s->connect_timeout,
+		    db->s->read_timeout, &my, cause)) == 0) {
+			use_connection(db, i, my);
+			return 0;
+		}
+		if (!is_transient_connect(db->err))
+			break;
+	}
+	return status;
 }
 
 struct db *
@@ -431,18 +608,29 @@ db_open(const struct settings *s, notice_cb notice, void *arg, int *status,
 	db->s = s;
 	db->notice = notice;
 	db->notice_arg = arg;
+	endpoints(db);
 	if (tls_policy(db, cause) != 0) {
 		*status = EXIT_TLS;
 		db_close(db);
 		return NULL;
 	}
-	if ((*status = connect_one(db, &db->my, cause)) != 0) {
+	if ((*status = connect_any(db, 0, cause)) != 0) {
 		db_close(db);
 		return NULL;
 	}
-	db->thread_id = mysql_thread_id(db->my);
-	db->last_used = now_seconds();
 	return db;
+}
+
+static void
+close_many(struct many_stmt *m)
+{
+	int	i;
+
+	for (i = 0; i < 2; i++) {
+		if (m[i].stmt != NULL)
+			mysql_stmt_close(m[i].stmt);
+		memset(&m[i], 0, sizeof m[i]);
+	}
 }
 
 static void
@@ -455,25 +643,31 @@ close_statements(struct db *db)
 			mysql_stmt_close(db->stmt[i]);
 		db->stmt[i] = NULL;
 	}
-	for (i = 0; i < 4; i++) {
-		struct batch_stmt *b = i < 2 ? &db->batch[i] :
-		    &db->lookup[i - 2];
+	close_many(db->insert_many);
+	close_many(db->get_many);
+}
 
-		if (b->stmt != NULL)
-			mysql_stmt_close(b->stmt);
-		free(b->bind);
-		memset(b, 0, sizeof *b);
-	}
+/* The connection is of no more use: statements and handle go. */
+static void
+drop_connection(struct db *db)
+{
+	close_statements(db);
+	if (db->my != NULL)
+		mysql_close(db->my);
+	db->my = NULL;
 }
 
 void
 db_close(struct db *db)
 {
+	size_t	i;
+
 	if (db == NULL)
 		return;
-	close_statements(db);
-	if (db->my != NULL)
-		mysql_close(db->my);
+	drop_connection(db);
+	for (i = 0; i < db->nhosts; i++)
+		free(db->hosts[i].name);
+	free(db->hosts);
 	free(db->ca_desc);
 	free(db->ca_file);
 	free(db->ca_dir);
@@ -520,27 +714,29 @@ wait_ms(struct db *db, double ms)
 }
 
 /*
- * The server went away: connect again, with the same checks. A server
- * that is restarting refuses connections for a moment, so those are tried
- * again with the backoff, up to the retries setting; a refused password or
- * certificate is not.
+ * The server went away: connect again, with the same checks, to the next
+ * host of the list first (the one we were on is the likeliest to be
+ * down). A server that is restarting refuses connections for a moment, so
+ * those are tried again with the backoff, up to the retries setting; a
+ * refused password or certificate is not. Whatever the outcome, a
+ * transaction that was open is gone.
  */
 static int
 reconnect(struct db *db, char **cause)
 {
-	MYSQL		*my;
-	char		*why;
 	unsigned int	 attempt;
+	char		*why;
 
-	close_statements(db);
-	if (db->my != NULL)
-		mysql_close(db->my);
-	db->my = NULL;
-	db->txn = 0;
-	for (attempt = 0; connect_one(db, &my, &why) != 0; attempt++) {
-		if (!is_transient_connect(db->connect_err) ||
+	drop_connection(db);
+	db->ours = 0;
+	if (db->user == TXN_OPEN)
+		db->user = TXN_GONE;
+	for (attempt = 0; connect_any(db, (db->cur + 1) % db->nhosts,
+	    &why) != 0; attempt++) {
+		if (!is_transient_connect(db->err) ||
 		    attempt + 1 >= db->s->retries ||
 		    wait_ms(db, backoff_ms(attempt)) != 0) {
+			db->down = 1;
 			xasprintf(cause, "lost the connection and could not "
 			    "reconnect: %s", why);
 			free(why);
@@ -548,103 +744,160 @@ reconnect(struct db *db, char **cause)
 		}
 		free(why);
 	}
-	db->my = my;
-	db->thread_id = mysql_thread_id(my);
 	db->reconnects++;
-	db->last_used = now_seconds();
-	db_notice(db, "the connection was lost; reconnected (connection id "
-	    "%lu)", db->thread_id);
+	db_notice(db, "the connection was lost; reconnected to %s:%u "
+	    "(connection id %lu)", db->hosts[db->cur].name,
+	    db->hosts[db->cur].port, db->thread_id);
 	return 0;
 }
 
 /*
- * Connecting again failed (why says how); when a transaction was open, say
- * what became of it too.
- */
-static void
-reconnect_failed(int was_txn, char *why, char **cause)
-{
-	if (was_txn == 0) {
-		*cause = why;
-		return;
-	}
-	xasprintf(cause, "the connection was lost while a transaction was "
-	    "open: the server rolls it back, nothing in it is kept; %s", why);
-	free(why);
-}
-
-/*
- * Before using a connection that has idled, make sure it is still there
- * (TiDB Serverless and wait_timeout close idle ones). A transaction open on
- * a connection that went is gone: the server rolled it back, and carrying
- * on would run the rest of it in autocommit.
+ * Whether the server has closed the connection while it idled (TiDB
+ * Serverless and wait_timeout close idle ones): a closed connection has
+ * its FIN, or an error packet, waiting in the socket, which a look that
+ * does not wait finds at no cost. Something else may be waiting too (a
+ * TLS session ticket), so what the look sees is confirmed with a ping. A
+ * connection idle for very long is pinged anyway.
  */
 static int
-ensure_connected(struct db *db, char **cause)
+looks_closed(struct db *db)
 {
-	int	 was_txn = db->txn;
-	char	*why;
+	struct pollfd	pfd;
 
-	if (db->my == NULL)
-		return reconnect(db, cause);
-	if (now_seconds() - db->last_used < IDLE_PING_SECONDS)
-		return 0;
-	if (mysql_ping(db->my) == 0) {
-		db->last_used = now_seconds();
-		return 0;
-	}
-	db->err = mysql_errno(db->my);
-	if (!is_lost(db->err)) {
-		xasprintf(cause, "server error %u: %s", db->err,
-		    mysql_error(db->my));
-		return -1;
-	}
-	if (reconnect(db, &why) != 0) {
-		reconnect_failed(was_txn, why, cause);
-		return -1;
-	}
-	if (was_txn != 0) {
-		db->rolled_back = was_txn == 1;
-		xasprintf(cause, "the connection was lost while a transaction "
-		    "was open: the server rolled it back, nothing in it was "
-		    "kept%s", was_txn == 2 ? " (start again with begin)" : "");
-		return -1;
-	}
-	db->err = 0;
-	return 0;
+	pfd.fd = (int)mysql_get_socket(db->my);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return 1;
+	if (poll(&pfd, 1, 0) == 1 && pfd.revents != 0)
+		return 1;
+	return now_seconds() - db->last_used > IDLE_PING_SECONDS;
 }
 
-static void
-stmt_error(struct db *db, MYSQL_STMT *st, char **cause)
+/*
+ * The one reader of server errors. Connector/C leaves some on the
+ * connection handle rather than the statement (an error packet that
+ * arrives while rows are fetched: a deadlock on a cluster, a cancelled
+ * query), so both are read; the number is kept for the retry rules.
+ */
+static unsigned int
+read_error(struct db *db, MYSQL_STMT *st, char **cause)
 {
-	unsigned int	 err = mysql_stmt_errno(st);
-	const char	*msg = mysql_stmt_error(st);
-	const char	*state = mysql_stmt_sqlstate(st);
+	unsigned int	 err = st != NULL ? mysql_stmt_errno(st) : 0;
+	const char	*msg, *state;
 
-	/*
-	 * An error that arrives while the rows are fetched (a lock wait
-	 * timeout or deadlock in SELECT ... FOR UPDATE, a KILL) is left on
-	 * the connection by Connector/C, not on the statement.
-	 */
-	if (err == 0 && mysql_errno(db->my) != 0) {
-		err = mysql_errno(db->my);
+	if (err != 0) {
+		msg = mysql_stmt_error(st);
+		state = mysql_stmt_sqlstate(st);
+	} else if (db->my != NULL && (err = mysql_errno(db->my)) != 0) {
 		msg = mysql_error(db->my);
 		state = mysql_sqlstate(db->my);
+	} else {
+		err = CR_UNKNOWN_ERROR;
+		msg = "the server ended the statement without saying why";
+		state = "HY000";
 	}
-
 	db->err = err;
+	snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state);
 	switch (err) {
 	case ER_DUP_ENTRY:
 		xasprintf(cause, "a player with that name already exists: %s "
 		    "(%u)", msg, err);
 		break;
-	case 1317:	/* ER_QUERY_INTERRUPTED */
+	case ER_QUERY_INTERRUPTED:
 		xasprintf(cause, "cancelled; the statement was rolled back");
 		break;
 	default:
 		xasprintf(cause, "server error %u (%s): %s", err, state, msg);
 		break;
 	}
+	return err;
+}
+
+/* What the server says of its transaction, in the last OK packet. */
+static int
+server_in_txn(const struct db *db)
+{
+	return (db->my->server_status & SERVER_STATUS_IN_TRANS) != 0;
+}
+
+/*
+ * After a statement inside a transaction: the server must still have it.
+ * If it does not, the statement ran on its own, outside any transaction,
+ * and was kept; the rest was not.
+ */
+static int
+txn_check(struct db *db, enum stmt_id id, char **cause)
+{
+	if (id == ST_COMMIT || id == ST_ROLLBACK || server_in_txn(db))
+		return DB_OK;
+	if (id == ST_BEGIN) {
+		xasprintf(cause, "the server did not start a transaction");
+		return DB_FAIL;
+	}
+	if (db->user != TXN_OPEN && !db->ours)
+		return DB_OK;
+	if (db->user == TXN_OPEN)
+		db->user = TXN_GONE;
+	db->ours = 0;
+	xasprintf(cause, "the server had already ended the transaction: this "
+	    "statement ran on its own, outside it; nothing else of the "
+	    "transaction was kept%s", db->user == TXN_GONE ? " (start again "
+	    "with begin)" : "");
+	return DB_UNKNOWN;
+}
+
+/*
+ * Before a statement, make sure the connection is still there; a
+ * transaction open on a connection that went is gone (the server rolled
+ * it back), and carrying on would run the rest of it in autocommit. A
+ * read that is safe to repeat needs no ping: if the connection has gone it
+ * fails at once, and runs again after the reconnect.
+ */
+static int
+ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
+{
+	int	 was_user = db->user == TXN_OPEN, was_ours = db->ours;
+	char	*why;
+
+	if (db->my == NULL)
+		return reconnect(db, cause);
+	if (!looks_closed(db))
+		return 0;
+	if (def != NULL && def->rerun && !def->change && !was_user &&
+	    !was_ours)
+		return 0;
+	if (mysql_ping(db->my) == 0) {
+		db->last_used = now_seconds();
+		return 0;
+	}
+	if (!is_lost(read_error(db, NULL, &why))) {
+		if (was_user && ends_txn(db->err, db->sqlstate))
+			return txn_gone(db, why, cause) == DB_OK ? 0 : -1;
+		*cause = why;
+		return -1;
+	}
+	free(why);
+	if (reconnect(db, &why) != 0) {
+		if (!was_user && !was_ours) {
+			*cause = why;
+			return -1;
+		}
+		xasprintf(cause, "the connection was lost while a transaction "
+		    "was open: the server rolls it back, nothing in it is kept; "
+		    "%s", why);
+		free(why);
+		return -1;
+	}
+	if (was_user || was_ours) {
+		db->rolled_back = was_ours;
+		xasprintf(cause, "the connection was lost while a transaction "
+		    "was open: the server rolled it back, nothing in it was "
+		    "kept%s", was_user ? " (start again with begin)" : "");
+		return -1;
+	}
+	db->err = 0;
+	return 0;
 }
 
 static MYSQL_STMT *
@@ -661,7 +914,7 @@ prepare_sql(struct db *db, const char *sql, unsigned int nparams,
 		if (mysql_stmt_prepare(st, sql, strlen(sql)) == 0)
 			break;
 		if (mysql_stmt_errno(st) != ER_NO_SUCH_TABLE || tries > 0) {
-			stmt_error(db, st, cause);
+			read_error(db, st, cause);
 			mysql_stmt_close(st);
 			return NULL;
 		}
@@ -672,9 +925,12 @@ prepare_sql(struct db *db, const char *sql, unsigned int nparams,
 		    "goods INTEGER, PRIMARY KEY (id), UNIQUE (name))",
 		    db->s->table);
 		if (mysql_real_query(db->my, ddl, strlen(ddl)) != 0) {
-			db->err = mysql_errno(db->my);
-			xasprintf(cause, "cannot create table %s: %s (%u)",
-			    db->s->table, mysql_error(db->my), db->err);
+			char *why;
+
+			read_error(db, NULL, &why);
+			xasprintf(cause, "cannot create table %s: %s",
+			    db->s->table, why);
+			free(why);
 			free(ddl);
 			return NULL;
 		}
@@ -686,26 +942,79 @@ prepare_sql(struct db *db, const char *sql, unsigned int nparams,
 	return st;
 }
 
+/* The statement's text, with the table's name in it. */
+static char *
+stmt_text(struct db *db, const char *sql)
+{
+	const char	*mark;
+	char		*text;
+
+	if ((mark = strstr(sql, "%s")) == NULL)
+		return xstrdup(sql);
+	xasprintf(&text, "%.*s%s%s", (int)(mark - sql), sql, db->s->table,
+	    mark + 2);
+	return text;
+}
+
 static int
 prepare(struct db *db, enum stmt_id id, char **cause)
 {
 	const struct stmt_def	*def = &stmt_defs[id];
-	const char		*mark;
 	char			*sql;
 
 	if (db->stmt[id] != NULL)
 		return 0;
-	if (def->nparams > STMT_MAX_PARAMS)
-		fatalx("statement takes more than %d parameters: %s",
-		    STMT_MAX_PARAMS, def->sql);
-	if ((mark = strstr(def->sql, "%s")) != NULL)
-		xasprintf(&sql, "%.*s%s%s", (int)(mark - def->sql), def->sql,
-		    db->s->table, mark + 2);
-	else
-		sql = xstrdup(def->sql);
+	sql = stmt_text(db, def->sql);
 	db->stmt[id] = prepare_sql(db, sql, def->nparams, cause);
 	free(sql);
 	return db->stmt[id] == NULL ? -1 : 0;
+}
+
+/*
+ * A multi-row statement for this many rows: INSERT ... VALUES (?,?,?),...
+ * or SELECT ... WHERE name IN (?,...). Two sizes are kept, the full
+ * batch and the rest, so a long import prepares each once.
+ */
+static MYSQL_STMT *
+prepare_many(struct db *db, enum stmt_id id, unsigned int rows,
+    char **cause)
+{
+	int			 insert = id == ST_INSERT_MANY;
+	struct many_stmt	*slot = insert ? db->insert_many : db->get_many;
+	const char		*one = insert ? "(?,?,?)" : "?";
+	struct many_stmt	*m;
+	unsigned int		 i;
+	char			*head, *sql, *w;
+	size_t			 len;
+
+	for (i = 0; i < 2; i++) {
+		if (slot[i].stmt != NULL && slot[i].rows == rows)
+			return slot[i].stmt;
+	}
+	m = slot[0].stmt == NULL ? &slot[0] : &slot[1];
+	if (m->stmt != NULL)
+		mysql_stmt_close(m->stmt);
+	memset(m, 0, sizeof *m);
+	head = stmt_text(db, insert ? "INSERT INTO `%s` (name, coins, goods) "
+	    "VALUES " : "SELECT id, name, coins, goods FROM `%s` WHERE name "
+	    "IN (");
+	len = strlen(head) + (size_t)rows * (strlen(one) + 1) + 2;
+	sql = w = xmalloc(len);
+	w = stpcpy(w, head);
+	for (i = 0; i < rows; i++) {
+		if (i > 0)
+			*w++ = ',';
+		w = stpcpy(w, one);
+	}
+	if (!insert)
+		*w++ = ')';
+	*w = '\0';
+	free(head);
+	m->stmt = prepare_sql(db, sql, rows * stmt_defs[id].nparams, cause);
+	free(sql);
+	if (m->stmt != NULL)
+		m->rows = rows;
+	return m->stmt;
 }
 
 static void
@@ -742,6 +1051,7 @@ bind_result(MYSQL_BIND *b, enum shape shape, struct player *pl,
 	case RS_COUNT:
 		b[0].buffer_type = MYSQL_TYPE_LONGLONG;
 		b[0].buffer = &pl->id;
+		b[0].is_unsigned = 1;
 		break;
 	case RS_PLAYER:
 		b[0].buffer_type = MYSQL_TYPE_LONGLONG;
@@ -763,7 +1073,17 @@ bind_result(MYSQL_BIND *b, enum shape shape, struct player *pl,
 	}
 }
 
-#define CB_INTERRUPTED	(-2)	/* not a row callback's own -1 */
+/* One statement of the run path, and what came of it. */
+struct call {
+	enum stmt_id		 id;
+	const struct param	*p;
+	unsigned int		 rows;		/* of a multi-row statement */
+	row_cb			 cb;
+	void			*arg;
+	unsigned long long	 affected;
+	unsigned long long	 insert_id;
+	unsigned long		 emitted;	/* rows handed to cb */
+};
 
 /*
  * Ctrl-C that came between two statements of a command (a bulk's batches,
@@ -771,65 +1091,70 @@ bind_result(MYSQL_BIND *b, enum shape shape, struct player *pl,
  * ROLLBACK that undoes what went before.
  */
 static int
-refuse_interrupted(struct db *db, int refuse, char **cause)
+refuse_interrupted(struct db *db, enum stmt_id id, char **cause)
 {
-	if (!refuse || !db->interrupted)
+	if (id == ST_ROLLBACK || !db->interrupted)
 		return 0;
-	db->err = 1317;		/* ER_QUERY_INTERRUPTED */
+	db->err = ER_QUERY_INTERRUPTED;
 	xasprintf(cause, "cancelled");
 	return 1;
 }
 
+static MYSQL_STMT *
+statement(struct db *db, const struct call *c, char **cause)
+{
+	if (stmt_defs[c->id].sql == NULL)
+		return prepare_many(db, c->id, c->rows, cause);
+	return prepare(db, c->id, cause) == 0 ? db->stmt[c->id] : NULL;
+}
+
+static int
+execute(struct db *db, MYSQL_STMT *st, const struct call *c, char **cause)
+{
+	unsigned int	 n = stmt_defs[c->id].nparams * c->rows;
+	MYSQL_BIND	 small[8], *b = n <= 8 ? small : xcalloc(n, sizeof *b);
+	int		 rc = 0;
+
+	if (n > 0) {
+		bind_params(b, c->p, n);
+		if (mysql_stmt_bind_param(st, b) != 0)
+			rc = -1;
+	}
+	if (rc == 0) {
+		db->cancelled = 0;
+		db->executions++;
+		db->cancellable = CANCEL_QUERY;
+		rc = mysql_stmt_execute(st);
+	}
+	if (b != small)
+		free(b);
+	if (rc != 0) {
+		db->cancellable = CANCEL_NONE;
+		read_error(db, st, cause);
+		return -1;
+	}
+	return 0;
+}
+
 /*
- * Run one statement once. Rows stream through cb as they arrive, so a
- * result of any size takes constant memory. *emitted counts them.
+ * The rows of an executed statement, streamed through c->cb as they
+ * arrive, so a result of any size takes constant memory. A callback that
+ * returns nonzero stops the rows shown; the rest is read and dropped.
  */
 static int
-run_once(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
-    void *arg, unsigned long long *affected, unsigned long long *insert_id,
-    unsigned long *emitted, char **cause)
+fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 {
-	const struct stmt_def	*def = &stmt_defs[id];
-	MYSQL_STMT		*st;
-	MYSQL_BIND		 pb[STMT_MAX_PARAMS], rb[4];
-	struct player		 pl;
-	my_bool			 nulls[4];
-	int			 rc, cbrc = 0;
+	MYSQL_BIND	 rb[4];
+	struct player	 pl;
+	my_bool		 nulls[4];
+	int		 rc, cbrc = 0;
 
-	if (refuse_interrupted(db, id != ST_ROLLBACK, cause))
-		return -1;
-	if (prepare(db, id, cause) != 0)
-		return -1;
-	st = db->stmt[id];
-	if (def->nparams > 0) {
-		bind_params(pb, p, def->nparams);
-		if (mysql_stmt_bind_param(st, pb) != 0) {
-			stmt_error(db, st, cause);
-			return -1;
-		}
-	}
-	db->cancelled = 0;
-	db->cancellable = 1;
-	rc = mysql_stmt_execute(st);
-	db->last_used = now_seconds();
-	if (rc != 0) {
-		db->cancellable = 0;
-		stmt_error(db, st, cause);
-		return -1;
-	}
-	if (def->shape == RS_NONE) {
-		db->cancellable = 0;
-		if (affected != NULL)
-			*affected = mysql_stmt_affected_rows(st);
-		if (insert_id != NULL)
-			*insert_id = mysql_stmt_insert_id(st);
-		return 0;
-	}
 	memset(&pl, 0, sizeof pl);
-	bind_result(rb, def->shape, &pl, nulls);
+	memset(nulls, 0, sizeof nulls);
+	bind_result(rb, stmt_defs[c->id].shape, &pl, nulls);
 	if (mysql_stmt_bind_result(st, rb) != 0) {
-		db->cancellable = 0;
-		stmt_error(db, st, cause);
+		db->cancellable = CANCEL_NONE;
+		read_error(db, st, cause);
 		mysql_stmt_free_result(st);
 		return -1;
 	}
@@ -840,27 +1165,30 @@ run_once(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 		if (pl.namelen >= sizeof pl.name)
 			pl.namelen = sizeof pl.name - 1;
 		pl.name[pl.namelen] = '\0';
-		(*emitted)++;
+		c->emitted++;
 		/*
 		 * Ctrl-C after the server has sent everything (KILL QUERY
-		 * finds nothing running) still stops the rows shown; the
-		 * rest is read and dropped.
+		 * finds nothing running) still stops the rows shown.
 		 */
 		if (cbrc == 0 && db->interrupted)
-			cbrc = CB_INTERRUPTED;
-		if (cbrc == 0 && cb != NULL)
-			cbrc = cb(&pl, arg);
+			cbrc = ROW_CANCELLED;
+		if (cbrc == 0 && c->cb != NULL)
+			cbrc = c->cb(&pl, c->arg);
 	}
-	db->cancellable = 0;
-	db->last_used = now_seconds();
+	db->cancellable = CANCEL_NONE;
 	if (rc == 1) {
-		stmt_error(db, st, cause);
+		read_error(db, st, cause);
 		mysql_stmt_free_result(st);
+		if (db->err == ER_QUERY_INTERRUPTED && c->emitted > 0) {
+			free(*cause);
+			xasprintf(cause, "cancelled; the rest of the rows were "
+			    "not shown");
+		}
 		return -1;
 	}
 	mysql_stmt_free_result(st);
-	if (cbrc == CB_INTERRUPTED) {
-		db->err = 1317;		/* ER_QUERY_INTERRUPTED */
+	if (cbrc == ROW_CANCELLED) {
+		db->err = ER_QUERY_INTERRUPTED;
 		xasprintf(cause, "cancelled; the rest of the rows were not "
 		    "shown");
 		return -1;
@@ -874,103 +1202,146 @@ run_once(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 	return 0;
 }
 
-/*
- * Before attempt + 2 of what (a statement, or a whole transaction): say so,
- * count it, and wait. Ctrl-C during the wait gives up.
- */
-int
-db_backoff(struct db *db, unsigned int attempt, char **cause)
+/* Run one statement once. */
+static int
+run_once(struct db *db, struct call *c, char **cause)
 {
-	db->retries++;
-	db_notice(db, "server error %u, retrying (attempt %u of %u)", db->err,
-	    attempt + 2, db->s->retries);
-	if (wait_ms(db, backoff_ms(attempt)) != 0) {
-		xasprintf(cause, "cancelled while waiting to retry; nothing "
-		    "was changed");
+	MYSQL_STMT	*st;
+	int		 rc;
+
+	if (refuse_interrupted(db, c->id, cause))
 		return -1;
-	}
-	return 0;
+	if ((st = statement(db, c, cause)) == NULL)
+		return -1;
+	rc = execute(db, st, c, cause);
+	if (rc == 0 && stmt_defs[c->id].shape == RS_NONE) {
+		db->cancellable = CANCEL_NONE;
+		c->affected = mysql_stmt_affected_rows(st);
+		c->insert_id = mysql_stmt_insert_id(st);
+	} else if (rc == 0)
+		rc = fetch(db, st, c, cause);
+	db->last_used = now_seconds();
+	return rc;
 }
+#define GONE_WORDS	"the transaction was rolled back by the server: " \
+			"nothing in it was kept; start again with begin"
 
 /*
- * A retryable error inside the user's transaction: the server may already
- * have rolled all of it back (a deadlock does), and retrying one statement
- * of it would be wrong, so it is rolled back entirely and the user told.
+ * An error that ends a transaction came inside the user's: the server
+ * may already have rolled all of it back (a deadlock does), and retrying
+ * one statement of it would be wrong. It is rolled back whole, so that
+ * client and server agree, and changes are refused until rollback or
+ * begin. why is taken.
  */
 static int
 txn_gone(struct db *db, char *why, char **cause)
 {
-	unsigned int	err = db->err;
+	struct call	 c = { .id = ST_ROLLBACK, .rows = 1 };
+	unsigned int	 err = db->err;
+	char		*ignored = NULL;
 
-	db_rollback(db, NULL);
+	if (db->my != NULL && run_once(db, &c, &ignored) != 0)
+		free(ignored);
+	db->user = TXN_GONE;
 	db->err = err;
-	xasprintf(cause, "%s; the transaction is gone: it was rolled back, "
-	    "nothing in it was kept (start again with begin)", why);
+	xasprintf(cause, "%s; %s", why, GONE_WORDS);
 	free(why);
 	return DB_FAIL;
 }
 
+
 #define RUN_AGAIN	1
 
 /*
- * The connection went while statement id was running: connect again and
- * work out what that means. Returns RUN_AGAIN when the statement is safe to
- * repeat (a read that had not yet returned rows, an absolute set), else the
- * command's result with *cause set.
+ * The connection went while statement c was running (or Ctrl-C cut it
+ * from a server that did not answer): what that means, in one place.
+ * A cut connection is not made again now (the server may still not
+ * answer); the next command makes it. Returns RUN_AGAIN when the statement
+ * is safe to repeat (a read that had not yet returned rows, an absolute
+ * set), else the command's result with *cause set. why is taken.
  */
 static int
-after_lost(struct db *db, enum stmt_id id, unsigned long emitted, char *why,
-    char **cause)
+lost(struct db *db, const struct call *c, char *why, char **cause)
 {
-	const struct stmt_def	*def = &stmt_defs[id];
+	const struct stmt_def	*def = &stmt_defs[c->id];
 	unsigned int		 err = db->err;
-	int			 was_txn = db->txn;
-	int			 write = def->shape == RS_NONE && !def->rerun;
-	char			*rwhy;
+	int			 was_user = db->user == TXN_OPEN;
+	int			 was_ours = db->ours, up;
+	int			 unsafe = def->change && !def->rerun;
+	char			*rwhy = NULL;
 
 	free(why);
-	if (reconnect(db, &rwhy) != 0) {
-		db->err = err;
-		if (id == ST_COMMIT || (write && was_txn == 0)) {
-			xasprintf(cause, "the connection was lost while the "
-			    "%s was sent: it may or may not have been "
-			    "applied; %s", id == ST_COMMIT ? "commit" :
-			    "change", rwhy);
-			free(rwhy);
-			return DB_UNKNOWN;
-		}
-		reconnect_failed(was_txn, rwhy, cause);
-		return DB_FAIL;
-	}
+	if (db->hung) {
+		/* A server that hangs would hang the reconnect too. */
+		drop_connection(db);
+		db->ours = 0;
+		if (was_user)
+			db->user = TXN_GONE;
+		db->down = 1;
+		up = 0;
+		xasprintf(&rwhy, "the server did not answer within read_timeout "
+		    "(%u s)", db->s->read_timeout);
+	} else if (db->abandoned) {
+		drop_connection(db);
+		db->ours = 0;
+		if (was_user)
+			db->user = TXN_GONE;
+		up = 0;
+		rwhy = xstrdup("cancelled: the server did not answer, so the "
+		    "connection was dropped; the next command makes a new one");
+	} else
+		up = reconnect(db, &rwhy) == 0;
 	db->err = err;
-	if (id == ST_COMMIT) {
+	if (c->id == ST_COMMIT) {
 		xasprintf(cause, "the connection was lost while the commit was "
-		    "sent: the transaction may or may not have been "
-		    "committed");
+		    "sent: the transaction may or may not have been committed%s"
+		    "%s", up ? "" : "; ", up ? "" : rwhy);
+		free(rwhy);
 		return DB_UNKNOWN;
 	}
-	if (id == ST_ROLLBACK) {
+	if (c->id == ST_ROLLBACK) {
 		/* What was asked for: the server drops it with the session. */
+		free(rwhy);
 		db->err = 0;
 		return DB_OK;
 	}
-	if (was_txn != 0) {
-		db->rolled_back = was_txn == 1;
+	if (was_user || was_ours) {
+		db->rolled_back = was_ours && up;
 		xasprintf(cause, "the connection was lost inside a transaction: "
-		    "the server rolled it back, nothing in it was kept%s",
-		    was_txn == 2 ? " (start again with begin)" : "");
+		    "the server rolled it back, nothing in it was kept%s%s%s",
+		    was_user ? " (start again with begin)" : "",
+		    up ? "" : "; ", up ? "" : rwhy);
+		free(rwhy);
 		return DB_FAIL;
 	}
-	if (def->rerun && emitted == 0)
+	if (unsafe || (def->change && c->emitted == 0 && !up)) {
+		xasprintf(cause, "the connection was lost while the change was "
+		    "sent: it may or may not have been applied%s%s",
+		    up ? "" : "; ", up ? "" : rwhy);
+		free(rwhy);
+		return DB_UNKNOWN;
+	}
+	if (!up) {
+		*cause = rwhy;
+		return DB_FAIL;
+	}
+	free(rwhy);
+	if (def->rerun && c->emitted == 0)
 		return RUN_AGAIN;
-	if (def->shape != RS_NONE) {
-		xasprintf(cause, "the connection was lost while rows were "
-		    "arriving; run it again");
-		return DB_FAIL;
-	}
-	xasprintf(cause, "the connection was lost while the change was sent: "
-	    "it may or may not have been applied");
-	return DB_UNKNOWN;
+	xasprintf(cause, "the connection was lost while rows were arriving; "
+	    "run it again");
+	return DB_FAIL;
+}
+
+/* The user's transaction is gone: no change may run as if inside it. */
+static int
+refuse_gone(struct db *db, enum stmt_id id, char **cause)
+{
+	if (db->user != TXN_GONE || !stmt_defs[id].change)
+		return 0;
+	db->err = 0;
+	xasprintf(cause, "refused: %s (or say rollback)", GONE_WORDS);
+	return 1;
 }
 
 /*
@@ -981,27 +1352,29 @@ after_lost(struct db *db, enum stmt_id id, unsigned long emitted, char *why,
  * whose fate is unknown is reported as such, never repeated.
  */
 static int
-run(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
-    void *arg, unsigned long long *affected, unsigned long long *insert_id,
-    char **cause)
+run(struct db *db, struct call *c, char **cause)
 {
 	unsigned int	 attempt = 0, reruns = 0;
-	unsigned long	 emitted;
+	double		 t0;
+	int		 in_txn, rc;
 	char		*why;
-	int		 rc;
 
 	db->err = 0;
 	db->rolled_back = 0;
-	if (ensure_connected(db, cause) != 0)
+	if (refuse_gone(db, c->id, cause) ||
+	    ensure_connected(db, &stmt_defs[c->id], cause) != 0)
 		return DB_FAIL;
+	learn_conn_id(db);
 	for (;;) {
-		emitted = 0;
-		if (run_once(db, id, p, cb, arg, affected, insert_id, &emitted,
-		    &why) == 0)
-			return DB_OK;
+		in_txn = db->user == TXN_OPEN || db->ours;
+		c->emitted = 0;
+		t0 = now_seconds();
+		if (run_once(db, c, &why) == 0)
+			return in_txn ? txn_check(db, c->id, cause) : DB_OK;
 		if (is_lost(db->err)) {
-			rc = after_lost(db, id, emitted, why, cause);
-			if (rc != RUN_AGAIN)
+			db->hung = db->s->read_timeout > 0 &&
+			    now_seconds() - t0 >= db->s->read_timeout * 0.9;
+			if ((rc = lost(db, c, why, cause)) != RUN_AGAIN)
 				return rc;
 			/* A server that keeps dropping us is not waited on. */
 			if (++reruns >= db->s->retries) {
@@ -1011,13 +1384,10 @@ run(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 			}
 			continue;
 		}
-		if (!is_retryable(db->err) || emitted != 0) {
-			*cause = why;
-			return DB_FAIL;
-		}
-		if (db->txn == 2)
+		if (db->user == TXN_OPEN && c->id != ST_ROLLBACK &&
+		    ends_txn(db->err, db->sqlstate))
 			return txn_gone(db, why, cause);
-		if (db->txn != 0) {
+		if (!is_retryable(db->err) || c->emitted != 0 || in_txn) {
 			*cause = why;
 			return DB_FAIL;
 		}
@@ -1042,231 +1412,150 @@ db_exec(struct db *db, enum stmt_id id, const struct param *p,
     unsigned long long *affected, unsigned long long *insert_id,
     char **cause)
 {
-	return run(db, id, p, NULL, NULL, affected, insert_id, cause);
+	struct call	c = { .id = id, .p = p, .rows = 1 };
+	int		rc;
+
+	rc = run(db, &c, cause);
+	if (affected != NULL)
+		*affected = c.affected;
+	if (insert_id != NULL)
+		*insert_id = c.insert_id;
+	return rc;
 }
 
 int
 db_rows(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
     void *arg, char **cause)
 {
-	return run(db, id, p, cb, arg, NULL, NULL, cause);
+	struct call	c = { .id = id, .p = p, .rows = 1, .cb = cb, .arg = arg };
+
+	return run(db, &c, cause);
 }
 
 /*
- * The statement for a batch of rows: INSERT ... VALUES (?,?,?),... or, for
- * a look-up, SELECT ... WHERE name IN (?,...). Two slots each: the first
- * (full) batch size, and the rest.
+ * One multi-row INSERT, applied whole or not at all; the caller decides
+ * the transaction around it.
  */
-static struct batch_stmt *
-batch_prepare(struct db *db, int lookup, unsigned int rows, char **cause)
-{
-	struct batch_stmt	*slot = lookup ? db->lookup : db->batch, *b;
-	const char		*one = lookup ? "?" : "(?,?,?)";
-	unsigned int		 i, per = lookup ? 1 : 3;
-	char			*sql, *w;
-	size_t			 len;
-
-	for (i = 0; i < 2; i++) {
-		if (slot[i].stmt != NULL && slot[i].rows == rows)
-			return &slot[i];
-	}
-	b = slot[0].stmt == NULL ? &slot[0] : &slot[1];
-	if (b->stmt != NULL)
-		mysql_stmt_close(b->stmt);
-	free(b->bind);
-	memset(b, 0, sizeof *b);
-
-	len = 96 + strlen(db->s->table) + (size_t)rows * 10;
-	sql = w = xmalloc(len);
-	if (lookup)
-		w += snprintf(w, len, "SELECT id, name, coins, goods FROM `%s` "
-		    "WHERE name IN (", db->s->table);
-	else
-		w += snprintf(w, len, "INSERT INTO `%s` (name, coins, goods) "
-		    "VALUES ", db->s->table);
-	for (i = 0; i < rows; i++) {
-		if (i > 0)
-			*w++ = ',';
-		memcpy(w, one, strlen(one));
-		w += strlen(one);
-	}
-	if (lookup)
-		*w++ = ')';
-	*w = '\0';
-	b->stmt = prepare_sql(db, sql, rows * per, cause);
-	free(sql);
-	if (b->stmt == NULL)
-		return NULL;
-	b->rows = rows;
-	b->bind = xcalloc((size_t)rows * per, sizeof *b->bind);
-	return b;
-}
-
-/* One multi-row INSERT; the caller decides the transaction around it. */
 int
 db_insert_many(struct db *db, const struct player *pl, unsigned int n,
     char **cause)
 {
-	struct batch_stmt	*b;
-	MYSQL_BIND		*bind;
-	unsigned int		 i;
+	struct param	*p = xcalloc((size_t)n * 3, sizeof *p);
+	struct call	 c = { .id = ST_INSERT_MANY, .p = p, .rows = n };
+	unsigned int	 i;
+	int		 rc;
 
-	db->err = 0;
-	db->rolled_back = 0;
-	if (ensure_connected(db, cause) != 0)
-		return DB_FAIL;
-	if ((b = batch_prepare(db, 0, n, cause)) == NULL)
-		goto fail;
-	bind = b->bind;
 	for (i = 0; i < n; i++) {
-		bind[3 * i].buffer_type = MYSQL_TYPE_STRING;
-		bind[3 * i].buffer = (void *)pl[i].name;
-		bind[3 * i].buffer_length = pl[i].namelen;
-		bind[3 * i + 1].buffer_type = MYSQL_TYPE_LONGLONG;
-		bind[3 * i + 1].buffer = (void *)&pl[i].coins;
-		bind[3 * i + 2].buffer_type = MYSQL_TYPE_LONGLONG;
-		bind[3 * i + 2].buffer = (void *)&pl[i].goods;
+		p[3 * i] = (struct param){ P_STR, 0, pl[i].name,
+		    pl[i].namelen };
+		p[3 * i + 1] = (struct param){ P_INT, pl[i].coins, NULL, 0 };
+		p[3 * i + 2] = (struct param){ P_INT, pl[i].goods, NULL, 0 };
 	}
-	if (mysql_stmt_bind_param(b->stmt, bind) != 0) {
-		stmt_error(db, b->stmt, cause);
-		goto fail;
-	}
-	if (refuse_interrupted(db, 1, cause))
-		return DB_FAIL;
-	db->cancelled = 0;
-	db->cancellable = 1;
-	if (mysql_stmt_execute(b->stmt) != 0) {
-		db->cancellable = 0;
-		stmt_error(db, b->stmt, cause);
-		goto fail;
-	}
-	db->cancellable = 0;
-	db->last_used = now_seconds();
-	return DB_OK;
-
-fail:
-	if (is_lost(db->err)) {
-		unsigned int	 err = db->err;
-		int		 was_txn = db->txn;
-		char		*why;
-
-		free(*cause);
-		*cause = NULL;
-		if (reconnect(db, &why) != 0) {
-			*cause = why;
-			return DB_FAIL;
-		}
-		db->err = err;
-		if (was_txn == 0) {
-			/* One statement, applied whole or not at all. */
-			xasprintf(cause, "the connection was lost while %u "
-			    "rows were sent: they may or may not have been "
-			    "added", n);
-			return DB_UNKNOWN;
-		}
-		/* A transaction's batch went with the transaction. */
-		db->rolled_back = was_txn == 1;
-		xasprintf(cause, "the connection was lost during a batch "
-		    "insert: the server rolled its transaction back, nothing "
-		    "in it was kept%s", was_txn == 2 ? " (start again with "
-		    "begin)" : "");
-	} else if (is_retryable(db->err) && db->txn == 2) {
-		char *why = *cause;
-
-		return txn_gone(db, why, cause);
-	}
-	return DB_FAIL;
+	rc = run(db, &c, cause);
+	free(p);
+	return rc;
 }
 
-/*
- * The players named in pl[0..n), in one round trip: the ids of the rows a
- * multi-row insert just added, which need not be consecutive.
- */
+/* The players named in pl[0..n), in one round trip. */
 int
 db_lookup_names(struct db *db, const struct player *pl, unsigned int n,
     row_cb cb, void *arg, char **cause)
 {
-	struct batch_stmt	*b;
-	struct player		 row;
-	MYSQL_BIND		 rb[4];
-	my_bool			 nulls[4];
-	unsigned int		 i;
-	int			 rc;
+	struct param	*p = xcalloc(n, sizeof *p);
+	struct call	 c = { .id = ST_GET_MANY, .p = p, .rows = n, .cb = cb,
+			       .arg = arg };
+	unsigned int	 i;
+	int		 rc;
 
-	db->err = 0;
-	if (ensure_connected(db, cause) != 0)
-		return DB_FAIL;
-	if ((b = batch_prepare(db, 1, n, cause)) == NULL)
-		return DB_FAIL;
-	for (i = 0; i < n; i++) {
-		b->bind[i].buffer_type = MYSQL_TYPE_STRING;
-		b->bind[i].buffer = (void *)pl[i].name;
-		b->bind[i].buffer_length = pl[i].namelen;
+	for (i = 0; i < n; i++)
+		p[i] = (struct param){ P_STR, 0, pl[i].name, pl[i].namelen };
+	rc = run(db, &c, cause);
+	free(p);
+	return rc;
+}
+
+/*
+ * Before attempt + 2 of a statement or of a whole transaction: say so,
+ * count it, and wait. Ctrl-C during the wait gives up.
+ */
+int
+db_backoff(struct db *db, unsigned int attempt, char **cause)
+{
+	db->retries++;
+	db_notice(db, "server error %u, retrying (attempt %u of %u)", db->err,
+	    attempt + 2, db->s->retries);
+	if (wait_ms(db, backoff_ms(attempt)) != 0) {
+		xasprintf(cause, "cancelled while waiting to retry; nothing "
+		    "was changed");
+		return -1;
 	}
-	if (mysql_stmt_bind_param(b->stmt, b->bind) != 0 ||
-	    mysql_stmt_execute(b->stmt) != 0) {
-		stmt_error(db, b->stmt, cause);
-		return DB_FAIL;
-	}
-	memset(&row, 0, sizeof row);
-	bind_result(rb, RS_PLAYER, &row, nulls);
-	if (mysql_stmt_bind_result(b->stmt, rb) != 0) {
-		stmt_error(db, b->stmt, cause);
-		mysql_stmt_free_result(b->stmt);
-		return DB_FAIL;
-	}
-	while ((rc = mysql_stmt_fetch(b->stmt)) == 0 ||
-	    rc == MYSQL_DATA_TRUNCATED) {
-		row.name_null = nulls[1];
-		row.coins_null = nulls[2];
-		row.goods_null = nulls[3];
-		if (row.namelen >= sizeof row.name)
-			row.namelen = sizeof row.name - 1;
-		row.name[row.namelen] = '\0';
-		cb(&row, arg);
-	}
-	db->last_used = now_seconds();
-	if (rc == 1) {
-		stmt_error(db, b->stmt, cause);
-		mysql_stmt_free_result(b->stmt);
-		return DB_FAIL;
-	}
-	mysql_stmt_free_result(b->stmt);
-	return DB_OK;
+	return 0;
+}
+
+static int
+run_simple(struct db *db, enum stmt_id id, char **cause)
+{
+	struct call	c = { .id = id, .rows = 1 };
+
+	return run(db, &c, cause);
 }
 
 /* user: the user's begin (never retried) rather than one of ours. */
 int
 db_begin(struct db *db, int user, char **cause)
 {
-	if (db->txn != 0) {
+	if (db->user == TXN_OPEN || db->ours) {
 		xasprintf(cause, "a transaction is already open");
 		return DB_FAIL;
 	}
-	if (run(db, ST_BEGIN, NULL, NULL, NULL, NULL, NULL, cause) != DB_OK)
+	/*
+	 * The table must be there before the transaction starts: creating it
+	 * inside would commit the transaction there and then.
+	 */
+	if ((db->my != NULL || ensure_connected(db, NULL, cause) == 0) &&
+	    prepare(db, ST_INSERT, cause) != 0)
 		return DB_FAIL;
-	db->txn = user ? 2 : 1;
+	if (!user && db->user == TXN_GONE) {
+		xasprintf(cause, "refused: %s (or say rollback)", GONE_WORDS);
+		return DB_FAIL;
+	}
+	if (run_simple(db, ST_BEGIN, cause) != DB_OK)
+		return DB_FAIL;
+	if (user)
+		db->user = TXN_OPEN;
+	else
+		db->ours = 1;
 	return DB_OK;
 }
 
+/*
+ * A commit the server refuses ends the user's transaction all the same
+ * (on a cluster a conflict is found at COMMIT): nothing of it is kept, and
+ * that is what the user is told. Ours is rolled back by the caller.
+ */
 int
 db_commit(struct db *db, char **cause)
 {
-	int	rc;
+	int	 rc;
+	char	*why;
 
-	if (db->txn == 0) {
+	if (db->user == TXN_GONE) {
+		xasprintf(cause, "nothing to commit: %s", GONE_WORDS);
+		return DB_FAIL;
+	}
+	if (db->user != TXN_OPEN && !db->ours) {
 		xasprintf(cause, "no transaction is open");
 		return DB_FAIL;
 	}
-	rc = run(db, ST_COMMIT, NULL, NULL, NULL, NULL, NULL, cause);
-	/* A commit the server refused leaves the transaction to end here. */
-	if (rc == DB_FAIL && db->txn != 0) {
-		unsigned int err = db->err;
-
-		db_rollback(db, NULL);
-		db->err = err;
+	rc = run_simple(db, ST_COMMIT, &why);
+	if (rc == DB_FAIL && db->user == TXN_OPEN)
+		return txn_gone(db, why, cause);
+	if (rc != DB_OK)
+		*cause = why;
+	if (rc != DB_FAIL) {
+		db->ours = 0;
+		db->user = TXN_NONE;
 	}
-	db->txn = 0;
 	return rc;
 }
 
@@ -1276,15 +1565,18 @@ db_rollback(struct db *db, char **cause)
 	unsigned int	 err = db->err;
 	int		 rolled_back = db->rolled_back;
 	char		*why = NULL;
-	int		 rc;
+	int		 rc = DB_OK;
 
-	if (db->txn == 0) {
+	if (db->user == TXN_NONE && !db->ours) {
 		if (cause != NULL)
 			xasprintf(cause, "no transaction is open");
 		return DB_FAIL;
 	}
-	rc = run(db, ST_ROLLBACK, NULL, NULL, NULL, NULL, NULL, &why);
-	db->txn = 0;
+	/* A transaction the server ended needs no word to it. */
+	if (db->user != TXN_GONE && db->my != NULL)
+		rc = run_simple(db, ST_ROLLBACK, &why);
+	db->user = TXN_NONE;
+	db->ours = 0;
 	/* Cleaning up after a failure keeps that failure for the caller. */
 	if (rc == DB_OK) {
 		db->err = err;
@@ -1300,13 +1592,20 @@ db_rollback(struct db *db, char **cause)
 int
 db_in_txn(const struct db *db)
 {
-	return db->txn == 2;
+	return db->user == TXN_OPEN;
 }
 
 enum txn_state
 db_txn(const struct db *db)
 {
-	return db->txn == 2 ? TXN_OPEN : TXN_NONE;
+	return db->user;
+}
+
+/* Whether a server is there to talk to (else a script stops). */
+int
+db_connected(const struct db *db)
+{
+	return !db->down;
 }
 
 /*
@@ -1326,6 +1625,42 @@ db_retries(const struct db *db)
 	return db->s->retries;
 }
 
+static int
+got_id(const struct player *pl, void *arg)
+{
+	*(unsigned long long *)arg = (unsigned long long)pl->id;
+	return 0;
+}
+
+/*
+ * The connection's id as the server knows it, for KILL QUERY: TiDB's can
+ * be 64 bits, and the handshake carries only 32. Read once per connection,
+ * and only where Ctrl-C can ask for it.
+ */
+static void
+learn_conn_id(struct db *db)
+{
+	struct call	 c = { .id = ST_CONNECTION_ID, .rows = 1, .cb = got_id };
+	unsigned long long id = 0;
+	char		*why;
+
+	c.arg = &id;
+	if (!db->want_conn_id || db->conn_id != 0 || db->my == NULL)
+		return;
+	if (run_once(db, &c, &why) != 0) {
+		free(why);
+		db->err = 0;
+		return;
+	}
+	db->conn_id = id;
+}
+
+void
+db_want_cancel(struct db *db)
+{
+	db->want_conn_id = 1;
+}
+
 void
 db_info(struct db *db, struct db_info *info)
 {
@@ -1336,17 +1671,18 @@ db_info(struct db *db, struct db_info *info)
 
 	memset(info, 0, sizeof *info);
 	/* status reports what it finds, a transaction lost while idle too. */
-	if (ensure_connected(db, &cause) != 0) {
+	if (ensure_connected(db, NULL, &cause) != 0) {
 		db_notice(db, "%s", cause);
 		free(cause);
 	}
-	info->host = db->s->host;
-	info->port = db->s->port;
+	learn_conn_id(db);
+	info->host = db->hosts[db->cur].name;
+	info->port = db->hosts[db->cur].port;
 	info->user = db->s->user;
 	info->database = db->s->database;
 	info->retries = db->retries;
 	info->reconnects = db->reconnects;
-	info->thread_id = db->thread_id;
+	info->thread_id = db->conn_id != 0 ? db->conn_id : db->thread_id;
 	if (db->my == NULL)
 		return;
 	info->server = mysql_get_server_info(db->my);
@@ -1359,7 +1695,7 @@ db_info(struct db *db, struct db_info *info)
 		}
 		mysql_free_result(res);
 	}
-	if (db->tls) {
+	if (db->hosts[db->cur].tls) {
 #if HAVE_DECL_MARIADB_OPT_TLS_VERSION
 		if (mariadb_get_infov(db->my, MARIADB_CONNECTION_TLS_VERSION,
 		    &v) != 0)
@@ -1379,14 +1715,38 @@ db_cancel_reset(struct db *db)
 }
 
 /*
+ * Give up on the running statement: cut the socket under it, so that the
+ * blocked read returns at once, whatever the server does. The statement
+ * fails as a lost connection (a write in flight may or may not have been
+ * applied), and the next command connects again.
+ */
+void
+db_abandon(struct db *db)
+{
+	MYSQL	*my = db->my;
+
+	if (my == NULL || db->cancellable != CANCEL_QUERY)
+		return;
+	db->abandoned = 1;
+	(void)shutdown((int)mysql_get_socket(my), SHUT_RDWR);
+}
+
+/*
  * Called from the signal watcher thread: stop the running statement with
- * KILL QUERY over a second connection; the session itself goes on.
+ * KILL QUERY over a second connection, which gets short timeouts of its
+ * own; the session itself goes on. When the server does not answer either
+ * (it hangs), the statement is abandoned: one Ctrl-C always gives the
+ * prompt back within a couple of seconds.
  */
 void
 db_cancel(struct db *db)
 {
-	MYSQL	*my;
-	char	*cause, sql[64];
+	unsigned long	 gen = db->executions;
+	unsigned long long id = db->conn_id != 0 ? db->conn_id : db->thread_id;
+	MYSQL		*my;
+	char		*cause, sql[64];
+	double		 end;
+	int		 killed = 0;
 
 	db->interrupted = 1;
 	if (db->cancellable == CANCEL_NONE)
@@ -1395,15 +1755,23 @@ db_cancel(struct db *db)
 	if (db->cancellable == CANCEL_WAIT)
 		return;		/* nothing runs on the server */
 	mysql_thread_init();
-	if (connect_one(db, &my, &cause) != 0) {
+	if (connect_one(db, db->cur, CANCEL_TIMEOUT, CANCEL_TIMEOUT, &my,
+	    &cause) != 0) {
 		db_notice(db, "cannot cancel: %s", cause);
 		free(cause);
-		mysql_thread_end();
-		return;
+	} else {
+		snprintf(sql, sizeof sql, "KILL QUERY %llu", id);
+		if (mysql_real_query(my, sql, strlen(sql)) != 0)
+			db_notice(db, "cannot cancel: %s", mysql_error(my));
+		else
+			killed = 1;
+		mysql_close(my);
 	}
-	snprintf(sql, sizeof sql, "KILL QUERY %lu", db->thread_id);
-	if (mysql_real_query(my, sql, strlen(sql)) != 0)
-		db_notice(db, "cannot cancel: %s", mysql_error(my));
-	mysql_close(my);
 	mysql_thread_end();
+	end = now_seconds() + (killed ? CANCEL_GRACE_SECONDS : 0);
+	while (db->cancellable == CANCEL_QUERY && db->executions == gen &&
+	    now_seconds() < end)
+		(void)poll(NULL, 0, 20);
+	if (db->cancellable == CANCEL_QUERY && db->executions == gen)
+		db_abandon(db);
 }

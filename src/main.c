@@ -521,7 +521,7 @@ main(int argc, char **argv)
 	} else {
 		run_sources(&se, &inv);
 		leave(&se);
-		status = se.failed ? EXIT_FAILED : 0;
+		status = se.lost ? EXIT_CONNECT : se.failed ? EXIT_FAILED : 0;
 		db_close(se.db);
 	}
 	close_sources(&inv);

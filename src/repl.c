@@ -761,6 +761,7 @@ repl_run(struct session *se)
 	cur = se;
 	se->source = "tty";
 	se->confirm = repl_ask;
+	db_want_cancel(se->db);
 	rl_readline_name = "tidbplay";
 	rl_attempted_completion_function = complete;
 	rl_completer_quote_characters = "'\"";

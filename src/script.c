@@ -189,6 +189,31 @@ queue_flush(struct script *sc)
  * (more says whether another line is already waiting), else run after
  * what is queued. Returns -1 when the script should stop.
  */
+/*
+ * When the connection is gone and no host takes a new one, the rest of a
+ * script would only fail the same way, slowly: it stops, --force or not.
+ */
+static int
+server_left(struct session *se)
+{
+	if (db_connected(se->db))
+		return 1;
+	if (!se->lost)
+		say("no server to run the rest of %s on: stopping",
+		    se->source);
+	se->lost = 1;
+	return 0;
+}
+
+/* After lines that returned rc: 0 to read on, -1 to stop. */
+static int
+go_on(struct session *se, int rc)
+{
+	if (!server_left(se))
+		return -1;
+	return rc != 0 && !se->force ? -1 : 0;
+}
+
 static int
 script_line(struct script *sc, const char *line, size_t len, int more)
 {
@@ -206,12 +231,12 @@ script_line(struct script *sc, const char *line, size_t len, int more)
 			q->linenos[q->n++] = se->line;
 			if (more && q->n < QUEUE_MAX && q->n < se->s->batch)
 				return 0;
-			return queue_flush(sc) != 0 && !se->force ? -1 : 0;
+			return go_on(se, queue_flush(sc));
 		}
 	}
-	if (queue_flush(sc) != 0 && !se->force)
+	if (go_on(se, queue_flush(sc)) != 0)
 		return -1;
-	return run_line(se, line, len) != 0 && !se->force ? -1 : 0;
+	return go_on(se, run_line(se, line, len));
 }
 
 static int

@@ -23,6 +23,7 @@ struct session {
 	int		 progress;	/* stderr is a terminal */
 	int		 quit;
 	int		 failed;	/* some command failed */
+	int		 lost;		/* no server left: a script stops */
 	/*
 	 * A yes/no question, installed by the line source: the terminal
 	 * asks; a script has no one to ask (NULL means yes).

@@ -117,7 +117,9 @@ struct player {
 /* The prepared statements, each prepared once per connection. */
 enum stmt_id {
 	ST_INSERT,
+	ST_INSERT_MANY,		/* rows of ST_INSERT, in one statement */
 	ST_GET,
+	ST_GET_MANY,		/* players by name, many at once */
 	ST_GET_ID,
 	ST_LOCK_PAIR,
 	ST_SET_COINS,
@@ -134,6 +136,7 @@ enum stmt_id {
 	ST_RENAME,
 	ST_NAMES,
 	ST_TRADE,
+	ST_CONNECTION_ID,
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -167,7 +170,13 @@ enum txn_state {
 /* Where db.c's notices go (a retry, a reconnect): the session's voice. */
 typedef void (*notice_cb)(void *, const char *);
 
+/*
+ * A row callback returns 0 for the next row; anything else stops the rows
+ * shown (the rest is read and dropped): ROW_CANCELLED for Ctrl-C, another
+ * value when the rows cannot be written.
+ */
 typedef int (*row_cb)(const struct player *, void *);
+#define ROW_CANCELLED	(-2)
 
 struct db_info {
 	const char	*host;
@@ -179,7 +188,7 @@ struct db_info {
 	const char	*tls_version;	/* NULL: not encrypted */
 	const char	*cipher;
 	const char	*ca;		/* what verified the server */
-	unsigned long	 thread_id;
+	unsigned long long thread_id;
 	unsigned long	 retries;
 	unsigned long	 reconnects;
 };
@@ -203,6 +212,9 @@ int	 db_commit(struct db *, char **);
 int	 db_rollback(struct db *, char **);
 int	 db_in_txn(const struct db *);
 enum txn_state db_txn(const struct db *);
+int	 db_connected(const struct db *);
+void	 db_want_cancel(struct db *);
+void	 db_abandon(struct db *);
 int	 db_last_retryable(const struct db *);
 int	 db_backoff(struct db *, unsigned int, char **);
 unsigned int db_retries(const struct db *);

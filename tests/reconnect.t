@@ -183,6 +183,34 @@ is "$OUT" "$(printf '%s\t%s\t%s\t%s' "$(val b id)" b 7 1000)" \
     "it still prints the record"
 like "$ERR" 'connection was lost; reconnected' "stderr says it reconnected"
 
+# A group of piped adds in flight when the connection goes, and no new
+# connection to be had: what became of the group is unknown, and it is
+# said so; no line of it runs again.
+slow g1 1
+before=$(sql "SELECT COUNT(*) FROM players")
+{
+	for i in 1 2 3 4 5; do echo "add g$i $i $i"; done
+	wait_for "SELECT 1 FROM information_schema.PROCESSLIST
+	    WHERE $sleeping AND ID <> CONNECTION_ID()"
+	sql "ALTER USER 'app'@'127.0.0.1' ACCOUNT LOCK;
+	    ALTER USER 'app'@'%' ACCOUNT LOCK;
+	    KILL CONNECTION $(conn_where "$sleeping")"
+	echo 'add after 1 1'
+} | tpfed --force
+tpdone
+sql "ALTER USER 'app'@'127.0.0.1' ACCOUNT UNLOCK;
+    ALTER USER 'app'@'%' ACCOUNT UNLOCK"
+like "$ERR" '^stdin:1: lines 1-5: the connection was lost while the change was sent: it may or may not have been applied' \
+    "the group is reported as may or may not have been added"
+unlike "$ERR" 'stdin:[2-5]:' "its lines are not run again one by one"
+is "$(calls)" 1 "the group reached the server once"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name LIKE 'g_'")" 0 \
+    "the killed statement added nothing"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'after'")" 0 \
+    "the script stopped: no server left"
+sql "DELETE FROM slow"
+is "$RC" 3 "exit status 3"
+
 # (e) A transaction open when its connection goes is lost, not replayed.
 # While idle (found by the ping before the next command) ...
 before=$(snapshot)
@@ -201,8 +229,10 @@ tpdone
 is "$RC" 1 "a transaction whose connection went fails the script"
 like "$ERR" '^stdin:3: the connection was lost while a transaction was open: the server rolled it back, nothing in it was kept' \
     "it says the transaction was lost"
-like "$OUT" 'transaction: none' "the session is out of the transaction"
-like "$ERR" 'stdin:5: no transaction is open' "commit finds nothing to commit"
+like "$OUT" 'transaction: rolled back by the server' \
+    "status says the server rolled the transaction back"
+like "$ERR" 'stdin:5: nothing to commit: the transaction was rolled back' \
+    "commit of the lost transaction is a failed command"
 is "$(snapshot)" "$before" "nothing of the transaction was replayed"
 
 # ... and while a statement of it runs.
@@ -217,7 +247,8 @@ wait "$killer"
 is "$RC" 1 "a transaction whose statement's connection went fails"
 like "$ERR" '^stdin:3: the connection was lost inside a transaction: the server rolled it back' \
     "it says the transaction was lost"
-like "$OUT" 'transaction: none' "the session is out of the transaction"
+like "$OUT" 'transaction: rolled back by the server' \
+    "status says the server rolled the transaction back"
 is "$(calls)" 1 "the statement was not run again"
 is "$(snapshot)" "$before" "nothing of the transaction was kept"
 
@@ -269,9 +300,11 @@ is "$(snapshot)" "$before" "nothing was run again"
 	echo 'add e 1 1'
 } | tpfed
 tpdone
-is "$RC" 1 "the server killed: exit status 1"
+is "$RC" 3 "the server killed: exit status 3 (no server left)"
 like "$ERR" '^stdin:2: lost the connection and could not reconnect: cannot connect to 127\.0\.0\.1' \
     "the error says the connection is lost and why"
+like "$ERR" 'no server to run the rest of stdin on: stopping' \
+    "it says why the script stops"
 unlike "$ERR" 'stdin:3' "the script stopped there"
 "$top_srcdir/tests/server.sh" restart "$SRV" >"$T/restart.out" 2>&1 ||
     bail "the server did not come back: $(cat "$T/restart.out")"
@@ -291,7 +324,7 @@ before=$(snapshot)
 	echo 'commit'
 } | tpfed
 tpdone
-is "$RC" 1 "the server killed inside a transaction: exit status 1"
+is "$RC" 3 "the server killed inside a transaction: exit status 3"
 like "$ERR" '^stdin:3: the connection was lost (while|inside) a transaction.*rolls it back, nothing in it is kept; lost the connection and could not reconnect' \
     "the error says the transaction is lost and the server is gone"
 unlike "$ERR" 'leaving with a transaction open' \
@@ -299,5 +332,21 @@ unlike "$ERR" 'leaving with a transaction open' \
 "$top_srcdir/tests/server.sh" restart "$SRV" >"$T/restart.out" 2>&1 ||
     bail "the server did not come back: $(cat "$T/restart.out")"
 is "$(snapshot)" "$before" "nothing of the transaction was kept"
+
+# The server gone for good: the rest of a script, --force or not, is not
+# tried line by line (each would take its own round of connect attempts).
+{
+	echo 'count'
+	wait_for "SELECT 1 FROM information_schema.PROCESSLIST WHERE USER = 'app'"
+	kill_server
+	for i in 1 2 3 4 5 6 7 8; do echo "set coins a $i"; done
+} | tpfed --force
+tpdone
+is "$RC" 3 "no server left, with --force: exit status 3"
+is "$(printf '%s\n' "$ERR" | grep -c 'could not reconnect')" 1 \
+    "one failed reconnect, not one per remaining line"
+unlike "$ERR" 'stdin:3:' "the script stopped at the first line that found no server"
+"$top_srcdir/tests/server.sh" restart "$SRV" >"$T/restart.out" 2>&1 ||
+    bail "the server did not come back: $(cat "$T/restart.out")"
 
 done_testing

@@ -110,15 +110,21 @@ tpin 'begin
 set coins c +100
 add inside 1 1
 set coins a +5
+set coins c +1
 status
 commit' --force
 is "$RC" 1 "a conflict inside begin fails the script"
-like "$ERR" '^stdin:4: .*server error 9007 .*the transaction is gone' \
+like "$ERR" '^stdin:4: .*server error 9007 .*the transaction was rolled back by the server: nothing in it was kept' \
     "the message says the transaction is gone"
+like "$ERR" 'stdin:5: refused: the transaction was rolled back by the server' \
+    "the next change is refused, not run on its own"
 unlike "$ERR" 'retrying' "nothing inside the transaction is retried"
 is "$(hits)" 1 "one attempt reached the server"
-like "$OUT" 'transaction: none' "the session is no longer in a transaction"
-like "$ERR" 'stdin:6: no transaction is open' "commit finds nothing to commit"
+like "$OUT" 'transaction: rolled back by the server' \
+    "status says the server rolled the transaction back"
+like "$ERR" 'stdin:7: nothing to commit: the transaction was rolled back' \
+    "commit of the gone transaction is a failed command"
+unlike "$ERR" 'committed' "nothing says committed"
 is "$(snapshot)" "$before" \
     "the transaction's earlier writes were rolled back"
 
