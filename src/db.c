@@ -56,6 +56,9 @@ enum cancel_state {
 	CANCEL_WAIT
 };
 
+/* A player's columns, in the order bind_result() takes them. */
+#define SELECT_PLAYERS	"SELECT id, name, coins, goods FROM `%s` "
+
 static const struct stmt_def {
 	const char	*sql;		/* %s is the table; NULL: built per
 					   number of rows */
@@ -67,13 +70,13 @@ static const struct stmt_def {
 	[ST_INSERT] = { "INSERT INTO `%s` (name, coins, goods) "
 	    "VALUES (?, ?, ?)", 3, RS_NONE, 0, 1 },
 	[ST_INSERT_MANY] = { NULL, 3, RS_NONE, 0, 1 },
-	[ST_GET] = { "SELECT id, name, coins, goods FROM `%s` "
+	[ST_GET] = { SELECT_PLAYERS
 	    "WHERE name = ?", 1, RS_PLAYER, 1, 0 },
 	[ST_GET_MANY] = { NULL, 1, RS_PLAYER, 1, 0 },
-	[ST_GET_ID] = { "SELECT id, name, coins, goods FROM `%s` "
+	[ST_GET_ID] = { SELECT_PLAYERS
 	    "WHERE id = ?", 1, RS_PLAYER, 1, 0 },
 	/* A trade's two rows, locked in one deterministic order. */
-	[ST_LOCK_PAIR] = { "SELECT id, name, coins, goods FROM `%s` "
+	[ST_LOCK_PAIR] = { SELECT_PLAYERS
 	    "WHERE name IN (?, ?) ORDER BY id FOR UPDATE", 2, RS_PLAYER, 0, 0 },
 	[ST_SET_COINS] = { "UPDATE `%s` SET coins = ? WHERE name = ?",
 	    2, RS_NONE, 1, 1 },
@@ -87,16 +90,16 @@ static const struct stmt_def {
 	    3, RS_NONE, 0, 1 },
 	[ST_DELETE] = { "DELETE FROM `%s` WHERE name = ?", 1, RS_NONE, 0, 1 },
 	[ST_COUNT] = { "SELECT COUNT(*) FROM `%s`", 0, RS_COUNT, 1, 0 },
-	[ST_LIST] = { "SELECT id, name, coins, goods FROM `%s` "
+	[ST_LIST] = { SELECT_PLAYERS
 	    "ORDER BY id LIMIT ? OFFSET ?", 2, RS_PLAYER, 1, 0 },
-	[ST_LIST_ALL] = { "SELECT id, name, coins, goods FROM `%s` "
+	[ST_LIST_ALL] = { SELECT_PLAYERS
 	    "ORDER BY id", 0, RS_PLAYER, 1, 0 },
-	[ST_FIND] = { "SELECT id, name, coins, goods FROM `%s` "
+	[ST_FIND] = { SELECT_PLAYERS
 	    "WHERE name LIKE ? ESCAPE '!' ORDER BY name, id", 1, RS_PLAYER,
 	    1, 0 },
-	[ST_TOP_COINS] = { "SELECT id, name, coins, goods FROM `%s` "
+	[ST_TOP_COINS] = { SELECT_PLAYERS
 	    "ORDER BY coins DESC, id LIMIT ?", 1, RS_PLAYER, 1, 0 },
-	[ST_TOP_GOODS] = { "SELECT id, name, coins, goods FROM `%s` "
+	[ST_TOP_GOODS] = { SELECT_PLAYERS
 	    "ORDER BY goods DESC, id LIMIT ?", 1, RS_PLAYER, 1, 0 },
 	[ST_RENAME] = { "UPDATE `%s` SET name = ? WHERE name = ?",
 	    2, RS_NONE, 0, 1 },
@@ -900,6 +903,12 @@ ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
 	return 0;
 }
 
+static int
+in_txn(const struct db *db)
+{
+	return db->user == TXN_OPEN || db->ours;
+}
+
 static MYSQL_STMT *
 prepare_sql(struct db *db, const char *sql, unsigned int nparams,
     char **cause)
@@ -919,12 +928,19 @@ prepare_sql(struct db *db, const char *sql, unsigned int nparams,
 			return NULL;
 		}
 		mysql_stmt_close(st);
-		/* Created on first use, exactly as the quickstart does. */
+		/*
+		 * Created on first use, exactly as the quickstart does. The
+		 * DDL commits an open transaction there and then (it cannot
+		 * have touched a table that was not there): the transaction
+		 * starts again at once, so that what follows stays in one.
+		 */
 		xasprintf(&ddl, "CREATE TABLE IF NOT EXISTS `%s` (id INTEGER "
 		    "NOT NULL AUTO_INCREMENT, name VARCHAR(32), coins INTEGER, "
 		    "goods INTEGER, PRIMARY KEY (id), UNIQUE (name))",
 		    db->s->table);
-		if (mysql_real_query(db->my, ddl, strlen(ddl)) != 0) {
+		if (mysql_real_query(db->my, ddl, strlen(ddl)) != 0 ||
+		    (in_txn(db) && mysql_real_query(db->my,
+		    "START TRANSACTION", 17) != 0)) {
 			char *why;
 
 			read_error(db, NULL, &why);
@@ -996,8 +1012,7 @@ prepare_many(struct db *db, enum stmt_id id, unsigned int rows,
 		mysql_stmt_close(m->stmt);
 	memset(m, 0, sizeof *m);
 	head = stmt_text(db, insert ? "INSERT INTO `%s` (name, coins, goods) "
-	    "VALUES " : "SELECT id, name, coins, goods FROM `%s` WHERE name "
-	    "IN (");
+	    "VALUES " : SELECT_PLAYERS "WHERE name IN (");
 	len = strlen(head) + (size_t)rows * (strlen(one) + 1) + 2;
 	sql = w = xmalloc(len);
 	w = stpcpy(w, head);
@@ -1202,15 +1217,43 @@ fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 	return 0;
 }
 
+/*
+ * START TRANSACTION, COMMIT and ROLLBACK take nothing from the user and
+ * return no rows: they go as plain text, which spares the round trip a
+ * prepare costs on a new connection (TiDB has no pipelined prepare).
+ */
+static int
+run_text(struct db *db, struct call *c, char **cause)
+{
+	const char	*sql = stmt_defs[c->id].sql;
+	int		 rc;
+
+	db->cancelled = 0;
+	db->executions++;
+	db->cancellable = CANCEL_QUERY;
+	rc = mysql_real_query(db->my, sql, strlen(sql));
+	db->cancellable = CANCEL_NONE;
+	db->last_used = now_seconds();
+	if (rc != 0) {
+		read_error(db, NULL, cause);
+		return -1;
+	}
+	c->affected = mysql_affected_rows(db->my);
+	return 0;
+}
+
 /* Run one statement once. */
 static int
 run_once(struct db *db, struct call *c, char **cause)
 {
-	MYSQL_STMT	*st;
-	int		 rc;
+	const struct stmt_def	*def = &stmt_defs[c->id];
+	MYSQL_STMT		*st;
+	int			 rc;
 
 	if (refuse_interrupted(db, c->id, cause))
 		return -1;
+	if (def->nparams == 0 && def->shape == RS_NONE)
+		return run_text(db, c, cause);
 	if ((st = statement(db, c, cause)) == NULL)
 		return -1;
 	rc = execute(db, st, c, cause);
@@ -1356,7 +1399,7 @@ run(struct db *db, struct call *c, char **cause)
 {
 	unsigned int	 attempt = 0, reruns = 0;
 	double		 t0;
-	int		 in_txn, rc;
+	int		 open, rc;
 	char		*why;
 
 	db->err = 0;
@@ -1366,11 +1409,11 @@ run(struct db *db, struct call *c, char **cause)
 		return DB_FAIL;
 	learn_conn_id(db);
 	for (;;) {
-		in_txn = db->user == TXN_OPEN || db->ours;
+		open = in_txn(db);
 		c->emitted = 0;
 		t0 = now_seconds();
 		if (run_once(db, c, &why) == 0)
-			return in_txn ? txn_check(db, c->id, cause) : DB_OK;
+			return open ? txn_check(db, c->id, cause) : DB_OK;
 		if (is_lost(db->err)) {
 			db->hung = db->s->read_timeout > 0 &&
 			    now_seconds() - t0 >= db->s->read_timeout * 0.9;
@@ -1387,7 +1430,7 @@ run(struct db *db, struct call *c, char **cause)
 		if (db->user == TXN_OPEN && c->id != ST_ROLLBACK &&
 		    ends_txn(db->err, db->sqlstate))
 			return txn_gone(db, why, cause);
-		if (!is_retryable(db->err) || c->emitted != 0 || in_txn) {
+		if (!is_retryable(db->err) || c->emitted != 0 || open) {
 			*cause = why;
 			return DB_FAIL;
 		}
@@ -1508,13 +1551,7 @@ db_begin(struct db *db, int user, char **cause)
 		xasprintf(cause, "a transaction is already open");
 		return DB_FAIL;
 	}
-	/*
-	 * The table must be there before the transaction starts: creating it
-	 * inside would commit the transaction there and then.
-	 */
-	if ((db->my != NULL || ensure_connected(db, NULL, cause) == 0) &&
-	    prepare(db, ST_INSERT, cause) != 0)
-		return DB_FAIL;
+
 	if (!user && db->user == TXN_GONE) {
 		xasprintf(cause, "refused: %s (or say rollback)", GONE_WORDS);
 		return DB_FAIL;

@@ -256,4 +256,24 @@ tp -e "export"
 is "$RC" 1 "export without a file: exit 1"
 like "$ERR" "export: missing arguments; usage: export FILE\|-" "export without a file: usage"
 
+# A table that is not there yet is created before anything of the import
+# is written: creating it inside the transaction would commit there and
+# then, and the batches before a failing one would stay.
+printf '[shell]\nbatch = 1\n' >"$T/one.ini"
+printf 'name,coins,goods\nfa,1,1\nfb,2,2\nfa,3,3\n' >"$T/freshdup.csv"
+tp -c "$T/one.ini" --table fresh_t -e "import $T/freshdup.csv"
+is "$RC" 1 "import into a table not there yet, a name twice: exit 1"
+is "$(sql "SELECT COUNT(*) FROM fresh_t")" 0 \
+    "a failed import into a new table keeps nothing"
+tpin "begin
+add inside 1 1
+commit" --table fresh_u
+is "$RC" 0 "begin, add into a table not there yet, commit: exit 0"
+is "$(sql "SELECT COUNT(*) FROM fresh_u")" 1 "the add was committed"
+tpin "begin
+add gone 1 1
+rollback" --table fresh_v
+is "$(sql "SELECT COUNT(*) FROM fresh_v")" 0 \
+    "an add into a new table, rolled back, is not kept"
+
 done_testing
