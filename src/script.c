@@ -141,6 +141,24 @@ queue_added(struct session *se, struct add_queue *q)
 	return 0;
 }
 
+/* The lines one by one, as they would have run without grouping. */
+static int
+queue_run_lines(struct session *se, struct add_queue *q)
+{
+	unsigned int	i;
+	int		rc = 0;
+
+	for (i = 0; i < q->n; i++) {
+		se->line = q->linenos[i];
+		if (run_line(se, q->lines[i], q->lens[i]) != 0) {
+			rc = -1;
+			if (!se->force)
+				break;
+		}
+	}
+	return rc;
+}
+
 /* Run what is queued; returns -1 when a line failed. */
 static int
 queue_flush(struct script *sc)
@@ -150,35 +168,28 @@ queue_flush(struct script *sc)
 	unsigned long		 line = se->line;
 	unsigned int		 i;
 	char			*cause;
-	int			 rc = 1;
+	int			 rc;
 
 	if (q == NULL || q->n == 0)
 		return 0;
-	if (q->n > 1) {
-		rc = player_add_many(se->db, q->rows, q->n, &cause);
-		if (rc == DB_OK)
-			rc = queue_added(se, q);
-		else if (rc == DB_UNKNOWN) {
-			se->line = q->linenos[0];
-			session_error(se, "lines %lu-%lu: %s", q->linenos[0],
-			    q->linenos[q->n - 1], cause);
+	rc = q->n == 1 ? DB_FAIL : player_add_many(se->db, q->rows, q->n,
+	    &cause);
+	if (rc == DB_OK)
+		rc = queue_added(se, q);
+	else if (rc == DB_UNKNOWN) {
+		se->line = q->linenos[0];
+		session_error(se, "lines %lu-%lu: %s", q->linenos[0],
+		    q->linenos[q->n - 1], cause);
+		free(cause);
+		for (i = 0; i < q->n; i++)
+			session_show_now(se, q->rows[i].name);
+		rc = -1;
+	} else {
+		/* Nothing was added: the lines run one by one. */
+		if (q->n > 1)
 			free(cause);
-			for (i = 0; i < q->n; i++)
-				session_show_now(se, q->rows[i].name);
-			rc = -1;
-		} else {
-			/* Nothing was added: the lines run one by one. */
-			free(cause);
-			rc = 1;
-		}
+		rc = queue_run_lines(se, q);
 	}
-	for (i = 0; rc == 1 && i < q->n; i++) {
-		se->line = q->linenos[i];
-		if (run_line(se, q->lines[i], q->lens[i]) != 0 && !se->force)
-			break;
-	}
-	if (rc == 1)
-		rc = se->failed && i < q->n ? -1 : 0;
 	queue_clear(q);
 	se->line = line;
 	return rc;
