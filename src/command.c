@@ -149,9 +149,9 @@ static const struct command commands[] = {
 		.name = "import",
 		.min = 1, .max = 1,
 		.kind = { A_FILE },
-		.usage = "import FILE",
+		.usage = "import FILE|-",
 		.help = "add the players of a CSV file (name,coins,goods; an id "
-		    "column is ignored), all or none",
+		    "column is ignored), or - for standard input, all or none",
 		.exec = cmd_import
 	},
 	{
@@ -813,19 +813,31 @@ static int
 cmd_import(struct session *se, char **av, int ac)
 {
 	struct progress		 p = { "import", now_seconds(), 0 };
+	struct input		*in = NULL;
+	const char		*path = av[0];
 	unsigned long long	 rows = 0;
 	char			*cause;
 	int			 rc;
 
 	(void)ac;
-	rc = player_import(se->db, av[0], se->s->batch,
+	if (strcmp(path, "-") == 0) {
+		path = "stdin";
+		in = se->input != NULL ? se->input : input_stdin();
+		if (se->interactive)
+			fputs("Enter the rows as CSV, the header "
+			    "(name,coins,goods) first; end with a line \\. "
+			    "or Ctrl-D.\n", stderr);
+	}
+	rc = player_import(se->db, path, in, se->s->batch,
 	    se->progress ? progress : NULL, &p, &rows, &cause);
 	progress_end(&p);
 	if (rc != DB_OK)
-		return session_failed(se, rc, cause, NULL, NULL);
-	session_note(se, "imported %llu player%s from %s", rows, rows == 1 ? "" : "s",
-	    av[0]);
-	return 0;
+		session_failed(se, rc, cause, NULL, NULL);
+	else
+		session_note(se, "imported %llu player%s from %s", rows,
+		    rows == 1 ? "" : "s", in != NULL ? "standard input" :
+		    path);
+	return rc != DB_OK ? -1 : 0;
 }
 
 struct export {

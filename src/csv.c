@@ -1,25 +1,40 @@
 /*
  * A streaming RFC 4180 reader: quoted fields with doubled quotes and line
  * breaks, CRLF or LF, a UTF-8 byte order mark at the start, blank lines
- * skipped. Fields and
- * records are bounded, so hostile input cannot take unbounded memory.
+ * skipped. Fields and records are bounded, so hostile input cannot take
+ * unbounded memory. It reads its bytes once, in chunks, from a struct
+ * input: a file, or standard input as the line source holds it, where the
+ * data may end at a line "\." and the commands go on after it.
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tidbplay.h"
 
 #define CSV_FIELD_MAX	1024
 #define CSV_FIELDS_MAX	16
+#define CSV_CHUNK	65536
 
 struct csv {
-	FILE		*f;
+	struct input	*in;
 	const char	*path;
+	const char	*base;		/* the chunk being read */
+	const char	*p;
+	const char	*end;
+	int		 eof;		/* 1 at the end, -1 after a read error */
+	int		 read_errno;
+	int		 marker;	/* a line "\." ends the data */
+	int		 last;		/* the byte before the chunk */
 	unsigned long	 line;		/* where the current record starts */
 	unsigned long	 next;		/* the line the reader is on */
 	int		 started;
+	int		 quoted;	/* the record's first field was quoted */
 	char		 buf[CSV_FIELDS_MAX * (CSV_FIELD_MAX + 1)];
 	size_t		 off[CSV_FIELDS_MAX];
 	size_t		 len[CSV_FIELDS_MAX];
@@ -27,22 +42,172 @@ struct csv {
 	unsigned int	 ncols;		/* fields the header has */
 };
 
+/* ---- inputs over a file descriptor ---- */
+
+struct fd_input {
+	struct input	 in;
+	int		 fd;
+	size_t		 start;
+	size_t		 end;
+	char		 buf[CSV_CHUNK];
+};
+
+static int
+fd_next(void *arg, const char **p, size_t *len)
+{
+	struct fd_input	*fi = arg;
+	ssize_t		 n;
+
+	if (fi->start == fi->end) {
+		do
+			n = read(fi->fd, fi->buf, sizeof fi->buf);
+		while (n == -1 && errno == EINTR);
+		if (n <= 0)
+			return n == 0 ? 0 : -1;
+		fi->start = 0;
+		fi->end = (size_t)n;
+	}
+	*p = fi->buf + fi->start;
+	*len = fi->end - fi->start;
+	fi->start = fi->end;
+	return 1;
+}
+
+static void
+fd_unread(void *arg, size_t n)
+{
+	struct fd_input	*fi = arg;
+
+	fi->start -= n;
+}
+
+/* The bytes of fd, which stays the caller's to close. */
+struct input *
+input_fd(int fd)
+{
+	struct fd_input	*fi;
+
+	fi = xcalloc(1, sizeof *fi);
+	fi->fd = fd;
+	fi->in.next = fd_next;
+	fi->in.unread = fd_unread;
+	fi->in.arg = fi;
+	fi->in.line = 1;
+	return &fi->in;
+}
+
+void
+input_free(struct input *in)
+{
+	free(in->arg);
+}
+
+/*
+ * Back to the start, to read it all again: only a regular file can, not
+ * a pipe, a FIFO or a terminal.
+ */
+int
+input_rewind(struct input *in)
+{
+	struct fd_input	*fi;
+	struct stat	 sb;
+
+	if (in->next != fd_next)
+		return -1;
+	fi = in->arg;
+	if (fstat(fi->fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    lseek(fi->fd, 0, SEEK_SET) != 0)
+		return -1;
+	fi->start = fi->end = 0;
+	in->line = 1;
+	return 0;
+}
+
+/*
+ * Standard input when no line source holds it (-e, -f FILE, a terminal):
+ * one for the process, so that what a first import - read past its "\."
+ * is there for the next.
+ */
+struct input *
+input_stdin(void)
+{
+	static struct fd_input	 fi;
+
+	if (fi.in.next == NULL) {
+		fi.fd = STDIN_FILENO;
+		fi.in.next = fd_next;
+		fi.in.unread = fd_unread;
+		fi.in.arg = &fi;
+		fi.in.line = 1;
+	}
+	return &fi.in;
+}
+
+/* ---- the reader ---- */
+
+/* marker: a line "\." ends the data, as psql's \copy ... from stdin has it. */
 struct csv *
-csv_open(FILE *f, const char *path)
+csv_open(struct input *in, const char *path, int marker)
 {
 	struct csv	*c;
 
 	c = xcalloc(1, sizeof *c);
-	c->f = f;
+	c->in = in;
 	c->path = path;
-	c->next = 1;
+	c->marker = marker;
+	c->next = in->line;
+	c->last = '\n';
 	return c;
 }
 
+/* What was not read goes back to the input, which is on line next now. */
 void
 csv_close(struct csv *c)
 {
+	if (c->p < c->end && c->in->unread != NULL)
+		c->in->unread(c->in->arg, (size_t)(c->end - c->p));
+	c->in->line = c->next;
 	free(c);
+}
+
+static int
+refill(struct csv *c)
+{
+	const char	*p;
+	size_t		 len;
+	int		 rc;
+
+	if (c->eof != 0)
+		return EOF;
+	do
+		rc = c->in->next(c->in->arg, &p, &len);
+	while (rc == 1 && len == 0);
+	if (rc != 1) {
+		c->eof = rc == 0 ? 1 : -1;
+		c->read_errno = errno;
+		return EOF;
+	}
+	if (c->end != NULL)
+		c->last = (unsigned char)c->end[-1];
+	c->base = c->p = p;
+	c->end = p + len;
+	return (unsigned char)*c->p++;
+}
+
+static inline int
+getch(struct csv *c)
+{
+	if (c->p < c->end)
+		return (unsigned char)*c->p++;
+	return refill(c);
+}
+
+/* Only the byte just read goes back, so it is in the chunk. */
+static inline void
+ungetch(struct csv *c, int ch)
+{
+	if (ch != EOF)
+		c->p--;
 }
 
 unsigned int
@@ -70,123 +235,196 @@ csv_error(struct csv *c, char **cause, const char *msg)
 	xasprintf(cause, "%s:%lu: %s", c->path, c->next, msg);
 }
 
-/* Returns 1 with a record, 0 at the end, -1 on an error. */
-int
-csv_read(struct csv *c, char **cause)
+/* Blank lines hold no record, as spreadsheet and Python readers agree. */
+static int
+skip_blank(struct csv *c, char **cause)
 {
-	FILE	*f = c->f;
-	size_t	 w;
-	int	 ch, quoted, after;
+	int	ch;
 
-	if (!c->started) {
-		c->started = 1;
-		if ((ch = getc(f)) == 0xef) {
-			if (getc(f) != 0xbb || getc(f) != 0xbf) {
-				csv_error(c, cause, "not UTF-8 text");
-				return -1;
-			}
-		} else if (ch != EOF)
-			ungetc(ch, f);
-	}
-	/* Blank lines hold no record, as spreadsheet and Python readers agree. */
 	for (;;) {
-		if ((ch = getc(f)) == '\n') {
+		if ((ch = getch(c)) == '\n') {
 			c->next++;
 			continue;
 		}
 		if (ch == '\r') {
-			if (getc(f) != '\n') {
+			if (getch(c) != '\n') {
 				csv_error(c, cause, "carriage return without a "
 				    "line feed");
-				return -1;
+				return -2;
 			}
 			c->next++;
 			continue;
 		}
-		break;
+		return ch;
 	}
+}
+
+/* One field into c->buf; returns the byte that ended it, or -2. */
+static int
+read_field(struct csv *c, char **cause)
+{
+	char	*w = c->buf + c->off[c->n];
+	size_t	 n = 0;
+	int	 ch, quoted = 0, after = 0;
+
+	if ((ch = getch(c)) == '"') {
+		quoted = 1;
+		ch = getch(c);
+	}
+	if (c->n == 0)
+		c->quoted = quoted;
+	for (;; ch = getch(c)) {
+		if (ch == '\0') {
+			csv_error(c, cause, "NUL byte");
+			return -2;
+		}
+		if (quoted && !after) {
+			if (ch == EOF) {
+				xasprintf(cause, "%s:%lu: quoted field never "
+				    "closed", c->path, c->line);
+				return -2;
+			}
+			if (ch == '"') {
+				if ((ch = getch(c)) != '"') {
+					after = 1;
+					ungetch(c, ch);
+					continue;
+				}
+			} else if (ch == '\n')
+				c->next++;
+		} else {
+			if (ch == ',' || ch == '\n' || ch == EOF)
+				break;
+			if (ch == '\r') {
+				if ((ch = getch(c)) != '\n') {
+					csv_error(c, cause, "carriage return "
+					    "without a line feed");
+					return -2;
+				}
+				break;
+			}
+			if (after) {
+				csv_error(c, cause, "text after a closing "
+				    "quote (a quote inside a quoted field is "
+				    "written \"\")");
+				return -2;
+			}
+			if (ch == '"') {
+				csv_error(c, cause, "quote inside an unquoted "
+				    "field");
+				return -2;
+			}
+		}
+		if (n == CSV_FIELD_MAX) {
+			csv_error(c, cause, "field longer than 1024 bytes");
+			return -2;
+		}
+		w[n++] = (char)ch;
+	}
+	w[n] = '\0';
+	c->len[c->n++] = n;
+	return ch;
+}
+
+/* Returns 1 with a record, 0 at the end, -1 on an error. */
+int
+csv_read(struct csv *c, char **cause)
+{
+	int	ch;
+
+	if (!c->started) {
+		c->started = 1;
+		if ((ch = getch(c)) == 0xef) {
+			if (getch(c) != 0xbb || getch(c) != 0xbf) {
+				csv_error(c, cause, "not UTF-8 text");
+				return -1;
+			}
+		} else
+			ungetch(c, ch);
+	}
+	if ((ch = skip_blank(c, cause)) == -2)
+		return -1;
 	c->line = c->next;
 	c->n = 0;
 	if (ch == EOF) {
-		if (ferror(f)) {
-			csv_error(c, cause, "read error");
+		if (c->eof < 0) {
+			xasprintf(cause, "%s:%lu: read error: %s", c->path,
+			    c->next, strerror(c->read_errno));
 			return -1;
 		}
 		return 0;
 	}
-	ungetc(ch, f);
-
+	ungetch(c, ch);
 	for (;;) {
 		if (c->n == CSV_FIELDS_MAX) {
 			csv_error(c, cause, "too many fields");
 			return -1;
 		}
 		c->off[c->n] = c->n * (CSV_FIELD_MAX + 1);
-		w = 0;
-		quoted = after = 0;
-		ch = getc(f);
-		if (ch == '"') {
-			quoted = 1;
-			ch = getc(f);
-		}
-		for (;; ch = getc(f)) {
-			if (ch == '\0') {
-				csv_error(c, cause, "NUL byte");
-				return -1;
-			}
-			if (quoted && !after) {
-				if (ch == EOF) {
-					xasprintf(cause, "%s:%lu: quoted field "
-					    "never closed", c->path, c->line);
-					return -1;
-				}
-				if (ch == '"') {
-					if ((ch = getc(f)) != '"') {
-						after = 1;
-						ungetc(ch, f);
-						continue;
-					}
-				} else if (ch == '\n')
-					c->next++;
-			} else {
-				if (ch == ',' || ch == '\n' || ch == EOF)
-					break;
-				if (ch == '\r') {
-					if ((ch = getc(f)) != '\n') {
-						csv_error(c, cause, "carriage "
-						    "return without a line "
-						    "feed");
-						return -1;
-					}
-					break;
-				}
-				if (after) {
-					csv_error(c, cause, "text after a "
-					    "closing quote (a quote inside a "
-					    "quoted field is written \"\")");
-					return -1;
-				}
-				if (ch == '"') {
-					csv_error(c, cause, "quote inside an "
-					    "unquoted field");
-					return -1;
-				}
-			}
-			if (w == CSV_FIELD_MAX) {
-				csv_error(c, cause, "field longer than 1024 "
-				    "bytes");
-				return -1;
-			}
-			c->buf[c->off[c->n] + w++] = (char)ch;
-		}
-		c->buf[c->off[c->n] + w] = '\0';
-		c->len[c->n++] = w;
-		if (ch == '\n' || ch == EOF) {
-			if (ch == '\n')
-				c->next++;
-			return 1;
-		}
+		if ((ch = read_field(c, cause)) == -2)
+			return -1;
+		if (ch == '\n' || ch == EOF)
+			break;
 	}
+	if (ch == '\n')
+		c->next++;
+	/* The end marker: read, and nothing after it. */
+	if (c->marker && c->n == 1 && !c->quoted && c->len[0] == 2 &&
+	    memcmp(c->buf, "\\.", 2) == 0) {
+		c->eof = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* One line as it is, without its line end; 0 at the end. */
+static int
+raw_line(struct csv *c, char *buf, size_t size, size_t *len)
+{
+	int	ch;
+
+	*len = 0;
+	if ((ch = getch(c)) == EOF)
+		return 0;
+	for (; ch != '\n' && ch != EOF; ch = getch(c)) {
+		if (*len < size)
+			buf[*len] = (char)ch;
+		(*len)++;
+	}
+	if (ch == '\n')
+		c->next++;
+	return 1;
+}
+
+/* Whether the last byte read ended a line, or nothing was read yet. */
+static int
+line_start(const struct csv *c)
+{
+	if (c->p == NULL)
+		return 1;
+	return (c->p > c->base ? c->p[-1] : c->last) == '\n';
+}
+
+/*
+ * After an error: the rest of the data, up to a line "\." or the end, is
+ * read and dropped, so that none of it is taken for commands.
+ */
+void
+csv_skip(struct csv *c)
+{
+	char	buf[3];
+	size_t	len;
+
+	if (!c->marker || c->eof != 0)
+		return;
+	if (!line_start(c))
+		(void)raw_line(c, buf, sizeof buf, &len);
+	while (raw_line(c, buf, sizeof buf, &len)) {
+		if ((len == 2 || (len == 3 && buf[2] == '\r')) &&
+		    memcmp(buf, "\\.", 2) == 0)
+			break;
+	}
+	c->eof = 1;
 }
 
 /*
@@ -206,8 +444,9 @@ csv_header(struct csv *c, int *col, char **cause)
 
 	if ((rc = csv_read(c, cause)) <= 0) {
 		if (rc == 0)
-			xasprintf(cause, "%s:1: empty file: expected the "
-			    "header name,coins,goods", c->path);
+			xasprintf(cause, "%s:%lu: %s: expected the header "
+			    "name,coins,goods", c->path, c->line, c->marker ?
+			    "no data" : "empty file");
 		return -1;
 	}
 	for (i = 0; i < c->n; i++) {

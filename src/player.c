@@ -5,9 +5,13 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tidbplay.h"
 
@@ -447,37 +451,215 @@ player_trade(struct db *db, const char *buyer, const char *seller,
 	return in_transaction(db, trade_once, &t, cause);
 }
 
+/*
+ * Before attempt + 2 of something that met a retryable error: wait, or
+ * say that the attempts are used up. Returns -1 when there is no attempt
+ * to make; *cause then says why.
+ */
+static int
+retry_wait(struct db *db, unsigned int attempt, char **cause)
+{
+	char	*why;
+
+	if (attempt + 1 >= db_retries(db)) {
+		if (attempt > 0) {
+			why = *cause;
+			xasprintf(cause, "%s (gave up after %u attempts)", why,
+			    attempt + 1);
+			free(why);
+		}
+		return -1;
+	}
+	free(*cause);
+	*cause = NULL;
+	return db_backoff(db, attempt, cause) != 0 ? -1 : 0;
+}
+
+/*
+ * A load (bulk, import): the rows next() hands out, read once, go to the
+ * server in multi-row INSERTs of up to cap rows, all or nothing. Rows that
+ * fit one statement are that statement alone, atomic by itself; more go
+ * in a transaction of ours, or in the user's.
+ */
+struct load {
+	int		(*next)(void *, struct player *, unsigned long *,
+			    char **);
+	int		(*restart)(void *);	/* NULL: the rows come once */
+	void		*arg;
+	unsigned int	 cap;
+	progress_cb	 progress;
+	void		*parg;
+	unsigned long long total;	/* 0: not known in advance */
+
+	struct player	*rows;		/* the batch, rows[0..k) */
+	unsigned long	*lines;		/* where each row comes from */
+	unsigned int	 k;
+	int		 held;		/* rows[k] was read, for the next */
+	int		 ended;		/* next() has said the end */
+	int		 sent_failed;	/* the server refused the batch */
+	int		 unread;	/* a retry needed the rows again */
+	unsigned long long done;
+};
+
+/*
+ * The next batch into rows[0..k): 0 when it is the last one, 1 when more
+ * follow, -1 when next() failed. One row beyond a full batch is read to
+ * know which.
+ */
+static int
+load_fill(struct load *ld, char **cause)
+{
+	int	r;
+
+	ld->k = 0;
+	if (ld->held) {
+		ld->rows[0] = ld->rows[ld->cap];
+		ld->lines[0] = ld->lines[ld->cap];
+		ld->k = 1;
+		ld->held = 0;
+	}
+	while (!ld->ended) {
+		r = ld->next(ld->arg, &ld->rows[ld->k], &ld->lines[ld->k],
+		    cause);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			ld->ended = 1;
+			break;
+		}
+		if (ld->k == ld->cap) {
+			ld->held = 1;
+			return 1;
+		}
+		ld->k++;
+	}
+	return 0;
+}
+
+static int
+load_send(struct db *db, struct load *ld, char **cause)
+{
+	int	rc;
+
+	if ((rc = db_insert_many(db, ld->rows, ld->k, cause)) != DB_OK) {
+		ld->sent_failed = 1;
+		return rc;
+	}
+	ld->done += ld->k;
+	if (ld->progress != NULL)
+		ld->progress(ld->done, ld->total, ld->parg);
+	return DB_OK;
+}
+
+/* Every row in one statement: retried as it is, outside a transaction. */
+static int
+load_one(struct db *db, struct load *ld, int user, char **cause)
+{
+	unsigned int	attempt;
+	int		rc;
+
+	for (attempt = 0;; attempt++) {
+		rc = load_send(db, ld, cause);
+		if (rc != DB_FAIL || user || !db_last_retryable(db))
+			return rc;
+		if (retry_wait(db, attempt, cause) != 0)
+			return DB_FAIL;
+		ld->sent_failed = 0;
+	}
+}
+
+/* Batch after batch, the first one filled, in one transaction. */
+static int
+load_batches(struct db *db, struct load *ld, int user, char **cause)
+{
+	int	rc, more = 1;
+
+	if (!user && (rc = db_begin(db, 0, cause)) != DB_OK)
+		return rc;
+	for (;;) {
+		if ((rc = load_send(db, ld, cause)) != DB_OK || !more)
+			break;
+		if ((more = load_fill(ld, cause)) < 0) {
+			rc = DB_FAIL;
+			break;
+		}
+		if (ld->k == 0)
+			break;
+	}
+	if (rc == DB_OK && !user)
+		rc = db_commit(db, cause);
+	return rc;
+}
+
+static int
+load_run(struct db *db, struct load *ld, char **cause)
+{
+	unsigned int	attempt;
+	int		user = db_in_txn(db), r, rc, again;
+
+	ld->rows = xcalloc(ld->cap + 1, sizeof *ld->rows);
+	ld->lines = xcalloc(ld->cap + 1, sizeof *ld->lines);
+	for (attempt = 0;; attempt++) {
+		if ((r = load_fill(ld, cause)) < 0)
+			return DB_FAIL;
+		if (r == 0)
+			return ld->k == 0 ? DB_OK : load_one(db, ld, user, cause);
+		rc = load_batches(db, ld, user, cause);
+		if (rc != DB_FAIL || user)
+			return rc;
+		/* Asked before the rollback, which has its own outcome. */
+		again = db_last_retryable(db);
+		db_rollback(db, NULL);
+		if (!again)
+			return rc;
+		if (ld->restart == NULL || ld->restart(ld->arg) != 0) {
+			ld->unread = 1;
+			return rc;
+		}
+		if (retry_wait(db, attempt, cause) != 0)
+			return DB_FAIL;
+		ld->k = ld->held = ld->ended = ld->sent_failed = 0;
+		ld->done = 0;
+	}
+}
+
+static void
+load_free(struct load *ld)
+{
+	free(ld->rows);
+	free(ld->lines);
+}
+
 struct bulk {
 	long long	 n;
+	long long	 i;
 	const char	*prefix;
-	unsigned int	 batch;
-	progress_cb	 progress;
-	void		*arg;
 };
 
 static int
-bulk_once(struct db *db, void *arg, char **cause)
+bulk_next(void *arg, struct player *pl, unsigned long *line, char **cause)
 {
 	struct bulk	*b = arg;
-	struct player	*rows;
-	long long	 i = 0;
-	unsigned int	 k;
-	int		 rc = DB_OK;
 
-	rows = xcalloc(b->batch, sizeof *rows);
-	while (i < b->n && rc == DB_OK) {
-		for (k = 0; k < b->batch && i < b->n; k++, i++) {
-			rows[k].namelen = snprintf(rows[k].name,
-			    sizeof rows[k].name, "%s_%lld", b->prefix, i);
-			rows[k].coins = 10000;
-			rows[k].goods = 100;
-		}
-		rc = db_insert_many(db, rows, k, cause);
-		if (b->progress != NULL)
-			b->progress(i, b->n, b->arg);
-	}
-	free(rows);
-	return rc;
+	(void)cause;
+	if (b->i == b->n)
+		return 0;
+	pl->namelen = snprintf(pl->name, sizeof pl->name, "%s_%lld",
+	    b->prefix, b->i);
+	pl->coins = 10000;
+	pl->goods = 100;
+	pl->name_null = pl->coins_null = pl->goods_null = 0;
+	*line = (unsigned long)++b->i;
+	return 1;
+}
+
+static int
+bulk_restart(void *arg)
+{
+	struct bulk	*b = arg;
+
+	b->i = 0;
+	return 0;
 }
 
 /* The quickstart's bulk step: PREFIX_0 ... PREFIX_{N-1}, all or none. */
@@ -485,125 +667,144 @@ int
 player_bulk(struct db *db, long long n, const char *prefix,
     unsigned int batch, progress_cb progress, void *arg, char **cause)
 {
-	struct bulk	b = { n, prefix, batch, progress, arg };
+	struct bulk	b = { n, 0, prefix };
+	struct load	ld;
+	char		*why;
+	int		rc;
 
-	return in_transaction(db, bulk_once, &b, cause);
+	memset(&ld, 0, sizeof ld);
+	ld.next = bulk_next;
+	ld.restart = bulk_restart;
+	ld.arg = &b;
+	ld.cap = batch;
+	ld.progress = progress;
+	ld.parg = arg;
+	ld.total = (unsigned long long)n;
+	rc = load_run(db, &ld, cause);
+	if (rc == DB_FAIL) {
+		why = *cause;
+		xasprintf(cause, "%s; nothing was added", why);
+		free(why);
+	}
+	load_free(&ld);
+	return rc;
 }
 
 struct import {
+	struct input	*in;
+	struct csv	*c;
 	const char	*path;
-	FILE		*f;
-	unsigned int	 batch;
-	unsigned long long rows;
-	progress_cb	 progress;
-	void		*arg;
+	int		 marker;
+	int		 col[3];
 };
 
-/* Validate the whole file; nothing is sent to the server. */
 static int
-import_check(struct import *im, char **cause)
+import_next(void *arg, struct player *pl, unsigned long *line, char **cause)
 {
-	struct csv	*c;
-	struct player	 pl;
-	int		 col[3], rc;
+	struct import	*im = arg;
+	int		 r;
 
-	c = csv_open(im->f, im->path);
-	if (csv_header(c, col, cause) != 0) {
-		csv_close(c);
+	if ((r = csv_read(im->c, cause)) != 1)
+		return r;
+	*line = csv_line(im->c);
+	return csv_player(im->c, im->col, pl, cause) == 0 ? 1 : -1;
+}
+
+/* A file is read again from its start; a pipe cannot be. */
+static int
+import_restart(void *arg)
+{
+	struct import	*im = arg;
+	char		*cause;
+
+	csv_close(im->c);
+	im->c = NULL;
+	if (input_rewind(im->in) != 0)
+		return -1;
+	im->c = csv_open(im->in, im->path, im->marker);
+	if (csv_header(im->c, im->col, &cause) != 0) {
+		free(cause);
 		return -1;
 	}
-	im->rows = 0;
-	while ((rc = csv_read(c, cause)) == 1) {
-		if (csv_player(c, col, &pl, cause) != 0) {
-			rc = -1;
-			break;
-		}
-		im->rows++;
-	}
-	csv_close(c);
-	return rc;
+	return 0;
+}
+
+/* Why the import failed, where, and that nothing of it was kept. */
+static void
+import_failed(struct load *ld, const char *path, char **cause)
+{
+	char	*why = *cause;
+
+	if (ld->sent_failed)
+		xasprintf(cause, "%s:%lu-%lu: %s; nothing was imported%s",
+		    path, ld->lines[0], ld->lines[ld->k - 1], why,
+		    ld->unread ? " (it is not tried again: its input cannot "
+		    "be read twice)" : "");
+	else
+		xasprintf(cause, "%s; nothing was imported", why);
+	free(why);
 }
 
 static int
-import_once(struct db *db, void *arg, char **cause)
+open_csv(const char *path, int *fd, char **cause)
 {
-	struct import		*im = arg;
-	struct csv		*c;
-	struct player		*rows;
-	unsigned long		 first = 0, last = 0;
-	unsigned long long	 done = 0;
-	unsigned int		 k = 0;
-	int			 col[3], rc = DB_OK, r;
-	char			*why;
+	struct stat	sb;
 
-	rewind(im->f);
-	c = csv_open(im->f, im->path);
-	if (csv_header(c, col, cause) != 0) {
-		csv_close(c);
-		return DB_FAIL;
+	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
 	}
-	rows = xcalloc(im->batch, sizeof *rows);
-	for (;;) {
-		r = csv_read(c, cause);
-		if (r == 1) {
-			if (k == 0)
-				first = csv_line(c);
-			last = csv_line(c);
-			if (csv_player(c, col, &rows[k], cause) != 0) {
-				/* The file changed under us. */
-				rc = DB_FAIL;
-				break;
-			}
-			if (++k < im->batch)
-				continue;
-		} else if (r < 0) {
-			rc = DB_FAIL;
-			break;
-		}
-		if (k > 0) {
-			rc = db_insert_many(db, rows, k, &why);
-			if (rc != DB_OK) {
-				xasprintf(cause, "%s:%lu-%lu: %s; nothing was "
-				    "imported", im->path, first, last,
-				    why);
-				free(why);
-				break;
-			}
-			done += k;
-			k = 0;
-			if (im->progress != NULL)
-				im->progress(done, im->rows, im->arg);
-		}
-		if (r == 0)
-			break;
+	if (fstat(*fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		xasprintf(cause, "%s: %s", path, strerror(EISDIR));
+		close(*fd);
+		return -1;
 	}
-	free(rows);
-	csv_close(c);
-	return rc;
+	return 0;
 }
 
 /*
- * import: the whole file is checked first, then written in multi-row
- * batches inside one transaction, so a failure leaves the table as it was.
+ * import: the CSV is read once, as it is written in multi-row batches
+ * inside one transaction, so that a failure anywhere leaves the table as
+ * it was. in is standard input as the line source holds it (path then
+ * names it), where the data ends at a line "\."; NULL: the file path.
  */
 int
-player_import(struct db *db, const char *path, unsigned int batch,
-    progress_cb progress, void *arg, unsigned long long *rows, char **cause)
+player_import(struct db *db, const char *path, struct input *in,
+    unsigned int batch, progress_cb progress, void *arg,
+    unsigned long long *rows, char **cause)
 {
-	struct import	im = { path, NULL, batch, 0, progress, arg };
-	int		rc;
+	struct import	 im = { in, NULL, path, in != NULL, { 0 } };
+	struct load	 ld;
+	int		 fd = -1, rc = DB_FAIL;
 
-	if ((im.f = fopen(path, "r")) == NULL) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		return DB_FAIL;
+	memset(&ld, 0, sizeof ld);
+	if (in == NULL) {
+		if (open_csv(path, &fd, cause) != 0)
+			return DB_FAIL;
+		im.in = input_fd(fd);
 	}
-	if (import_check(&im, cause) != 0) {
-		fclose(im.f);
-		return DB_FAIL;
+	im.c = csv_open(im.in, path, im.marker);
+	if (csv_header(im.c, im.col, cause) == 0) {
+		ld.next = import_next;
+		ld.restart = in == NULL ? import_restart : NULL;
+		ld.arg = &im;
+		ld.cap = batch;
+		ld.progress = progress;
+		ld.parg = arg;
+		if ((rc = load_run(db, &ld, cause)) == DB_FAIL)
+			import_failed(&ld, path, cause);
 	}
-	rc = in_transaction(db, import_once, &im, cause);
-	fclose(im.f);
-	*rows = im.rows;
+	if (im.c != NULL) {
+		if (rc != DB_OK)
+			csv_skip(im.c);
+		csv_close(im.c);
+	}
+	if (in == NULL) {
+		input_free(im.in);
+		close(fd);
+	}
+	*rows = ld.done;
+	load_free(&ld);
 	return rc;
 }
 

@@ -69,6 +69,43 @@ lines_next(struct lines *lr, const char **line, size_t *len)
 	}
 }
 
+/*
+ * The data of an import - that follows its command: what is buffered
+ * past the current line, then more; what the reader leaves goes back.
+ */
+static int
+lines_chunk(void *arg, const char **p, size_t *len)
+{
+	struct lines	*lr = arg;
+	ssize_t		 n;
+
+	if (lr->start == lr->end) {
+		if (lr->eof)
+			return 0;
+		do
+			n = read(lr->fd, lr->buf, lr->size);
+		while (n == -1 && errno == EINTR);
+		if (n <= 0) {
+			lr->eof = n == 0;
+			return n == 0 ? 0 : -1;
+		}
+		lr->start = 0;
+		lr->end = (size_t)n;
+	}
+	*p = lr->buf + lr->start;
+	*len = lr->end - lr->start;
+	lr->start = lr->end;
+	return 1;
+}
+
+static void
+lines_unread(void *arg, size_t n)
+{
+	struct lines	*lr = arg;
+
+	lr->start -= n;
+}
+
 /* Whether the next line can be had without waiting for the writer. */
 static int
 lines_waiting(struct lines *lr)
@@ -309,6 +346,8 @@ script_run(struct session *se, int fd, const char *source)
 {
 	struct script	 sc = { se, NULL };
 	struct lines	 lr = { fd, NULL, 0, 0, 65536, 0 };
+	struct input	 in = { lines_chunk, lines_unread, &lr, 1 };
+	struct input	*was = se->input;
 	const char	*line;
 	size_t		 len;
 	int		 rc = 0, pushed;
@@ -317,9 +356,17 @@ script_run(struct session *se, int fd, const char *source)
 	lr.buf = xmalloc(lr.size);
 	se->source = source;
 	se->line = 0;
+	/* Commands from standard input: import - reads the lines after. */
+	if (fd == STDIN_FILENO)
+		se->input = &in;
 	while (!se->quit && (rc = lines_next(&lr, &line, &len)) == 1) {
+		/*
+		 * The input counts the lines: an import - that reads on from
+		 * here (here, or in a file sourced from here) moves it on.
+		 */
+		se->line = in.line++;
 		/* A byte order mark is no part of the first command. */
-		if (++se->line == 1 && len >= 3 &&
+		if (se->line == 1 && len >= 3 &&
 		    memcmp(line, "\xef\xbb\xbf", 3) == 0) {
 			line += 3;
 			len -= 3;
@@ -329,6 +376,7 @@ script_run(struct session *se, int fd, const char *source)
 	}
 	if (rc == -1)
 		session_error(se, "read error: %s", strerror(errno));
+	se->input = was;
 	free(lr.buf);
 	rc = script_end(&sc);
 	if (pushed)

@@ -34,6 +34,12 @@ struct session {
 	 * program (script.c's reader lives above the commands).
 	 */
 	int		(*run_file)(struct session *, const char *);
+	/*
+	 * Standard input, when the line source reads its commands from it:
+	 * import - reads its data there, after the command (NULL: standard
+	 * input is nobody's).
+	 */
+	struct input	*input;
 };
 
 /* session.c */

@@ -193,6 +193,19 @@ struct db_info {
 	unsigned long	 reconnects;
 };
 
+/*
+ * Bytes for the CSV reader, in chunks of any size: next hands out the next
+ * one (1; 0 at the end; -1 on a read error, errno set), unread gives back
+ * the last n bytes of the last one, which the reader did not use. line is
+ * the line the next byte is on.
+ */
+struct input {
+	int		(*next)(void *, const char **, size_t *);
+	void		(*unread)(void *, size_t);
+	void		*arg;
+	unsigned long	 line;
+};
+
 struct db;
 
 /* db.c */
@@ -242,8 +255,9 @@ int	 player_trade(struct db *, const char *, const char *, long long,
 	     long long, char **);
 int	 player_bulk(struct db *, long long, const char *, unsigned int,
 	     progress_cb, void *, char **);
-int	 player_import(struct db *, const char *, unsigned int, progress_cb,
-	     void *, unsigned long long *, char **);
+int	 player_import(struct db *, const char *, struct input *,
+	     unsigned int, progress_cb, void *, unsigned long long *,
+	     char **);
 int	 player_add_many(struct db *, struct player *, unsigned int,
 	     char **);
 int	 player_ids(struct db *, struct player *, unsigned int, char **);
@@ -255,8 +269,13 @@ void	 player_status(struct db *, struct db_info *);
 
 /* csv.c */
 struct csv;
-struct csv *csv_open(FILE *, const char *);
+struct input *input_fd(int);
+void	 input_free(struct input *);
+int	 input_rewind(struct input *);
+struct input *input_stdin(void);
+struct csv *csv_open(struct input *, const char *, int);
 void	 csv_close(struct csv *);
+void	 csv_skip(struct csv *);
 int	 csv_read(struct csv *, char **);
 unsigned int csv_nfields(const struct csv *);
 const char *csv_field(const struct csv *, unsigned int, size_t *);

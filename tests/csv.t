@@ -115,7 +115,7 @@ good='name,coins,goods\r\na,1,1\r\nb,2,2\r\n'
 
 printf "${good}c,3\r\nd,4,4\r\n" >"$T/ragged.csv"
 tp -e "import $T/ragged.csv"
-refused "^-e:1: $T/ragged.csv:4: 2 fields; expected 3, as the header has$" \
+refused "^-e:1: $T/ragged.csv:4: 2 fields; expected 3, as the header has; nothing was imported$" \
     "a ragged row"
 printf "${good}c,3,3,3\r\n" >"$T/ragged2.csv"
 tp -e "import $T/ragged2.csv"

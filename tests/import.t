@@ -1,0 +1,275 @@
+#!/bin/sh
+# import reads its input once, inside the transaction that makes it all or
+# nothing: a FIFO, a pipe, /dev/stdin and "import -" (standard input: the
+# lines after the command when the script itself comes from standard
+# input, up to a line "\.", as psql's \copy ... from stdin) all work, and
+# errors name the line they are on.
+
+. "$top_srcdir/tests/lib.sh"
+start_server
+
+# refused WANT-ERR-REGEX DESCRIPTION: the last tp failed with exit 1, said
+# WANT on stderr, and the table is as it was ($before).
+refused() {
+	is "$RC" 1 "$2: exit 1"
+	like "$ERR" "$1" "$2: the message"
+	is "$(snapshot)" "$before" "$2: nothing imported"
+}
+
+# mkcsv N PREFIX: a header and N rows PREFIX0..PREFIX{N-1}, LF line ends.
+mkcsv() {
+	awk -v n="$1" -v p="$2" 'BEGIN { print "name,coins,goods";
+	    for (i = 0; i < n; i++) printf "%s%d,%d,%d\n", p, i, i, n - i }'
+}
+# tppipe FILE ARGS...: tp with FILE on standard input through a pipe.
+tppipe() {
+	_f=$1
+	shift
+	cat "$_f" | { tp "$@"; echo "$RC" >"$T/rc"; }
+	RC=$(cat "$T/rc")
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+names() { sql "SELECT GROUP_CONCAT(name ORDER BY id SEPARATOR ' ') FROM players"; }
+
+printf '[shell]\nbatch = 100\n' >"$T/batch.ini"
+tp -e count
+[ "$RC" -eq 0 ] || bail "cannot reach the server: $ERR"
+
+# ---- inputs that can be read only once ----
+
+mkcsv 250 fifo >"$T/250.csv"
+mkfifo "$T/fifo"
+cat "$T/250.csv" >"$T/fifo" &
+tp -c "$T/batch.ini" -e "import $T/fifo"
+wait
+is "$RC" 0 "import of a FIFO: exit 0"
+is "$(sql "SELECT COUNT(*), SUM(coins), MIN(name) FROM players")" \
+    "250	31125	fifo0" "import of a FIFO: every row, in three batches"
+sql "DELETE FROM players"
+
+mkcsv 3 dev >"$T/3.csv"
+tppipe "$T/3.csv" -e 'import /dev/stdin'
+is "$RC" 0 "import /dev/stdin from a pipe: exit 0"
+is "$(names)" "dev0 dev1 dev2" "import /dev/stdin from a pipe: the rows"
+sql "DELETE FROM players"
+
+# ---- import - with -e and -f: standard input is the data ----
+
+tppipe "$T/3.csv" --format table -e 'import -'
+is "$RC" 0 "import - with -e: exit 0"
+is "$(names)" "dev0 dev1 dev2" "import - with -e: the rows of standard input"
+like "$ERR" "^imported 3 players from standard input$" \
+    "import - with -e: says where they came from"
+sql "DELETE FROM players"
+
+printf 'import -\ncount\n' >"$T/load.tp"
+tppipe "$T/3.csv" -f "$T/load.tp"
+is "$RC" 0 "import - in a -f script: exit 0"
+is "$OUT" 3 "import - in a -f script: standard input is the data, the script goes on"
+sql "DELETE FROM players"
+
+# A line "\." ends the data; what follows is there for the next import -.
+printf 'name,coins,goods\na,1,1\n\\.\nname,coins,goods\nb,2,2\nc,x,3\n' \
+    >"$T/two.csv"
+tppipe "$T/two.csv" -e 'import -; import -'
+is "$RC" 1 "two import - in one -e, the second bad: exit 1"
+like "$ERR" '^-e:1: stdin:6: coins .x. is not a whole number' \
+    "the second import's error names the line of standard input"
+is "$(names)" "a" "the first import - took the data up to its \\., the second none"
+sql "DELETE FROM players"
+
+: >"$T/empty"
+tppipe "$T/empty" -e 'import -'
+is "$RC" 1 "import - of empty standard input: exit 1"
+like "$ERR" '^-e:1: stdin:1: no data: expected the header name,coins,goods' \
+    "import - of empty standard input: says so"
+
+# ---- a script on standard input: the data follows import -, up to \. ----
+
+before=$(snapshot)
+tpin 'add first 1 1
+import -
+name,coins,goods
+"in, line",5,6
+line2,7,8
+\.
+show "in, line"
+count'
+is "$RC" 0 "import - inside a piped script: exit 0"
+is "$(printf '%s\n' "$OUT" | tail -n 1)" 3 \
+    "import - inside a piped script: the rows, then the commands after \\."
+like "$OUT" "in, line	5	6" "import - inside a piped script: a quoted name"
+sql "DELETE FROM players"
+
+# Without \. the data runs to the end of the input.
+printf 'import -\nname,coins,goods\nz,1,1\n' >"$T/s.tp"
+tppipe "$T/s.tp"
+is "$RC" 0 "import - to the end of a piped script: exit 0"
+is "$(names)" "z" "import - to the end of a piped script: the row"
+sql "DELETE FROM players"
+
+# CRLF and a \. with CR, as a script saved on another system has them.
+printf 'import -\r\nname,coins,goods\r\ncr,1,1\r\n\\.\r\ncount\r\n' >"$T/s.tp"
+tppipe "$T/s.tp"
+is "$RC" 0 "import - with CRLF lines: exit 0"
+is "$OUT" 1 "import - with CRLF lines: the \\. line ends the data"
+sql "DELETE FROM players"
+
+# An error in the data: its line in the script, the rest of the data is
+# skipped (never run as commands), nothing is imported, the script stops.
+sql "INSERT INTO players (name, coins, goods) VALUES ('keep', 1, 1)"
+before=$(snapshot)
+tpin 'import -
+name,coins,goods
+ok1,1,1
+bad,1,x
+del keep
+\.
+add after 1 1' -c "$T/batch.ini"
+refused '^stdin:1: stdin:4: goods .x. is not a whole number.*; nothing was imported$' \
+    "a bad row in the data of import -"
+unlike "$ERR" "unknown command|del" "the data after the bad row is not run as commands"
+before=$(snapshot)
+tpin 'import -
+name,coins,goods
+ok1,1,1
+bad,1,x
+del keep
+\.
+add after 1 1
+show nosuch' --force
+is "$RC" 1 "--force: a bad import - fails the script"
+like "$ERR" '^stdin:1: stdin:4: goods' "--force: the import's error names its line"
+like "$ERR" '^stdin:8: no player named .nosuch.' \
+    "--force: the script goes on after \\. with its own line numbers"
+is "$(names)" "keep after" "--force: nothing of the import, then the rest of the script"
+sql "DELETE FROM players"
+
+# A file sourced from a piped script: its import - reads on in standard
+# input, after the source line, and the script's lines keep their numbers.
+printf 'import -\nadd in_file 1 1\n' >"$T/inner.tp"
+tpin "source $T/inner.tp
+name,coins,goods
+from_stdin,2,2
+\\.
+show nosuch"
+is "$RC" 1 "import - in a sourced file, then a failing line: exit 1"
+like "$ERR" '^stdin:5: no player named .nosuch.' \
+    "import - in a sourced file: the script's lines keep their numbers"
+is "$(names)" "from_stdin in_file" \
+    "import - in a sourced file reads the data after the source line"
+sql "DELETE FROM players"
+
+# ---- one pass, all or nothing ----
+
+# An error on the last line of a piped input: the batches already sent go
+# with the transaction, nothing is kept.
+before=$(snapshot)
+{ mkcsv 350 late; echo 'late350,1'; } >"$T/late.csv"
+com_insert() { sql "SHOW GLOBAL STATUS LIKE 'Com_insert'" | cut -f2; }
+c0=$(com_insert)
+tppipe "$T/late.csv" -c "$T/batch.ini" -e 'import -'
+c1=$(com_insert)
+refused '^-e:1: stdin:352: 2 fields; expected 3, as the header has; nothing was imported$' \
+    "an error on the last line of a pipe"
+is "$((c1 - c0))" 3 "the rows before it were sent as they were read: three batches, rolled back"
+
+# ---- at a terminal (tmux): typed data, and progress without a total ----
+
+if ! command -v tmux >/dev/null 2>&1; then
+	[ "${CI:-}" = true ] && bail "tmux is not installed (apt-get install tmux)"
+	diag "tmux is not installed: the terminal part is not run"
+	done_testing
+fi
+TMUX_SOCK=tpi$$
+tm() { tmux -L "$TMUX_SOCK" -f /dev/null "$@"; }
+stop_all() {
+	tm kill-server 2>/dev/null
+	[ -n "${tmux_path:-}" ] && rm -f "$tmux_path"
+	cleanup
+}
+trap stop_all EXIT
+# shell NAME ARGS...: tidbplay at a terminal of its own, in session NAME.
+shell() {
+	S=$1
+	shift
+	rm -f "$T/exit"
+	tm new-session -d -s "$S" -x 120 -y 40 \
+	    "env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME \
+	    -u CA_PATH TERM=xterm LC_ALL=C.UTF-8 HOME='$T' \
+	    XDG_CONFIG_HOME='$T/config' TIDBPLAY_HISTFILE= \
+	    TIDB_PASSWORD='$TP_PASSWORD' '$TIDBPLAY' -H '$TP_HOST' \
+	    -P '$TP_PORT' -u '$TP_USER' --ca '$TP_CA' $*; \
+	    echo \$? >'$T/exit'; sleep 600"
+	tmux_path=$(tm display-message -p '#{socket_path}')
+}
+pane() { tm capture-pane -p -J -S -2000 -t "$S" 2>/dev/null; }
+screen_has() { pane | grep -Eq -- "$1"; }
+until_ok() {
+	_i=0
+	while [ $_i -lt 150 ]; do
+		"$@" && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	return 1
+}
+wait_screen() {
+	if until_ok screen_has "$1"; then
+		pass "$2"
+	else
+		fail "$2"
+		diag "the screen never showed: $1" "it shows:" "$(pane | tail -n 15)"
+	fi
+}
+typein() { tm send-keys -t "$S" -l "$1"; tm send-keys -t "$S" Enter; }
+count_is() { [ "$(sql "SELECT COUNT(*) FROM players WHERE name LIKE '$1%'")" = "$2" ]; }
+
+sql "DELETE FROM players"
+shell tty
+wait_screen '^tidbplay> $' "at a terminal: the prompt"
+typein 'import -'
+wait_screen 'end with a line \\\. or Ctrl-D' "import - at a terminal says how the data ends"
+typein 'name,coins,goods'
+typein 'tty1,1,2'
+typein '\.'
+wait_screen '^imported 1 player from standard input$' \
+    "typed rows up to \\. are imported"
+until_ok count_is tty 1
+ok $? "the typed row is in the table"
+typein 'import -'
+typein 'name,coins,goods'
+typein 'tty2,3,4'
+tm send-keys -t "$S" C-d
+wait_screen '^imported 1 player from standard input$' "Ctrl-D ends the typed data too"
+tm send-keys -t "$S" C-l
+typein 'add tty3 5 6'
+wait_screen "^added 'tty3'" "the shell goes on after Ctrl-D ended the data"
+until_ok count_is tty 3
+ok $? "both typed imports and the add are in the table"
+
+# Progress once the import has run a second, as rows, the total unknown.
+mkcsv 400 prog >"$T/400.csv"
+rm -f "$T/fifo" "$T/go"
+mkfifo "$T/fifo"
+{
+	head -n 1 "$T/400.csv"
+	sleep 1.5
+	sed -n '2,251p' "$T/400.csv"
+	until_ok test -f "$T/go"
+	sed -n '252,$p' "$T/400.csv"
+} >"$T/fifo" &
+writer=$!
+shell prog -c "'$T/batch.ini'" -e "'import $T/fifo'"
+wait_screen '^import: 200 rows' "progress on a terminal counts the rows sent"
+touch "$T/go"
+# Should tidbplay never open the FIFO, the writer is let go all the same.
+until_ok sh -c "! kill -0 $writer 2>/dev/null" || cat "$T/fifo" >/dev/null
+wait "$writer"
+until_ok test -s "$T/exit"
+is "$(cat "$T/exit")" 0 "the import with progress: exit 0"
+until_ok count_is prog 400
+ok $? "the import with progress: every row"
+
+done_testing
