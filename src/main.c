@@ -103,11 +103,9 @@ static void
 die_usage(const char *fmt, ...)
 {
 	va_list	ap;
-	char	lead[64];
 
-	snprintf(lead, sizeof lead, "%s: ", progname);
 	va_start(ap, fmt);
-	vdiag(lead, fmt, ap);
+	vdiag(1, "", fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "Try '%s --help'.\n", progname);
 	exit(EXIT_USAGE);

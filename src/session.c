@@ -34,7 +34,7 @@ session_error(struct session *se, const char *fmt, ...)
 	else
 		xasprintf(&lead, "%s:%lu: ", se->source, se->line);
 	va_start(ap, fmt);
-	vdiag(lead, fmt, ap);
+	vdiag(0, lead, fmt, ap);
 	va_end(ap);
 	free(lead);
 	se->failed = 1;
@@ -57,7 +57,7 @@ session_note(struct session *se, const char *fmt, ...)
 	if (se->quiet || !session_human(se))
 		return;
 	va_start(ap, fmt);
-	vdiag("", fmt, ap);
+	vdiag(0, "", fmt, ap);
 	va_end(ap);
 }
 

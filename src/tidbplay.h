@@ -309,8 +309,8 @@ int	 xvasprintf(char **, const char *, va_list)
 void	 freezero_str(char *);
 __attribute__((noreturn, format(printf, 1, 2)))
 void	 fatalx(const char *, ...);
-void	 vdiag(const char *, const char *, va_list)
-	     __attribute__((format(printf, 2, 0)));
+void	 vdiag(int, const char *, const char *, va_list)
+	     __attribute__((format(printf, 3, 0)));
 void	 say(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	 warning(const char *, ...) __attribute__((format(printf, 1, 2)));
 int	 parse_int_arg(const char *, long long, long long, long long *);

@@ -17,13 +17,16 @@
 const char *progname = "tidbplay";
 
 /*
- * The one funnel for diagnostics: LEAD (a "tidbplay: " or a "FILE:LINE: ")
- * and the message, on stderr, after the results already written.
+ * The one funnel for diagnostics, on stderr after the results already
+ * written: "tidbplay: " when named, then LEAD ("warning: ", "FILE:LINE: ",
+ * or nothing), then the message.
  */
 void
-vdiag(const char *lead, const char *fmt, va_list ap)
+vdiag(int named, const char *lead, const char *fmt, va_list ap)
 {
 	fflush(stdout);
+	if (named)
+		fprintf(stderr, "%s: ", progname);
 	fputs(lead, stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -33,11 +36,9 @@ void
 say(const char *fmt, ...)
 {
 	va_list	ap;
-	char	lead[64];
 
-	snprintf(lead, sizeof lead, "%s: ", progname);
 	va_start(ap, fmt);
-	vdiag(lead, fmt, ap);
+	vdiag(1, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -45,11 +46,9 @@ void
 warning(const char *fmt, ...)
 {
 	va_list	ap;
-	char	lead[64];
 
-	snprintf(lead, sizeof lead, "%s: warning: ", progname);
 	va_start(ap, fmt);
-	vdiag(lead, fmt, ap);
+	vdiag(1, "warning: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -57,11 +56,9 @@ void
 fatalx(const char *fmt, ...)
 {
 	va_list	ap;
-	char	lead[64];
 
-	snprintf(lead, sizeof lead, "%s: ", progname);
 	va_start(ap, fmt);
-	vdiag(lead, fmt, ap);
+	vdiag(1, "", fmt, ap);
 	va_end(ap);
 	exit(EXIT_USAGE);
 }
