@@ -991,12 +991,16 @@ cmd_status(struct session *se, char **av, int ac)
 {
 	struct db_info	info;
 	const char	*plain;
+	char		*from;
 
 	(void)av;
 	(void)ac;
 	player_status(se->db, &info);
 	printf("server:      %s:%u\n", info.host, info.port);
 	printf("user:        %s\n", info.user);
+	from = settings_origins(se->s);
+	printf("settings:    %s\n", from);
+	free(from);
 	printf("database:    %s\n", info.database);
 	printf("table:       %s\n", se->s->table);
 	printf("version:     %s\n", info.server != NULL ? info.server : "?");

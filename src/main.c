@@ -156,8 +156,7 @@ ask_password(const struct settings *s)
 	setvbuf(tty, NULL, _IONBF, 0);
 	size = 4096 + 2;
 	line = xmalloc(size);
-	fprintf(tty, "Password for %s@%s: ", s->user, s->host);
-	fflush(tty);
+	/* Echo goes off before the question, so no answer is ever shown. */
 	restore = tcgetattr(fileno(tty), &old) == 0;
 	if (restore) {
 		prompt_termios = old;
@@ -171,6 +170,8 @@ ask_password(const struct settings *s)
 		quiet.c_lflag &= ~(ECHO | ECHONL);
 		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
 	}
+	fprintf(tty, "Password for %s@%s: ", s->user, s->host);
+	fflush(tty);
 	len = getline(&line, &size, tty);
 	if (restore) {
 		tcsetattr(fileno(tty), TCSAFLUSH, &old);
@@ -197,9 +198,10 @@ load_settings(struct settings *s, const char *config, const char *envfile,
 	const char	*xdg, *home;
 	char		*path = NULL, *cause, *pw;
 	size_t		 i;
+	int		 rc;
 
 	if (config != NULL) {
-		if (settings_load_ini(s, config, &cause) != 0)
+		if (settings_load_ini(s, config, TRUST_FILE, &cause) != 0)
 			die_config(cause);
 	} else {
 		if ((xdg = getenv("XDG_CONFIG_HOME")) != NULL && *xdg == '/')
@@ -208,29 +210,36 @@ load_settings(struct settings *s, const char *config, const char *envfile,
 			xasprintf(&path, "%s/.config/tidbplay/tidbplay.ini",
 			    home);
 		if (path != NULL && access(path, F_OK) == 0 &&
-		    settings_load_ini(s, path, &cause) != 0)
+		    settings_load_ini(s, path, TRUST_FILE, &cause) != 0)
 			die_config(cause);
 		free(path);
 	}
 	if (envfile != NULL) {
-		if (settings_load_dotenv(s, envfile, &cause) != 0)
+		if (settings_load_dotenv(s, envfile, TRUST_FILE, &cause) != 0)
 			die_config(cause);
-	} else if (access(".env", F_OK) == 0 &&
-	    settings_load_dotenv(s, ".env", &cause) != 0)
-		die_config(cause);
+	} else if (access("./.env", F_OK) == 0) {
+		/* Found, not named: read only when safe to trust. */
+		if ((rc = settings_load_dotenv(s, "./.env", TRUST_DOTENV,
+		    &cause)) < 0)
+			die_config(cause);
+		if (rc > 0) {
+			warning("%s", cause);
+			free(cause);
+		}
+	}
 	if (settings_load_environ(s, &cause) != 0)
 		die_config(cause);
 	for (i = 0; i < nopts; i++) {
 		if (settings_set(s, opts[i].key, opts[i].value, opts[i].name,
-		    &cause) != 0)
+		    TRUST_OPTION, &cause) != 0)
 			die_usage("%s: %s", opts[i].name, cause);
 	}
-	if (settings_finish(s, &cause) != 0)
+	if (settings_finish(s, ask, &cause) != 0)
 		die_config(cause);
 	if (ask) {
 		pw = ask_password(s);
 		if (settings_set(s, K_PASSWORD, pw, "the -p prompt",
-		    &cause) != 0) {
+		    TRUST_OPTION, &cause) != 0) {
 			freezero_str(pw);
 			die_config(cause);
 		}

@@ -737,10 +737,14 @@ static void
 banner(struct session *se)
 {
 	struct db_info	info;
+	char		*from;
 
 	player_status(se->db, &info);
 	printf("tidbplay %s, connected to %s@%s:%u, database %s\n",
 	    PACKAGE_VERSION, info.user, info.host, info.port, info.database);
+	from = settings_origins(se->s);
+	printf("%s\n", from);
+	free(from);
 	printf("%s %s, ", info.tidb != NULL ? "TiDB" : "server",
 	    info.tidb != NULL ? info.tidb : info.server != NULL ?
 	    info.server : "?");

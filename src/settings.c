@@ -11,8 +11,10 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ini.h>
 
@@ -136,12 +138,14 @@ settings_init(struct settings *s)
 	s->format = FMT_AUTO;
 	for (i = 0; i < NKEYWORDS; i++) {
 		if (keywords[i].init != NULL && settings_set(s,
-		    keywords[i].key, keywords[i].init, "default", &cause) != 0)
+		    keywords[i].key, keywords[i].init, "default",
+		    TRUST_DEFAULT, &cause) != 0)
 			fatalx("the default %s: %s", keywords[i].name, cause);
 	}
 	for (i = 0; i < K_COUNT; i++) {
 		if (s->origin[i] == NULL)
 			s->origin[i] = xstrdup("default");
+		s->trust[i] = TRUST_DEFAULT;
 	}
 }
 
@@ -355,16 +359,69 @@ fail:
 	return -1;
 }
 
+/* What to do about a setting that came from too weak a source. */
+static void
+trust_advice(const struct settings *s, enum setting_key key, int ask,
+    char **cause)
+{
+	static const char	*opt[] = { [K_HOST] = "-H", [K_PORT] = "-P",
+	    [K_USER] = "-u" };
+	const char		*name = keyword_of(key)->name;
+	const char		*from = s->origin[key];
+	const char		*colon = strrchr(from, ':');
+	int			 flen = (int)strlen(from);
+
+	if (s->trust[key] != TRUST_ENVIRON && colon != NULL)
+		flen = (int)(colon - from);
+	if (s->trust[key] == TRUST_ENVIRON)
+		xasprintf(cause, "the %s comes from %s but the password from "
+		    "%s: give %s, or the password in TIDB_PASSWORD instead of "
+		    "-p", name, from, ask ? "the -p prompt" :
+		    s->origin[K_PASSWORD], opt[key]);
+	else
+		xasprintf(cause, "the %s comes from %s but the password from "
+		    "%s: give %s, or put the password in %.*s", name, from,
+		    ask ? "the -p prompt" : s->origin[K_PASSWORD], opt[key],
+		    flen, from);
+}
+
+/*
+ * A password goes only to a host, port and user named by a source at least
+ * as trusted as the password's (ask: it will come from the -p prompt), so
+ * that a .env planted in a directory cannot steer it elsewhere.
+ */
+static int
+check_trust(const struct settings *s, int ask, char **cause)
+{
+	static const enum setting_key	 keys[] = { K_HOST, K_PORT, K_USER };
+	enum trust			 pw;
+	size_t				 i;
+
+	if (ask)
+		pw = TRUST_OPTION;
+	else if (*s->password == '\0')
+		return 0;		/* nothing to give away */
+	else
+		pw = s->trust[K_PASSWORD];
+	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (s->trust[keys[i]] < pw) {
+			trust_advice(s, keys[i], ask, cause);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /*
  * After the last layer: an entry without a port takes the port setting,
- * and host and port are the first entry's.
+ * host and port are the first entry's, and the password may go there (ask:
+ * it will be asked for at the terminal).
  */
 int
-settings_finish(struct settings *s, char **cause)
+settings_finish(struct settings *s, int ask, char **cause)
 {
 	size_t	i;
 
-	(void)cause;
 	for (i = 0; i < s->nhosts; i++) {
 		if (s->hosts[i].port == 0)
 			s->hosts[i].port = s->port;
@@ -373,8 +430,28 @@ settings_finish(struct settings *s, char **cause)
 		s->port = s->hosts[0].port;
 		free(s->origin[K_PORT]);
 		s->origin[K_PORT] = xstrdup(s->origin[K_HOST]);
+		s->trust[K_PORT] = s->trust[K_HOST];
 	}
-	return 0;
+	return check_trust(s, ask, cause);
+}
+
+static const char *
+origin_name(const struct settings *s, enum setting_key key)
+{
+	return s->trust[key] == TRUST_DEFAULT ? "the default" : s->origin[key];
+}
+
+/* Where host, user and password came from, for the banner and status. */
+char *
+settings_origins(const struct settings *s)
+{
+	char	*out;
+
+	xasprintf(&out, "host from %s, user from %s, %s%s",
+	    origin_name(s, K_HOST), origin_name(s, K_USER),
+	    *s->password == '\0' ? "no password" : "password from ",
+	    *s->password == '\0' ? "" : origin_name(s, K_PASSWORD));
+	return out;
 }
 
 /* One parser for every integer key: the range and the unit are the key's. */
@@ -465,7 +542,7 @@ set_word(const struct keyword *kw, void *dst, const char *v, char **cause)
 /* Check and store one value; origin says where it came from. */
 int
 settings_set(struct settings *s, enum setting_key key, const char *v,
-    const char *origin, char **cause)
+    const char *origin, enum trust trust, char **cause)
 {
 	const struct keyword	*kw = keyword_of(key);
 	void			*dst = (char *)s + kw->offset;
@@ -489,12 +566,52 @@ settings_set(struct settings *s, enum setting_key key, const char *v,
 		return -1;
 	free(s->origin[key]);
 	s->origin[key] = xstrdup(origin);
+	s->trust[key] = trust;
 	return 0;
 }
 
-/* Read a whole file; NUL bytes are refused (they end C strings early). */
-static char *
-read_file(const char *path, size_t *lenp, char **cause)
+/*
+ * A file read without being named is trusted as OpenSSH trusts its
+ * config: owned by the user or root, and writable by no one else.
+ */
+static int
+safe_to_trust(FILE *f, const char *path, char **cause)
+{
+	struct stat	 sb;
+	struct passwd	*pw;
+	char		*owner;
+
+	if (fstat(fileno(f), &sb) != 0) {
+		xasprintf(cause, "ignoring %s: %s", path, strerror(errno));
+		return 0;
+	}
+	if (sb.st_uid != getuid() && sb.st_uid != 0) {
+		if ((pw = getpwuid(sb.st_uid)) != NULL)
+			owner = xstrdup(pw->pw_name);
+		else
+			xasprintf(&owner, "uid %lu", (unsigned long)sb.st_uid);
+		xasprintf(cause, "ignoring %s: it belongs to %s, not to you "
+		    "(name it with --env to read it)", path, owner);
+		free(owner);
+		return 0;
+	}
+	if (sb.st_mode & (S_IWGRP | S_IWOTH)) {
+		xasprintf(cause, "ignoring %s: %s can write it (chmod go-w %s)",
+		    path, (sb.st_mode & S_IWOTH) ? "others" : "its group",
+		    path);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * Read a whole file into *bufp; NUL bytes are refused (they end C strings
+ * early). Returns 0, -1 on an error, or 1 when trust is TRUST_DOTENV and
+ * the file is not safe to trust: not read, and the cause says why.
+ */
+static int
+read_file(const char *path, enum trust trust, char **bufp, size_t *lenp,
+    char **cause)
 {
 	FILE	*f;
 	char	*buf = NULL, *nbuf;
@@ -502,7 +619,11 @@ read_file(const char *path, size_t *lenp, char **cause)
 
 	if ((f = fopen(path, "r")) == NULL) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
-		return NULL;
+		return -1;
+	}
+	if (trust == TRUST_DOTENV && !safe_to_trust(f, path, cause)) {
+		fclose(f);
+		return 1;
 	}
 	/* The file may hold a password: no copies in stdio or realloc. */
 	setvbuf(f, NULL, _IONBF, 0);
@@ -536,17 +657,18 @@ read_file(const char *path, size_t *lenp, char **cause)
 		explicit_bzero(buf, len);
 		free(buf);
 		xasprintf(cause, "%s: holds a NUL byte; not a text file", path);
-		return NULL;
+		return -1;
 	}
+	*bufp = buf;
 	*lenp = len;
-	return buf;
+	return 0;
 
 fail:
 	fclose(f);
 	if (buf != NULL)
 		explicit_bzero(buf, len);
 	free(buf);
-	return NULL;
+	return -1;
 }
 
 /* Warn when a file holding a password can be read by group or others. */
@@ -579,6 +701,7 @@ struct ini_state {
 	const char	*path;
 	const char	*p;		/* next unread byte */
 	int		 line;
+	enum trust	 trust;
 	int		 seen[K_COUNT];
 	int		 password;
 	char		*cause;		/* the first error */
@@ -706,7 +829,8 @@ ini_take_key(void *arg, const char *section, const char *name,
 		return 0;
 	}
 	xasprintf(&origin, "%s:%d", st->path, st->line);
-	if (settings_set(st->s, keywords[i].key, v, origin, &cause) != 0) {
+	if (settings_set(st->s, keywords[i].key, v, origin, st->trust,
+	    &cause) != 0) {
 		ini_error(st, "%s", cause);
 		free(cause);
 	}
@@ -718,17 +842,19 @@ ini_take_key(void *arg, const char *section, const char *name,
 }
 
 int
-settings_load_ini(struct settings *s, const char *path, char **cause)
+settings_load_ini(struct settings *s, const char *path, enum trust trust,
+    char **cause)
 {
 	struct ini_state	 st;
 	char			*buf;
 	size_t			 len;
-	int			 line;
+	int			 line, rc;
 
-	if ((buf = read_file(path, &len, cause)) == NULL)
-		return -1;
+	if ((rc = read_file(path, trust, &buf, &len, cause)) != 0)
+		return rc;
 	memset(&st, 0, sizeof st);
 	st.s = s;
+	st.trust = trust;
 	st.path = path;
 	st.p = buf;
 	line = ini_parse_stream(ini_read_line, &st, ini_take_key, &st);
@@ -800,14 +926,15 @@ dotenv_value(const char *p, char **out, char **cause)
 }
 
 int
-settings_load_dotenv(struct settings *s, const char *path, char **cause)
+settings_load_dotenv(struct settings *s, const char *path, enum trust trust,
+    char **cause)
 {
 	char		*buf, *line, *next, *p, *key, *v, *err, *origin;
 	size_t		 len, buflen, i;
-	int		 lineno = 0, password = 0;
+	int		 lineno = 0, password = 0, rc;
 
-	if ((buf = read_file(path, &buflen, cause)) == NULL)
-		return -1;
+	if ((rc = read_file(path, trust, &buf, &buflen, cause)) != 0)
+		return rc;
 	for (line = buf; line != NULL; line = next) {
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
@@ -854,7 +981,8 @@ settings_load_dotenv(struct settings *s, const char *path, char **cause)
 		if (keywords[i].key == K_PASSWORD && *v != '\0')
 			password = 1;
 		xasprintf(&origin, "%s:%d", path, lineno);
-		if (settings_set(s, keywords[i].key, v, origin, &err) != 0) {
+		if (settings_set(s, keywords[i].key, v, origin, trust,
+		    &err) != 0) {
 			xasprintf(cause, "%s:%d: %s: %s", path, lineno, key,
 			    err);
 			free(err);
@@ -890,7 +1018,8 @@ settings_load_environ(struct settings *s, char **cause)
 		    (v = getenv(keywords[i].dotenv)) == NULL)
 			continue;
 		xasprintf(&origin, "environment (%s)", keywords[i].dotenv);
-		if (settings_set(s, keywords[i].key, v, origin, &err) != 0) {
+		if (settings_set(s, keywords[i].key, v, origin,
+		    TRUST_ENVIRON, &err) != 0) {
 			xasprintf(cause, "environment %s: %s",
 			    keywords[i].dotenv, err);
 			free(err);

@@ -61,6 +61,19 @@ enum setting_key {
 	K_COUNT
 };
 
+/*
+ * How far a source of settings is trusted, lowest first: a password goes
+ * only to a host, port and user named by a source at least as trusted.
+ */
+enum trust {
+	TRUST_DOTENV,		/* ./.env, read without being named */
+	TRUST_FILE,		/* -c FILE, --env FILE, the INI in
+				   $XDG_CONFIG_HOME */
+	TRUST_ENVIRON,		/* the environment */
+	TRUST_OPTION,		/* the command line and the -p prompt */
+	TRUST_DEFAULT		/* built in */
+};
+
 #define HOSTS_MAX		16	/* entries in the host list */
 #define READ_TIMEOUT_DEFAULT	120	/* seconds; TiDB waits 50 for a lock */
 
@@ -100,6 +113,7 @@ struct settings {
 
 	/* Where each value came from ("default", "FILE:LINE", ...). */
 	char		*origin[K_COUNT];
+	enum trust	 trust[K_COUNT];
 };
 
 /* One row of the players table (or a count, or a name). */
@@ -287,11 +301,14 @@ int	 csv_player(struct csv *, const int *, struct player *, char **);
 void	 settings_init(struct settings *);
 void	 settings_free(struct settings *);
 int	 settings_set(struct settings *, enum setting_key, const char *,
-	     const char *, char **);
-int	 settings_load_ini(struct settings *, const char *, char **);
-int	 settings_load_dotenv(struct settings *, const char *, char **);
+	     const char *, enum trust, char **);
+int	 settings_load_ini(struct settings *, const char *, enum trust,
+	     char **);
+int	 settings_load_dotenv(struct settings *, const char *, enum trust,
+	     char **);
 int	 settings_load_environ(struct settings *, char **);
-int	 settings_finish(struct settings *, char **);
+int	 settings_finish(struct settings *, int, char **);
+char	*settings_origins(const struct settings *);
 int	 settings_key_lookup(const char *);
 int	 settings_file_private(const char *, char **);
 

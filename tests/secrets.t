@@ -129,7 +129,8 @@ for f in pw.env pw.ini; do
 done
 chmod 644 "$T/nopw.env"
 env TIDB_PASSWORD="$PW" HOME="$T" TIDBPLAY_HISTFILE= "$TIDBPLAY" \
-    --env "$T/nopw.env" -e count >"$T/out" 2>"$T/err"
+    -H 127.0.0.1 -P "$TP_PORT" -u app --env "$T/nopw.env" -e count \
+    >"$T/out" 2>"$T/err"
 is "$?" 0 "a .env without a password, 644: connects"
 is "$(cat "$T/err")" "" "a .env without a password, 644: no warning"
 

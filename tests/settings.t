@@ -108,7 +108,7 @@ mkfile "$T/badpw.env" "TIDB_PASSWORD='not-it'"
 tpe "$B" --config "$T/good.ini" --env "$T/badpw.env" -e count
 is "$RC" 3 ".env: its password is used"
 tpe TIDB_PASSWORD="$TP_PASSWORD" "$B" --config "$T/good.ini" \
-    --env "$T/badpw.env" -e count
+    -H "$TP_HOST" -P "$TP_PORT" -u "$TP_USER" --env "$T/badpw.env" -e count
 is "$RC" 0 "environment over .env: TIDB_PASSWORD"
 
 mkfile "$T/otherca.env" "CA_PATH=$TP_OTHER_CA"
@@ -183,7 +183,8 @@ ca = $TP_CA"
 tpe "$B" -e count
 is "$RC" 3 "implicit INI: \$XDG_CONFIG_HOME/tidbplay/tidbplay.ini is read"
 like "$ERR" "127\.0\.0\.1:$DEAD[^0-9]" "implicit INI: its port is used"
-mkfile "$W/.env" "TIDB_PORT='$TP_PORT'  # the right one"
+mkfile "$W/.env" "TIDB_PORT='$TP_PORT'  # the right one
+TIDB_PASSWORD='$TP_PASSWORD'"
 tpe "$B" -e status
 is "$RC" 0 "implicit .env: ./.env is read, over the implicit INI"
 like "$OUT" "^server: +127\.0\.0\.1:$TP_PORT$" "implicit .env: status"

@@ -175,7 +175,8 @@ PW=$TP_PASSWORD
 cd "$T" || bail "cd $T"
 printf "TIDB_HOST='127.0.0.1'\nTIDB_PORT='%s'\nTIDB_USER='app'\nCA_PATH='%s'\n" \
     "$TP_PORT" "$TP_CA" >"$T/ca.env"
-run --env "$T/ca.env" -e status
+# Host, port and user as trusted as the password (TIDB_PASSWORD): options.
+run -H 127.0.0.1 -P "$TP_PORT" -u app --env "$T/ca.env" -e status
 is "$RC" 0 "CA_PATH in a .env: exit 0"
 like "$OUT" "^verified: +$TP_CA, from $T/ca\.env:4" "CA_PATH in a .env: status says so"
 like "$OUT" '^tls: +TLSv1\.[23]' "CA_PATH in a .env: TLS in use"
@@ -186,7 +187,7 @@ refused "unrelated CA from a .env" 4 'not signed by a trusted CA'
 
 printf '[connection]\nhost = 127.0.0.1\nport = %s\nuser = app\nca = %s\n' \
     "$TP_PORT" "$TP_CA" >"$T/ca.ini"
-run -c "$T/ca.ini" -e status
+run -H 127.0.0.1 -P "$TP_PORT" -u app -c "$T/ca.ini" -e status
 is "$RC" 0 "ca in an INI file: exit 0"
 like "$OUT" "^verified: +$TP_CA, from $T/ca\.ini:5" "ca in an INI file: status says so"
 

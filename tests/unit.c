@@ -721,13 +721,13 @@ run_settings(void)
 		settings_init(&s);
 		cause = NULL;
 		if (strcmp(bl.kind, "ini") == 0)
-			rc = settings_load_ini(&s, path, &cause);
+			rc = settings_load_ini(&s, path, TRUST_FILE, &cause);
 		else if (strcmp(bl.kind, "dotenv") == 0)
-			rc = settings_load_dotenv(&s, path, &cause);
+			rc = settings_load_dotenv(&s, path, TRUST_FILE, &cause);
 		else
 			bail("%s:%lu: kind ini or dotenv", cf.path, bl.at);
 		if (rc == 0)
-			rc = settings_finish(&s, &cause);
+			rc = settings_finish(&s, 0, &cause);
 		buf_reset(&why);
 		buf_add(&why, "", 0);
 		good = 1;
@@ -784,7 +784,7 @@ run_environ(void)
 	path = write_temp(dotenv, strlen(dotenv));
 
 	settings_init(&s);
-	rc = settings_load_dotenv(&s, path, &cause) == 0 &&
+	rc = settings_load_dotenv(&s, path, TRUST_FILE, &cause) == 0 &&
 	    settings_load_environ(&s, &cause) == 0;
 	ok(rc && strcmp(s.host, "filehost") == 0 && s.port == 4001,
 	    "environ: nothing set leaves the .env values");
@@ -795,7 +795,7 @@ run_environ(void)
 	setenv("TIDB_PASSWORD", "env secret", 1);
 	setenv("CA_PATH", "", 1);
 	settings_init(&s);
-	rc = settings_load_dotenv(&s, path, &cause) == 0 &&
+	rc = settings_load_dotenv(&s, path, TRUST_FILE, &cause) == 0 &&
 	    settings_load_environ(&s, &cause) == 0;
 	ok(rc, "environ: loads");
 	is_str(s.host, "envhost", "environ: TIDB_HOST overrides the .env");
@@ -826,13 +826,15 @@ run_environ(void)
 	settings_free(&s);
 
 	settings_init(&s);
-	rc = settings_load_ini(&s, "/nonexistent/tidbplay.ini", &cause);
+	rc = settings_load_ini(&s, "/nonexistent/tidbplay.ini", TRUST_FILE,
+	    &cause);
 	ok(rc != 0 && cause != NULL &&
 	    strstr(cause, "/nonexistent/tidbplay.ini") != NULL,
 	    "a named INI file that is missing is an error naming it");
 	free(cause);
 	cause = NULL;
-	rc = settings_load_dotenv(&s, "/nonexistent/.env", &cause);
+	rc = settings_load_dotenv(&s, "/nonexistent/.env", TRUST_FILE,
+	    &cause);
 	ok(rc != 0 && cause != NULL &&
 	    strstr(cause, "/nonexistent/.env") != NULL,
 	    "a named .env file that is missing is an error naming it");
