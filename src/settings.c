@@ -935,7 +935,11 @@ settings_load_dotenv(struct settings *s, const char *path, enum trust trust,
 
 	if ((rc = read_file(path, trust, &buf, &buflen, cause)) != 0)
 		return rc;
-	for (line = buf; line != NULL; line = next) {
+	/* A byte order mark (editors on Windows write one) is skipped. */
+	line = buf;
+	if (strncmp(line, "\xef\xbb\xbf", 3) == 0)
+		line += 3;
+	for (; line != NULL; line = next) {
 		lineno++;
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';

@@ -39,12 +39,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 
 	settings_init(&s);
-	if (settings_load_ini(&s, path, &cause) != 0)
+	if (settings_load_ini(&s, path, TRUST_FILE, &cause) != 0 ||
+	    settings_finish(&s, 0, &cause) != 0)
 		free(cause);
 	settings_free(&s);
 
 	settings_init(&s);
-	if (settings_load_dotenv(&s, path, &cause) != 0)
+	if (settings_load_dotenv(&s, path, TRUST_FILE, &cause) != 0 ||
+	    settings_finish(&s, 0, &cause) != 0)
 		free(cause);
 	settings_free(&s);
 	return 0;
