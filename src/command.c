@@ -611,6 +611,11 @@ static int
 rows_done(struct session *se, int rc, char *cause)
 {
 	out_end(se->out);
+	/* The rows stopped because they could not be written: run_line says. */
+	if (rc != DB_OK && out_lost(se->out) != 0) {
+		free(cause);
+		return 0;
+	}
 	if (rc != DB_OK)
 		return session_failed(se, rc, cause, NULL, NULL);
 	return 0;
@@ -875,6 +880,10 @@ export_cause(const struct export *e, const struct dest *d, char *cause)
 		xasprintf(&cause, "player id %lld has no name (NULL), which "
 		    "import could not read back: give it one in SQL, or see "
 		    "every row with list --format csv", e->noname);
+	} else if (d->f != stdout && out_error(e->out) != 0) {
+		free(cause);
+		xasprintf(&cause, "%s: %s", d->path,
+		    strerror(out_error(e->out)));
 	}
 	if (d->existing)
 		xasprintf(&why, "export: %s; %s has the rows before it", cause,
@@ -888,12 +897,17 @@ export_cause(const struct export *e, const struct dest *d, char *cause)
 	return why;
 }
 
+/*
+ * Standard output, under any name, is the session's own writer, so that a
+ * closed or full standard output is told as for every other command.
+ */
 static int
 cmd_export(struct session *se, char **av, int ac)
 {
 	struct progress	 p = { "export", now_seconds(), 0 };
 	struct export	 e = { NULL, 0, se->progress ? &p : NULL, -1 };
 	struct dest	 d;
+	enum format	 fmt = out_format(se->out);
 	char		*cause = NULL, *why;
 	int		 rc, to_file;
 
@@ -904,13 +918,20 @@ cmd_export(struct session *se, char **av, int ac)
 		return -1;
 	}
 	to_file = d.f != stdout;
-	e.out = out_new(d.f, FMT_CSV);
+	e.out = to_file ? out_new(d.f, FMT_CSV) : se->out;
+	out_set_format(e.out, FMT_CSV);
 	out_begin_export(e.out);
 	rc = player_list(se->db, -1, 0, export_row, &e, &cause);
-	out_free(e.out);
+	out_set_format(se->out, fmt);
 	progress_end(&p);
+	if (rc != DB_OK && !to_file && out_lost(se->out) != 0) {
+		free(cause);	/* run_line says what became of the rows */
+		return 0;
+	}
 	if (rc != DB_OK)
 		cause = export_cause(&e, &d, cause);
+	if (to_file)
+		out_free(e.out);
 	if (dest_close(&d, rc == DB_OK, &why) != 0) {
 		xasprintf(&cause, "export: %s", why);
 		free(why);
@@ -1053,22 +1074,22 @@ cmd_timing(struct session *se, char **av, int ac)
 
 /* One row of help, its text wrapped at blanks under its own column. */
 static void
-help_row(const char *usage, const char *help)
+help_row(struct out *o, const char *usage, const char *help)
 {
 	const char	*p = help;
 	size_t		 room = HELP_WIDTH - HELP_USAGE - 3, n;
 
-	printf("  %-*s ", HELP_USAGE, usage);
+	out_text(o, "  %-*s ", HELP_USAGE, usage);
 	while (strlen(p) > room) {
 		for (n = room; n > 0 && p[n] != ' '; n--)
 			;
 		if (n == 0)
 			n = strcspn(p, " ");
-		printf("%.*s\n%*s", (int)n, p, HELP_USAGE + 3, "");
+		out_text(o, "%.*s\n%*s", (int)n, p, HELP_USAGE + 3, "");
 		p += n;
 		p += strspn(p, " ");
 	}
-	printf("%s\n", p);
+	out_text(o, "%s\n", p);
 }
 
 static int
@@ -1083,7 +1104,7 @@ cmd_help(struct session *se, char **av, int ac)
 		if (ac > 1 && (commands[i].sub == NULL ||
 		    strcmp(commands[i].sub, av[1]) != 0))
 			continue;
-		help_row(commands[i].usage, commands[i].help);
+		help_row(se->out, commands[i].usage, commands[i].help);
 		found = 1;
 	}
 	if (!found) {
@@ -1092,7 +1113,8 @@ cmd_help(struct session *se, char **av, int ac)
 		return -1;
 	}
 	if (ac == 0)
-		printf("Words split on blanks; quote with '...' or \"...\"; "
+		out_text(se->out, "Words split on blanks; quote with '...' or "
+		    "\"...\"; "
 		    "';' separates commands;\n'#' starts a comment. "
 		    "See tidbplay(1) for more.\n");
 	return 0;
@@ -1139,9 +1161,11 @@ run_line(struct session *se, const char *line, size_t len)
 			if (c->exec(se, cmds[i].argv + first,
 			    cmds[i].argc - first) != 0)
 				rc = -1;
+			if (command_results_lost(se, c->name) != 0)
+				rc = -1;
 			se->command = NULL;
 			if (se->timing) {
-				fflush(stdout);
+				out_flush(se->out);
 				fprintf(stderr, "Time: %.3f ms\n",
 				    (now_seconds() - t0) * 1000.0);
 			}
@@ -1151,8 +1175,29 @@ run_line(struct session *se, const char *line, size_t len)
 	}
 	free_words(cmds, n);
 	if (se->interactive)
-		fflush(stdout);
+		out_flush(se->out);
 	return rc;
+}
+
+/*
+ * Results that could not be written to standard output make the command
+ * (what; NULL at the end) fail, as "ls >&-" does; a reader that has gone
+ * (EPIPE) ends it quietly and is no failure, as with psql and mysql.
+ */
+int
+command_results_lost(struct session *se, const char *what)
+{
+	int	e = out_lost(se->out);
+
+	out_mark(se->out);
+	if (e == 0 || e == EPIPE)
+		return 0;
+	if (what != NULL)
+		session_error(se, "%s: cannot write to standard output: %s",
+		    what, strerror(e));
+	else
+		say("standard output: %s", strerror(e));
+	return -1;
 }
 
 /*

@@ -172,6 +172,7 @@ struct db {
 static int	prepare(struct db *, enum stmt_id, char **);
 static int	txn_gone(struct db *, char *, char **);
 static void	learn_conn_id(struct db *);
+static int	kill_query(struct db *);
 
 static void
 db_notice(struct db *db, const char *fmt, ...)
@@ -1151,6 +1152,32 @@ execute(struct db *db, MYSQL_STMT *st, const struct call *c, char **cause)
 	return 0;
 }
 
+
+#define STOP_DRAIN_SECONDS	0.05
+
+/*
+ * The rows are no longer wanted (a callback said stop, or Ctrl-C): read
+ * what is already on its way for a moment, and if the result is still
+ * coming after that, stop it on the server (KILL QUERY, as Ctrl-C does),
+ * so that a big result is neither sent nor read to its end. What is left
+ * in flight is dropped by mysql_stmt_free_result.
+ */
+static void
+stop_fetch(struct db *db, MYSQL_STMT *st)
+{
+	double		 until = now_seconds() + STOP_DRAIN_SECONDS;
+	unsigned long	 n = 0;
+	int		 rc;
+
+	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+		if (++n % 256 == 0 && now_seconds() > until) {
+			if (!db->cancelled)
+				kill_query(db);
+			return;
+		}
+	}
+}
+
 /*
  * The rows of an executed statement, streamed through c->cb as they
  * arrive, so a result of any size takes constant memory. A callback that
@@ -1173,7 +1200,8 @@ fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 		mysql_stmt_free_result(st);
 		return -1;
 	}
-	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+	while (cbrc == 0 && ((rc = mysql_stmt_fetch(st)) == 0 ||
+	    rc == MYSQL_DATA_TRUNCATED)) {
 		pl.name_null = nulls[1];
 		pl.coins_null = nulls[2];
 		pl.goods_null = nulls[3];
@@ -1185,13 +1213,15 @@ fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 		 * Ctrl-C after the server has sent everything (KILL QUERY
 		 * finds nothing running) still stops the rows shown.
 		 */
-		if (cbrc == 0 && db->interrupted)
+		if (db->interrupted)
 			cbrc = ROW_CANCELLED;
-		if (cbrc == 0 && c->cb != NULL)
+		else if (c->cb != NULL)
 			cbrc = c->cb(&pl, c->arg);
 	}
+	if (cbrc != 0)
+		stop_fetch(db, st);
 	db->cancellable = CANCEL_NONE;
-	if (rc == 1) {
+	if (cbrc == 0 && rc == 1) {
 		read_error(db, st, cause);
 		mysql_stmt_free_result(st);
 		if (db->err == ER_QUERY_INTERRUPTED && c->emitted > 0) {
@@ -1209,8 +1239,8 @@ fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 		return -1;
 	}
 	if (cbrc != 0) {
-		xasprintf(cause, "cannot write the result: %s",
-		    strerror(errno));
+		/* The callback's owner knows why, and says so. */
+		xasprintf(cause, "the rest of the rows were not read");
 		db->err = 0;
 		return -1;
 	}
@@ -1775,15 +1805,36 @@ db_abandon(struct db *db)
  * (it hangs), the statement is abandoned: one Ctrl-C always gives the
  * prompt back within a couple of seconds.
  */
+/* KILL QUERY over a second connection: the statement stops, we stay. */
+static int
+kill_query(struct db *db)
+{
+	unsigned long long id = db->conn_id != 0 ? db->conn_id : db->thread_id;
+	MYSQL		*my;
+	char		*cause, sql[64];
+	int		 killed = 0;
+
+	if (connect_one(db, db->cur, CANCEL_TIMEOUT, CANCEL_TIMEOUT, &my,
+	    &cause) != 0) {
+		db_notice(db, "cannot cancel: %s", cause);
+		free(cause);
+		return 0;
+	}
+	snprintf(sql, sizeof sql, "KILL QUERY %llu", id);
+	if (mysql_real_query(my, sql, strlen(sql)) != 0)
+		db_notice(db, "cannot cancel: %s", mysql_error(my));
+	else
+		killed = 1;
+	mysql_close(my);
+	return killed;
+}
+
 void
 db_cancel(struct db *db)
 {
 	unsigned long	 gen = db->executions;
-	unsigned long long id = db->conn_id != 0 ? db->conn_id : db->thread_id;
-	MYSQL		*my;
-	char		*cause, sql[64];
 	double		 end;
-	int		 killed = 0;
+	int		 killed;
 
 	db->interrupted = 1;
 	if (db->cancellable == CANCEL_NONE)
@@ -1792,18 +1843,7 @@ db_cancel(struct db *db)
 	if (db->cancellable == CANCEL_WAIT)
 		return;		/* nothing runs on the server */
 	mysql_thread_init();
-	if (connect_one(db, db->cur, CANCEL_TIMEOUT, CANCEL_TIMEOUT, &my,
-	    &cause) != 0) {
-		db_notice(db, "cannot cancel: %s", cause);
-		free(cause);
-	} else {
-		snprintf(sql, sizeof sql, "KILL QUERY %llu", id);
-		if (mysql_real_query(my, sql, strlen(sql)) != 0)
-			db_notice(db, "cannot cancel: %s", mysql_error(my));
-		else
-			killed = 1;
-		mysql_close(my);
-	}
+	killed = kill_query(db);
 	mysql_thread_end();
 	end = now_seconds() + (killed ? CANCEL_GRACE_SECONDS : 0);
 	while (db->cancellable == CANCEL_QUERY && db->executions == gen &&

@@ -62,6 +62,52 @@ struct optval {
 	const char	*name;
 };
 
+/* The standard streams that were closed when tidbplay started: 1 << fd. */
+static unsigned int	closed_at_start;
+
+/*
+ * Before anything opens a file (OpenSSH's sanitise_stdfd): a closed
+ * standard stream is opened on /dev/null, so that the TLS socket never
+ * becomes standard output and no result or message goes into the
+ * connection; which ones were closed is remembered, so that results meant
+ * for a closed standard output fail instead of vanishing. A reader of our
+ * output that goes away makes writes fail with EPIPE, not kill us.
+ */
+static void
+std_fds(void)
+{
+	int	fd;
+
+	for (fd = 0; fd < 3; fd++) {
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
+			closed_at_start |= 1u << fd;
+	}
+	while ((fd = open("/dev/null", O_RDWR)) != -1 && fd < 3)
+		;
+	if (fd == -1) {
+		if (closed_at_start != 0)
+			_exit(EXIT_USAGE);	/* nowhere to say it */
+	} else
+		close(fd);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/* --help and --version: the text is the result, and may fail to go out. */
+static int
+text_written(void)
+{
+	int	e = 0;
+
+	if (closed_at_start & (1u << STDOUT_FILENO))
+		e = EBADF;
+	else if (fflush(stdout) != 0)
+		e = errno;
+	if (e == 0 || e == EPIPE)
+		return 0;
+	say("standard output: %s", strerror(e));
+	return EXIT_FAILED;
+}
+
 static void
 usage(FILE *f)
 {
@@ -346,11 +392,11 @@ take_option(struct invocation *inv, int ch)
 		return;
 	case 'h':
 		usage(stdout);
-		exit(0);
+		exit(text_written());
 	case 'V':
 		printf("tidbplay %s (client library %s)\n", PACKAGE_VERSION,
 		    mysql_get_client_info());
-		exit(0);
+		exit(text_written());
 	default:
 		fprintf(stderr, "Try '%s --help'.\n", progname);
 		exit(EXIT_USAGE);
@@ -470,10 +516,10 @@ leave(struct session *se)
 		}
 		se->failed = 1;
 	}
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		say("standard output: %s", strerror(errno));
+	/* What is still buffered, and adds grouped after the last line. */
+	out_flush(se->out);
+	if (command_results_lost(se, NULL) != 0)
 		se->failed = 1;
-	}
 }
 
 static void
@@ -497,6 +543,7 @@ main(int argc, char **argv)
 	char			*cause;
 	int			 status;
 
+	std_fds();
 	process_init();
 	parse_options(&inv, argc, argv);
 	settings_init(&s);
@@ -510,6 +557,8 @@ main(int argc, char **argv)
 	if (s.format == FMT_AUTO)
 		s.format = isatty(1) ? FMT_TABLE : FMT_TSV;
 	session_init(&se, &s, out_new(stdout, s.format));
+	if (closed_at_start & (1u << STDOUT_FILENO))
+		out_closed(se.out);
 	se.force = inv.force;
 	se.run_file = script_source;
 	se.quiet = inv.quiet;

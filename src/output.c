@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -38,7 +39,12 @@ struct out {
 	size_t		 nheld;
 	int		 flushed;	/* the table's header is out */
 	int		 noid;		/* players without their id (export) */
+	int		 err;		/* errno of the first failed write */
+	int		 lost;		/* output lost since out_mark */
 };
+
+/* The writer on standard output, flushed before every diagnostic. */
+static struct out	*stdout_out;
 
 static const char *formats[] = { "table", "vertical", "tsv", "csv", "json" };
 
@@ -64,6 +70,128 @@ format_name(enum format fmt)
 	return formats[fmt];
 }
 
+/*
+ * Every byte goes out through these three, so that a failed write's errno
+ * is read at once, before anything can change it, and once a write has
+ * failed nothing more is tried: the result is lost, and out_lost says so.
+ */
+static void
+o_write(struct out *o, const char *s, size_t len)
+{
+	if (o->err != 0) {
+		o->lost = 1;
+		return;
+	}
+	if (len > 0 && fwrite(s, 1, len, o->f) != len) {
+		o->err = errno != 0 ? errno : EIO;
+		o->lost = 1;
+	}
+}
+
+static void
+o_puts(struct out *o, const char *s)
+{
+	o_write(o, s, strlen(s));
+}
+
+static void
+o_putc(struct out *o, char c)
+{
+	o_write(o, &c, 1);
+}
+
+static void
+o_printf(struct out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+o_printf(struct out *o, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 buf[256], *big = NULL;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof buf) {
+		va_start(ap, fmt);
+		n = xvasprintf(&big, fmt, ap);
+		va_end(ap);
+	}
+	o_write(o, big != NULL ? big : buf, (size_t)n);
+	free(big);
+}
+
+/* Text as it is (help): through the writer, so that a failure is seen. */
+void
+out_text(struct out *o, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+	int	 n;
+
+	va_start(ap, fmt);
+	n = xvasprintf(&s, fmt, ap);
+	va_end(ap);
+	o_write(o, s, (size_t)n);
+	free(s);
+}
+
+/* Before a diagnostic on stderr: the results before it are out first. */
+static void
+flush_stdout_out(void)
+{
+	if (stdout_out != NULL)
+		out_flush(stdout_out);
+	else
+		fflush(stdout);
+}
+
+/*
+ * The stream was closed when tidbplay started (and is /dev/null now):
+ * every result meant for it is lost, and said so.
+ */
+void
+out_closed(struct out *o)
+{
+	o->err = EBADF;
+}
+
+/* What is buffered goes out now; when it cannot, results were lost. */
+int
+out_flush(struct out *o)
+{
+	if (o->err == 0 && fflush(o->f) != 0) {
+		o->err = errno != 0 ? errno : EIO;
+		o->lost = 1;
+	}
+	return o->err;
+}
+
+/* errno of the first write that failed, or 0. */
+int
+out_error(const struct out *o)
+{
+	return o->err;
+}
+
+/* A command starts: out_lost tells what became of its results. */
+void
+out_mark(struct out *o)
+{
+	o->lost = 0;
+}
+
+/* errno when some result since out_mark could not be written, else 0. */
+int
+out_lost(const struct out *o)
+{
+	return o->lost ? o->err : 0;
+}
+
 struct out *
 out_new(FILE *f, enum format fmt)
 {
@@ -72,6 +200,10 @@ out_new(FILE *f, enum format fmt)
 	o = xcalloc(1, sizeof *o);
 	o->f = f;
 	o->fmt = fmt;
+	if (f == stdout) {
+		stdout_out = o;
+		diag_flush_hook(flush_stdout_out);
+	}
 	return o;
 }
 
@@ -80,6 +212,10 @@ out_free(struct out *o)
 {
 	if (o == NULL)
 		return;
+	if (o == stdout_out) {
+		stdout_out = NULL;
+		diag_flush_hook(NULL);
+	}
 	free(o->held);
 	free(o);
 }
@@ -114,102 +250,122 @@ out_begin(struct out *o, const char *const *cols, int ncols)
 	}
 	if (o->fmt == FMT_CSV) {
 		for (i = 0; i < ncols; i++) {
-			fputs(o->cols[i], o->f);
-			fputs(i + 1 < ncols ? "," : "\r\n", o->f);
+			o_puts(o, o->cols[i]);
+			o_puts(o, i + 1 < ncols ? "," : "\r\n");
 		}
 	}
+}
+
+/* The length of s's first run without a byte of set (a NUL is no end). */
+static size_t
+run_without(const char *s, size_t len, const char *set)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (s[i] != '\0' && strchr(set, s[i]) != NULL)
+			break;
+	}
+	return i;
 }
 
 /* RFC 4180: quote when needed, double the quotes inside. */
 static void
-csv_write(FILE *f, const char *s, size_t len)
+csv_write(struct out *o, const char *s, size_t len)
 {
-	size_t	i;
+	size_t	i, n;
 
-	if (len > 0 && strcspn(s, ",\"\r\n") == len && s[0] != ' ' &&
-	    s[len - 1] != ' ') {
-		fwrite(s, 1, len, f);
+	if (len > 0 && run_without(s, len, ",\"\r\n") == len &&
+	    s[0] != ' ' && s[len - 1] != ' ') {
+		o_write(o, s, len);
 		return;
 	}
-	if (len == 0) {
-		fputs("\"\"", f);
-		return;
-	}
-	putc('"', f);
-	for (i = 0; i < len; i++) {
-		if (s[i] == '"')
-			putc('"', f);
-		putc(s[i], f);
-	}
-	putc('"', f);
-}
-
-static void
-tsv_field(FILE *f, const char *s, size_t len)
-{
-	size_t	i;
-
-	for (i = 0; i < len; i++) {
-		switch (s[i]) {
-		case '\t':
-			fputs("\\t", f);
-			break;
-		case '\n':
-			fputs("\\n", f);
-			break;
-		case '\r':
-			fputs("\\r", f);
-			break;
-		case '\\':
-			fputs("\\\\", f);
-			break;
-		default:
-			putc(s[i], f);
-			break;
+	o_putc(o, '"');
+	for (i = 0; i < len; i += n) {
+		n = run_without(s + i, len - i, "\"");
+		o_write(o, s + i, n);
+		if (i + n < len) {
+			o_puts(o, "\"\"");
+			n++;
 		}
 	}
+	o_putc(o, '"');
 }
 
 static void
-json_string(FILE *f, const char *s, size_t len)
+tsv_field(struct out *o, const char *s, size_t len)
+{
+	size_t	i, n;
+
+	for (i = 0; i < len; i += n) {
+		n = run_without(s + i, len - i, "\t\n\r\\");
+		o_write(o, s + i, n);
+		if (i + n == len)
+			break;
+		switch (s[i + n]) {
+		case '\t':
+			o_puts(o, "\\t");
+			break;
+		case '\n':
+			o_puts(o, "\\n");
+			break;
+		case '\r':
+			o_puts(o, "\\r");
+			break;
+		default:
+			o_puts(o, "\\\\");
+			break;
+		}
+		n++;
+	}
+}
+
+static void
+json_string(struct out *o, const char *s, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
 	size_t			 i;
 
-	putc('"', f);
+	o_putc(o, '"');
 	for (i = 0; i < len; i++) {
 		switch (p[i]) {
 		case '"':
-			fputs("\\\"", f);
+			o_puts(o, "\\\"");
 			break;
 		case '\\':
-			fputs("\\\\", f);
+			o_puts(o, "\\\\");
 			break;
 		case '\n':
-			fputs("\\n", f);
+			o_puts(o, "\\n");
 			break;
 		case '\r':
-			fputs("\\r", f);
+			o_puts(o, "\\r");
 			break;
 		case '\t':
-			fputs("\\t", f);
+			o_puts(o, "\\t");
 			break;
 		default:
 			if (p[i] < 0x20 || p[i] == 0x7f)
-				fprintf(f, "\\u%04x", p[i]);
+				o_printf(o, "\\u%04x", p[i]);
 			else
-				putc(p[i], f);
+				o_putc(o, (char)p[i]);
 			break;
 		}
 	}
-	putc('"', f);
+	o_putc(o, '"');
 }
 
 static void
-pad(FILE *f, size_t n)
+pad(struct out *o, size_t n)
 {
-	while (n-- > 0)
-		putc(' ', f);
+	static const char	spaces[] = "                                ";
+
+	while (n > 0) {
+		size_t k = n < sizeof spaces - 1 ? n : sizeof spaces - 1;
+
+		o_write(o, spaces, k);
+		n -= k;
+	}
 }
 
 static void
@@ -219,11 +375,11 @@ table_rule(struct out *o)
 	size_t	j;
 
 	for (i = 0; i < o->ncols; i++) {
-		putc('+', o->f);
+		o_putc(o, '+');
 		for (j = 0; j < o->width[i] + 2; j++)
-			putc('-', o->f);
+			o_putc(o, '-');
 	}
-	fputs("+\n", o->f);
+	o_puts(o, "+\n");
 }
 
 static void
@@ -238,15 +394,15 @@ table_line(struct out *o, const char *const *s, const size_t *len,
 		size_t vl = null[i] ? 4 : len[i];
 
 		w = utf8_width(v, vl);
-		fputs("| ", o->f);
+		o_puts(o, "| ");
 		if (o->num[i])
-			pad(o->f, o->width[i] > w ? o->width[i] - w : 0);
-		fwrite(v, 1, vl, o->f);
+			pad(o, o->width[i] > w ? o->width[i] - w : 0);
+		o_write(o, v, vl);
 		if (!o->num[i])
-			pad(o->f, o->width[i] > w ? o->width[i] - w : 0);
-		putc(' ', o->f);
+			pad(o, o->width[i] > w ? o->width[i] - w : 0);
+		o_putc(o, ' ');
 	}
-	fputs("|\n", o->f);
+	o_puts(o, "|\n");
 }
 
 static void
@@ -376,46 +532,46 @@ out_row_as_is(struct out *o, const char *const *s, const size_t *len,
 			table_flush(o);
 		break;
 	case FMT_VERTICAL:
-		fprintf(o->f, "*************************** %lu. row "
+		o_printf(o, "*************************** %lu. row "
 		    "***************************\n", o->rows);
 		for (i = 0; i < o->ncols; i++) {
-			pad(o->f, 5 - strlen(o->cols[i]));
-			fprintf(o->f, "%s: ", o->cols[i]);
+			pad(o, 5 - strlen(o->cols[i]));
+			o_printf(o, "%s: ", o->cols[i]);
 			if (null[i])
-				fputs("NULL", o->f);
+				o_puts(o, "NULL");
 			else
-				fwrite(s[i], 1, len[i], o->f);
-			putc('\n', o->f);
+				o_write(o, s[i], len[i]);
+			o_putc(o, '\n');
 		}
 		break;
 	case FMT_TSV:
 		for (i = 0; i < o->ncols; i++) {
 			if (null[i])
-				fputs("NULL", o->f);
+				o_puts(o, "NULL");
 			else
-				tsv_field(o->f, s[i], len[i]);
-			putc(i + 1 < o->ncols ? '\t' : '\n', o->f);
+				tsv_field(o, s[i], len[i]);
+			o_putc(o, i + 1 < o->ncols ? '\t' : '\n');
 		}
 		break;
 	case FMT_CSV:
 		for (i = 0; i < o->ncols; i++) {
 			if (!null[i])
-				csv_write(o->f, s[i], len[i]);
-			fputs(i + 1 < o->ncols ? "," : "\r\n", o->f);
+				csv_write(o, s[i], len[i]);
+			o_puts(o, i + 1 < o->ncols ? "," : "\r\n");
 		}
 		break;
 	case FMT_JSON:
-		putc('{', o->f);
+		o_putc(o, '{');
 		for (i = 0; i < o->ncols; i++) {
-			fprintf(o->f, "%s\"%s\":", i ? "," : "", o->cols[i]);
+			o_printf(o, "%s\"%s\":", i ? "," : "", o->cols[i]);
 			if (null[i])
-				fputs("null", o->f);
+				o_puts(o, "null");
 			else if (o->num[i])
-				fwrite(s[i], 1, len[i], o->f);
+				o_write(o, s[i], len[i]);
 			else
-				json_string(o->f, s[i], len[i]);
+				json_string(o, s[i], len[i]);
 		}
-		fputs("}\n", o->f);
+		o_puts(o, "}\n");
 		break;
 	}
 }
@@ -429,7 +585,7 @@ out_end(struct out *o)
 	}
 	if (o->fmt == FMT_TABLE || o->fmt == FMT_AUTO ||
 	    o->fmt == FMT_VERTICAL)
-		fprintf(o->f, "(%lu row%s)\n", o->rows, o->rows == 1 ? "" : "s");
+		o_printf(o, "(%lu row%s)\n", o->rows, o->rows == 1 ? "" : "s");
 }
 
 /*
@@ -458,7 +614,7 @@ out_player(const struct player *pl, void *arg)
 	null[2] = pl->coins_null;
 	null[3] = pl->goods_null;
 	out_row(o, s + o->noid, len + o->noid, null + o->noid);
-	return ferror(o->f) ? -1 : 0;
+	return o->err != 0 ? -1 : 0;
 }
 
 void

@@ -86,6 +86,7 @@ int	 command_check(const struct words *, const struct command **,
 	     char **);
 int	 command_add_row(const char *, size_t, struct player *);
 int	 run_line(struct session *, const char *, size_t);
+int	 command_results_lost(struct session *, const char *);
 void	 command_added(struct session *, const char *, unsigned long long);
 const char *command_word(size_t);
 const char *command_sub(const char *, size_t);

@@ -185,9 +185,12 @@ enum txn_state {
 typedef void (*notice_cb)(void *, const char *);
 
 /*
- * A row callback returns 0 for the next row; anything else stops the rows
- * shown (the rest is read and dropped): ROW_CANCELLED for Ctrl-C, another
- * value when the rows cannot be written.
+ * A row callback returns 0 for the next row; anything else stops the
+ * fetch: ROW_CANCELLED for Ctrl-C, another value when the rows cannot be
+ * written or are refused. The rest of the rows are not read (a result
+ * still coming is stopped on the server), the statement's result is freed,
+ * and db_rows fails; for a value other than ROW_CANCELLED its cause only
+ * says that the rows stopped, since the callback's owner knows why.
  */
 typedef int (*row_cb)(const struct player *, void *);
 #define ROW_CANCELLED	(-2)
@@ -326,6 +329,7 @@ int	 xvasprintf(char **, const char *, va_list)
 void	 freezero_str(char *);
 __attribute__((noreturn, format(printf, 1, 2)))
 void	 fatalx(const char *, ...);
+void	 diag_flush_hook(void (*)(void));
 void	 vdiag(int, const char *, const char *, va_list)
 	     __attribute__((format(printf, 3, 0)));
 void	 say(const char *, ...) __attribute__((format(printf, 1, 2)));

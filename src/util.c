@@ -16,6 +16,15 @@
 
 const char *progname = "tidbplay";
 
+static void	(*before_diag)(void);
+
+/* What vdiag does first: output.c's flush, which keeps a write's errno. */
+void
+diag_flush_hook(void (*fn)(void))
+{
+	before_diag = fn;
+}
+
 /*
  * The one funnel for diagnostics, on stderr after the results already
  * written: "tidbplay: " when named, then LEAD ("warning: ", "FILE:LINE: ",
@@ -24,7 +33,10 @@ const char *progname = "tidbplay";
 void
 vdiag(int named, const char *lead, const char *fmt, va_list ap)
 {
-	fflush(stdout);
+	if (before_diag != NULL)
+		before_diag();
+	else
+		fflush(stdout);
 	if (named)
 		fprintf(stderr, "%s: ", progname);
 	fputs(lead, stderr);

@@ -13,3 +13,5 @@ TESTS += tests/interop.t
 EXTRA_DIST += tests/interop.t
 TESTS += tests/export.t
 EXTRA_DIST += tests/export.t
+TESTS += tests/output.t
+EXTRA_DIST += tests/output.t

@@ -1,0 +1,147 @@
+#!/bin/sh
+# Where results go when standard output is not what it should be: closed
+# standard streams, a pipe whose reader has gone, a full disk.
+
+. "$top_srcdir/tests/lib.sh"
+start_server
+
+# tpcmd ARGS...: tidbplay against the server, with the caller's streams.
+tpcmd() {
+	timeout 120 env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
+	    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
+	    TIDBPLAY_HISTFILE= \
+	    "$TIDBPLAY" -H "$TP_HOST" -P "$TP_PORT" -u "$TP_USER" --ca "$TP_CA" \
+	    "$@"
+}
+
+# tpx REDIRECTIONS ARGS...: tpcmd ARGS 2>err REDIRECTIONS; sets RC, OUT, ERR.
+tpx() {
+	_r=$1
+	shift
+	: >"$T/out"
+	eval 'tpcmd "$@" 2>"$T/err" '"$_r"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+
+# piped READER ARGS...: tpcmd ARGS | READER; RC is tidbplay's status.
+piped() {
+	_p=$1
+	shift
+	{ tpcmd "$@" 2>"$T/err"; echo $? >"$T/rc"; } | eval "$_p"
+	RC=$(cat "$T/rc")
+	ERR=$(cat "$T/err")
+}
+
+aborted() {
+	sql "SHOW GLOBAL STATUS WHERE variable_name IN
+	    ('Aborted_clients', 'Aborted_connects')" | awk '{ n += $2 } END { print n }'
+}
+
+tp -e 'add alice 100 20'
+
+# ---- standard input, output or error closed ----
+
+# Closed, a standard stream's number would go to the TLS socket: output
+# written into the connection, commands read from it.
+before=$(aborted)
+tpx '>&-' -e 'show alice'
+is "$RC" 1 "show with standard output closed: exit 1"
+like "$ERR" "^-e:1: show: cannot write to standard output: Bad file descriptor$" \
+    "show with standard output closed: says so"
+is "$(aborted)" "$before" "show with standard output closed: the connection is not harmed"
+
+tpx '>&-' -e 'add closed_out 1 2'
+is "$RC" 1 "add (tsv) with standard output closed: exit 1, the id is not shown"
+like "$ERR" "add: cannot write to standard output" \
+    "add with standard output closed: says so"
+is "$(sql "SELECT coins FROM players WHERE name = 'closed_out'")" 1 \
+    "add with standard output closed: the player was added, as the man page says"
+
+tpx '>&-' -e 'format table; add closed_table 1 2'
+is "$RC" 0 "add in table format with standard output closed: writes nothing there, exit 0"
+
+tpx '>&-' -e 'help'
+is "$RC" 1 "help with standard output closed: exit 1"
+
+tpx '>&-' --help
+is "$RC" 1 "--help with standard output closed: exit 1"
+like "$ERR" "Bad file descriptor" "--help with standard output closed: says so"
+
+tpx '<&- >"$T/out"'
+is "$RC" 0 "standard input closed: an empty script, exit 0"
+is "$ERR" "" "standard input closed: nothing read from the connection"
+
+before=$(aborted)
+tpx '2>&- >"$T/out"' --force -e 'show nobody; count'
+is "$RC" 1 "standard error closed: a failed command still fails"
+is "$OUT" "$(sql 'SELECT COUNT(*) FROM players')" \
+    "standard error closed: the results still come"
+is "$(aborted)" "$before" "standard error closed: no message went into the connection"
+
+# ---- a pipe whose reader has gone ----
+
+sql "INSERT INTO players (name, coins, goods)
+    SELECT CONCAT('big_', seq), seq, seq FROM seq_1_to_1000000"
+sent() {
+	sql "SHOW GLOBAL STATUS LIKE 'Rows_sent'" | cut -f2
+}
+
+s0=$(sent)
+tp -e list
+s1=$(sent)
+all=$((s1 - s0))
+
+s0=$(sent)
+piped 'head -n 1 >"$T/head"' -e list
+s1=$(sent)
+is "$(cat "$T/head")" "1	alice	100	20" "list | head -1: the first row"
+is "$ERR" "" "list | head -1: nothing on standard error"
+is "$RC" 0 "list | head -1: exit 0, as psql and mysql"
+ok $(($((s1 - s0)) * 2 < all ? 0 : 1)) \
+    "list | head -1: the server stops sending ($((s1 - s0)) of $all rows sent)"
+
+piped 'head -n 1 >/dev/null' -e 'list; add after_pipe 1 1'
+is "$RC" 0 "list | head -1, then add: exit 0"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'after_pipe'")" 1 \
+    "list | head -1: the session goes on, the connection still works"
+
+piped 'head -n 1 >/dev/null' \
+    -e 'begin; add in_txn1 1 1; list; add in_txn2 1 1; commit'
+is "$RC" 0 "list | head -1 inside a transaction: exit 0"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name IN ('in_txn1', 'in_txn2')")" 2 \
+    "list | head -1 inside a transaction: the transaction goes on and commits"
+
+piped 'head -c 1 >/dev/null' --format json -e 'find big_1; top coins 500000'
+is "$RC" 0 "find and top into a closed pipe: exit 0"
+is "$ERR" "" "find and top into a closed pipe: quiet"
+
+piped 'head -c 1 >/dev/null' -e 'export -'
+is "$RC" 0 "export - into a closed pipe: exit 0"
+is "$ERR" "" "export - into a closed pipe: quiet"
+
+# ---- a full disk ----
+
+tpx '>/dev/full' -e 'export -'
+is "$RC" 1 "export - to /dev/full: exit 1"
+like "$ERR" "^-e:1: export: cannot write to standard output: No space left on device$" \
+    "export - to /dev/full: names ENOSPC"
+tpx '>/dev/full' -e 'list'
+is "$RC" 1 "list to /dev/full: exit 1"
+like "$ERR" "No space left on device" "list to /dev/full: names ENOSPC"
+unlike "$ERR" "Success" "list to /dev/full: errno is read when the write fails"
+tpx '>/dev/full' -e 'show alice'
+is "$RC" 1 "show to /dev/full (one buffered row): exit 1"
+like "$ERR" "standard output: No space left on device" \
+    "show to /dev/full: the error at the last flush is named"
+tpx '>/dev/full' -e 'show alice; show nobody'
+is "$RC" 1 "show, then a failed show, to /dev/full: exit 1"
+like "$ERR" "No space left on device" \
+    "show, then a failed show, to /dev/full: the first error is not lost"
+tp -e "export /dev/full"
+is "$RC" 1 "export /dev/full: exit 1"
+like "$ERR" "^-e:1: export: /dev/full: No space left on device" \
+    "export /dev/full: names ENOSPC"
+
+done_testing
