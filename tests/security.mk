@@ -1,8 +1,9 @@
 # security tests: secrets, the TLS policy, hostile input, valgrind; and
 # "make fuzz" for the libFuzzer harnesses.
-TESTS += tests/secrets.t tests/tls.t tests/trust.t tests/hostile.t tests/valgrind.t
-EXTRA_DIST += tests/secrets.t tests/tls.t tests/trust.t tests/hostile.t \
-	tests/hostile.cases \
+TESTS += tests/secrets.t tests/tls.t tests/trust.t tests/hostname.t \
+	tests/hostile.t tests/valgrind.t
+EXTRA_DIST += tests/secrets.t tests/tls.t tests/trust.t tests/hostname.t \
+	tests/hostile.t tests/hostile.cases \
 	tests/valgrind.t tests/lsan.supp tests/fuzz/run \
 	tests/fuzz/fuzz_line.c tests/fuzz/fuzz_settings.c tests/fuzz/fuzz_csv.c \
 	tests/fuzz/corpus

@@ -13,9 +13,13 @@
 #   tests/server.sh env DIR       print TP_* shell assignments (also DIR/env)
 #
 # Environment:
-#   TP_SERVER_CERT=normal|wrongname|expired|none   (start only, default normal)
+#   TP_SERVER_CERT=normal|wrongname|dnsname|expired|none
+#                                         (start only, default normal)
 #       normal     certificate for IP:127.0.0.1 and DNS:localhost
 #       wrongname  valid certificate from the same CA, SAN only DNS:wrong.example
+#       dnsname    valid certificate from the same CA, SAN only the DNS name
+#                  gateway01.serverless.test (a cloud endpoint's shape; bind
+#                  it to 127.0.0.1 in a private /etc/hosts to reach it)
 #       expired    certificate from the same CA that expired in 2020
 #       none       no TLS at all
 #
@@ -159,6 +163,14 @@ subjectAltName         = DNS:wrong.example
 subjectKeyIdentifier   = hash
 authorityKeyIdentifier = keyid:always
 
+[ dnsname_ext ]
+basicConstraints       = critical, CA:FALSE
+keyUsage               = critical, digitalSignature
+extendedKeyUsage       = serverAuth
+subjectAltName         = DNS:gateway01.serverless.test
+subjectKeyIdentifier   = hash
+authorityKeyIdentifier = keyid:always
+
 [ ca ]
 default_ca = test_ca
 
@@ -197,7 +209,8 @@ EOF
         >>"$log" 2>&1 || return 1
 
     # Server certificates signed by the real CA: name ext-section
-    for v in server:localhost:server_ext wrongname:wrong.example:wrongname_ext
+    for v in server:localhost:server_ext wrongname:wrong.example:wrongname_ext \
+        dnsname:gateway01.serverless.test:dnsname_ext
     do
         name=${v%%:*}; rest=${v#*:}; cn=${rest%%:*}; ext=${rest#*:}
         # shellcheck disable=SC2086
@@ -429,8 +442,10 @@ check_sock_len() {
 
 cmd_start() {
     case ${TP_SERVER_CERT:-normal} in
-        normal|wrongname|expired|none) variant=${TP_SERVER_CERT:-normal} ;;
-        *) die "TP_SERVER_CERT must be normal, wrongname, expired or none" ;;
+        normal|wrongname|dnsname|expired|none)
+            variant=${TP_SERVER_CERT:-normal} ;;
+        *) die "TP_SERVER_CERT must be normal, wrongname, dnsname, expired" \
+            "or none" ;;
     esac
     if [ -e "$DIR" ]; then
         [ -d "$DIR" ] || die "start: $DIR exists and is not a directory"
@@ -497,7 +512,7 @@ cmd_restart() {
     variant=$(cat "$DIR/variant")
     [ -n "$port" ] || die "restart: bad $DIR/port"
     case $variant in
-        normal|wrongname|expired|none) ;;
+        normal|wrongname|dnsname|expired|none) ;;
         *) die "restart: bad $DIR/variant" ;;
     esac
     server_pid=
