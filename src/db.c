@@ -118,6 +118,10 @@ static const struct stmt_def {
 	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1, 0 },
 	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0, 0 },
 	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0, 0 },
+	/* TiDB has savepoints since v6.2; a new one replaces its namesake. */
+	[ST_SAVEPOINT] = { "SAVEPOINT tidbplay_load", 0, RS_NONE, 0, 0 },
+	[ST_ROLLBACK_SAVEPOINT] = { "ROLLBACK TO SAVEPOINT tidbplay_load", 0,
+	    RS_NONE, 0, 0 },
 };
 
 /* A multi-row statement, prepared for one number of rows. */
@@ -1109,7 +1113,8 @@ struct call {
 static int
 refuse_interrupted(struct db *db, enum stmt_id id, char **cause)
 {
-	if (id == ST_ROLLBACK || !db->interrupted)
+	if (id == ST_ROLLBACK || id == ST_ROLLBACK_SAVEPOINT ||
+	    !db->interrupted)
 		return 0;
 	db->err = ER_QUERY_INTERRUPTED;
 	xasprintf(cause, "cancelled");

@@ -475,6 +475,14 @@ retry_wait(struct db *db, unsigned int attempt, char **cause)
 	return db_backoff(db, attempt, cause) != 0 ? -1 : 0;
 }
 
+/* What a failed load left behind. */
+enum undo {
+	UNDO_ALL,	/* nothing: its own transaction, or one statement */
+	UNDO_LOAD,	/* the user's transaction, as it was before it */
+	UNDO_TXN,	/* the user's transaction, rolled back whole by us */
+	UNDO_GONE	/* the user's transaction, ended (the cause says so) */
+};
+
 /*
  * A load (bulk, import): the rows next() hands out, read once, go to the
  * server in multi-row INSERTs of up to cap rows, all or nothing. Rows that
@@ -498,6 +506,9 @@ struct load {
 	int		 ended;		/* next() has said the end */
 	int		 sent_failed;	/* the server refused the batch */
 	int		 unread;	/* a retry needed the rows again */
+	int		 saved;		/* the savepoint is set */
+	enum undo	 undo;		/* what a failure left */
+	char		*undo_why;	/* why a savepoint could not be used */
 	unsigned long long done;
 };
 
@@ -568,14 +579,23 @@ load_one(struct db *db, struct load *ld, int user, char **cause)
 	}
 }
 
-/* Batch after batch, the first one filled, in one transaction. */
+/*
+ * Batch after batch, the first one filled, in one transaction: ours, or
+ * the user's after a savepoint, so that a failure can take back the load
+ * and nothing else of theirs.
+ */
 static int
 load_batches(struct db *db, struct load *ld, int user, char **cause)
 {
 	int	rc, more = 1;
 
-	if (!user && (rc = db_begin(db, 0, cause)) != DB_OK)
+	if (user)
+		rc = db_exec(db, ST_SAVEPOINT, NULL, NULL, NULL, cause);
+	else
+		rc = db_begin(db, 0, cause);
+	if (rc != DB_OK)
 		return rc;
+	ld->saved = user;
 	for (;;) {
 		if ((rc = load_send(db, ld, cause)) != DB_OK || !more)
 			break;
@@ -591,6 +611,69 @@ load_batches(struct db *db, struct load *ld, int user, char **cause)
 	return rc;
 }
 
+/*
+ * A load failed inside the user's transaction after its savepoint: undo
+ * it alone. Should the server no longer know the savepoint (a table
+ * created on first use commits there and then), the whole transaction
+ * is rolled back, and the user told so.
+ */
+static void
+load_undo(struct db *db, struct load *ld)
+{
+	char	*why;
+
+	if (!db_in_txn(db)) {
+		ld->undo = UNDO_GONE;
+		return;
+	}
+	if (!ld->saved)
+		return;		/* nothing was sent */
+	if (db_exec(db, ST_ROLLBACK_SAVEPOINT, NULL, NULL, NULL, &why) ==
+	    DB_OK) {
+		ld->undo = UNDO_LOAD;
+		return;
+	}
+	if (!db_in_txn(db)) {
+		free(why);
+		ld->undo = UNDO_GONE;
+		return;
+	}
+	db_rollback(db, NULL);
+	ld->undo = UNDO_TXN;
+	ld->undo_why = why;
+}
+
+/*
+ * What was undone, said after why the load failed (taken): what stands
+ * for the load ("imported", "added").
+ */
+static char *
+load_undone(const struct load *ld, const char *what, char *why)
+{
+	char	*msg;
+
+	switch (ld->undo) {
+	case UNDO_ALL:
+		xasprintf(&msg, "%s; nothing was %s", why, what);
+		break;
+	case UNDO_LOAD:
+		xasprintf(&msg, "%s; nothing was %s: the transaction is still "
+		    "open, as it was before", why, what);
+		break;
+	case UNDO_TXN:
+		xasprintf(&msg, "%s; nothing was %s, and as what was sent "
+		    "could not be taken back alone (%s), the whole "
+		    "transaction was rolled back: nothing in it was kept "
+		    "(start again with begin)", why, what, ld->undo_why);
+		break;
+	default:
+		msg = xstrdup(why);
+		break;
+	}
+	free(why);
+	return msg;
+}
+
 static int
 load_run(struct db *db, struct load *ld, char **cause)
 {
@@ -599,14 +682,27 @@ load_run(struct db *db, struct load *ld, char **cause)
 
 	ld->rows = xcalloc(ld->cap + 1, sizeof *ld->rows);
 	ld->lines = xcalloc(ld->cap + 1, sizeof *ld->lines);
+	if (user)
+		ld->undo = UNDO_LOAD;
 	for (attempt = 0;; attempt++) {
 		if ((r = load_fill(ld, cause)) < 0)
 			return DB_FAIL;
-		if (r == 0)
-			return ld->k == 0 ? DB_OK : load_one(db, ld, user, cause);
-		rc = load_batches(db, ld, user, cause);
-		if (rc != DB_FAIL || user)
+		if (r == 0 && ld->k == 0)
+			return DB_OK;
+		if (r == 0) {
+			/* One statement: the server undoes it by itself. */
+			rc = load_one(db, ld, user, cause);
+			if (rc == DB_FAIL && user && !db_in_txn(db))
+				ld->undo = UNDO_GONE;
 			return rc;
+		}
+		rc = load_batches(db, ld, user, cause);
+		if (rc != DB_FAIL)
+			return rc;
+		if (user) {
+			load_undo(db, ld);
+			return rc;
+		}
 		/* Asked before the rollback, which has its own outcome. */
 		again = db_last_retryable(db);
 		db_rollback(db, NULL);
@@ -628,6 +724,7 @@ load_free(struct load *ld)
 {
 	free(ld->rows);
 	free(ld->lines);
+	free(ld->undo_why);
 }
 
 struct bulk {
@@ -669,7 +766,6 @@ player_bulk(struct db *db, long long n, const char *prefix,
 {
 	struct bulk	b = { n, 0, prefix };
 	struct load	ld;
-	char		*why;
 	int		rc;
 
 	memset(&ld, 0, sizeof ld);
@@ -680,12 +776,8 @@ player_bulk(struct db *db, long long n, const char *prefix,
 	ld.progress = progress;
 	ld.parg = arg;
 	ld.total = (unsigned long long)n;
-	rc = load_run(db, &ld, cause);
-	if (rc == DB_FAIL) {
-		why = *cause;
-		xasprintf(cause, "%s; nothing was added", why);
-		free(why);
-	}
+	if ((rc = load_run(db, &ld, cause)) == DB_FAIL)
+		*cause = load_undone(&ld, "added", *cause);
 	load_free(&ld);
 	return rc;
 }
@@ -735,14 +827,14 @@ import_failed(struct load *ld, const char *path, char **cause)
 {
 	char	*why = *cause;
 
-	if (ld->sent_failed)
-		xasprintf(cause, "%s:%lu-%lu: %s; nothing was imported%s",
-		    path, ld->lines[0], ld->lines[ld->k - 1], why,
-		    ld->unread ? " (it is not tried again: its input cannot "
-		    "be read twice)" : "");
-	else
-		xasprintf(cause, "%s; nothing was imported", why);
-	free(why);
+	if (ld->sent_failed) {
+		xasprintf(cause, "%s:%lu-%lu: %s%s", path, ld->lines[0],
+		    ld->lines[ld->k - 1], why, ld->unread ? " (not tried "
+		    "again: its input cannot be read twice)" : "");
+		free(why);
+		why = *cause;
+	}
+	*cause = load_undone(ld, "imported", why);
 }
 
 static int

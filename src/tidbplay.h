@@ -154,6 +154,8 @@ enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_SAVEPOINT,		/* before a load inside the user's begin */
+	ST_ROLLBACK_SAVEPOINT,	/* undoes that load alone */
 	ST_COUNT_ALL
 };
 

@@ -175,6 +175,66 @@ refused '^-e:1: stdin:352: 2 fields; expected 3, as the header has; nothing was 
     "an error on the last line of a pipe"
 is "$((c1 - c0))" 3 "the rows before it were sent as they were read: three batches, rolled back"
 
+# ---- inside begin: a failed import or bulk takes back only itself ----
+
+printf '[shell]\nbatch = 2\n' >"$T/batch2.ini"
+sql "DELETE FROM players"
+sql "INSERT INTO players (name, coins, goods) VALUES ('old', 1, 1)"
+{ mkcsv 250 sp; echo 'sp250,1,x'; } >"$T/sp.csv"
+tpin "begin
+add mine 1 1
+import $T/sp.csv
+count
+commit" -c "$T/batch.ini" --force
+is "$RC" 1 "begin, then an import whose last line is bad: exit 1"
+like "$ERR" "^stdin:3: $T/sp.csv:252: goods 'x' is not a whole number.*; nothing was imported: the transaction is still open, as it was before$" \
+    "the message says the import was undone and the transaction goes on"
+is "$(printf '%s\n' "$OUT" | tail -n 1)" 2 \
+    "inside the transaction the import's first batches are gone"
+is "$(names)" "old mine" "commit keeps what the transaction held, none of the import"
+
+sql "DELETE FROM players WHERE name = 'mine'"
+sql "INSERT INTO players (name, coins, goods) VALUES ('sp230', 1, 1)"
+mkcsv 250 sp >"$T/sp.csv"
+tpin "begin
+add mine 1 1
+import $T/sp.csv
+commit" -c "$T/batch.ini" --force
+like "$ERR" "^stdin:3: $T/sp.csv:.*already exists.*; nothing was imported: the transaction is still open, as it was before$" \
+    "a name taken in the third batch, inside begin: the import undone"
+is "$(names)" "old sp230 mine" "a name taken in the third batch: commit keeps the rest"
+
+sql "DELETE FROM players WHERE name = 'mine'"
+sql "INSERT INTO players (name, coins, goods) VALUES ('bk_5', 1, 1)"
+tpin "begin
+add mine 1 1
+bulk 7 bk
+commit" -c "$T/batch2.ini" --force
+like "$ERR" "^stdin:3: .*already exists.*; nothing was added: the transaction is still open, as it was before$" \
+    "bulk that fails in its third batch inside begin: undone alone"
+is "$(names)" "old sp230 bk_5 mine" "bulk inside begin: commit keeps the rest, no bk_0 to bk_4"
+
+tpin "begin
+import $T/250.csv
+bulk 5 ok
+commit" -c "$T/batch.ini"
+is "$RC" 0 "import and bulk inside begin, committed: exit 0"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name LIKE 'fifo%' OR name LIKE 'ok%'")" \
+    255 "import and bulk inside begin, committed: every row"
+
+# A table made on first use commits there and then, and takes the
+# savepoint with it: the import cannot be undone alone, so the whole
+# transaction is rolled back, and said so.
+{ mkcsv 250 fr; echo 'fr250,1'; } >"$T/fr.csv"
+tpin "begin
+import $T/fr.csv
+commit" -c "$T/batch.ini" --table fresh --force
+like "$ERR" "^stdin:2: .*; nothing was imported, and as what was sent could not be taken back alone \(.*\), the whole transaction was rolled back: nothing in it was kept \(start again with begin\)$" \
+    "a savepoint the server lost: the whole transaction is rolled back, and said so"
+like "$ERR" "^stdin:3: .*no transaction is open" "then commit has no transaction to commit"
+is "$(sql "SELECT COUNT(*) FROM fresh")" 0 "a savepoint the server lost: nothing kept"
+sql "DELETE FROM players"
+
 # ---- at a terminal (tmux): typed data, and progress without a total ----
 
 if ! command -v tmux >/dev/null 2>&1; then
