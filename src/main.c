@@ -216,7 +216,12 @@ ask_password(const struct settings *s)
 		quiet.c_lflag &= ~(ECHO | ECHONL);
 		tcsetattr(fileno(tty), TCSAFLUSH, &quiet);
 	}
-	fprintf(tty, "Password for %s@%s: ", s->user, s->host);
+	/* Where the password will go, and who said so when not an option. */
+	if (s->trust[K_HOST] < TRUST_OPTION)
+		fprintf(tty, "Password for %s@%s (host from %s): ", s->user,
+		    s->host, s->origin[K_HOST]);
+	else
+		fprintf(tty, "Password for %s@%s: ", s->user, s->host);
 	fflush(tty);
 	len = getline(&line, &size, tty);
 	if (restore) {

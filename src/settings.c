@@ -387,8 +387,8 @@ trust_advice(const struct settings *s, enum setting_key key, int ask,
 
 /*
  * A password goes only to a host, port and user named by a source at least
- * as trusted as the password's (ask: it will come from the -p prompt), so
- * that a .env planted in a directory cannot steer it elsewhere.
+ * as trusted as the password's, so that a .env planted in a directory
+ * cannot steer it elsewhere.
  */
 static int
 check_trust(const struct settings *s, int ask, char **cause)
@@ -397,12 +397,13 @@ check_trust(const struct settings *s, int ask, char **cause)
 	enum trust			 pw;
 	size_t				 i;
 
-	if (ask)
-		pw = TRUST_OPTION;
-	else if (*s->password == '\0')
-		return 0;		/* nothing to give away */
-	else
-		pw = s->trust[K_PASSWORD];
+	/*
+	 * The -p prompt names the host and where it came from: the user who
+	 * types the password there has seen where it goes.
+	 */
+	if (ask || *s->password == '\0')
+		return 0;		/* nothing to give away unseen */
+	pw = s->trust[K_PASSWORD];
 	for (i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (s->trust[keys[i]] < pw) {
 			trust_advice(s, keys[i], ask, cause);

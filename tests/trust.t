@@ -129,13 +129,6 @@ tpe TIDB_PASSWORD="$TP_PASSWORD" "$B" -c "$T/nopw.ini" -e count
 refused "-c FILE without the password, TIDB_PASSWORD" \
     "the host comes from $T/nopw\.ini:2 but the password from environment"
 
-# -p counts as an option: it is refused before the question is asked (no
-# terminal is needed to see it).
-tpe TIDB_HOST="$TP_HOST" "$B" -p -P "$TP_PORT" -u "$TP_USER" -e count
-refused "TIDB_HOST with -p" \
-    "^tidbplay: the host comes from environment \(TIDB_HOST\) but the password from the -p prompt: give -H, or the password in TIDB_PASSWORD instead of -p$"
-unlike "$ERR" "terminal" "TIDB_HOST with -p: refused before asking"
-
 # A .env's database, CA and table are not where the password goes: they
 # do not count.
 mkfile "$W/.env" "TIDB_DB_NAME='test'
@@ -312,5 +305,19 @@ tty=$(tr -d '\r' <"$T/tty")
 like "$tty" "^settings: +host from --host, user from --user, password from the -p prompt$" \
     "-p with -H -P -u: connects, status names the prompt"
 unlike "$tty" "$TP_PASSWORD" "-p: the password is not echoed"
+unlike "$tty" "\\(host from" "-p with -H: the question needs no word on the host"
+
+# -p with the host from a weaker source: the question says where the host
+# came from, so the password typed there goes where the user has seen.
+(cd "$W" && env -u TIDB_PORT -u TIDB_USER -u TIDB_PASSWORD \
+    -u TIDB_DB_NAME -u CA_PATH HOME="$H" XDG_CONFIG_HOME="$C" \
+    TIDBPLAY_HISTFILE= TERM=dumb PW="$TP_PASSWORD" TIDB_HOST="$TP_HOST" \
+    /usr/bin/python3 "$T/ask.py" "$B" -P "$TP_PORT" \
+    -u "$TP_USER" --ca "$TP_CA" -p -e status) >"$T/tty" 2>&1
+tty=$(tr -d '\r' <"$T/tty")
+like "$tty" "Password for $TP_USER@$TP_HOST \\(host from environment \\(TIDB_HOST\\)\\): " \
+    "-p with TIDB_HOST: the question names where the host came from"
+like "$tty" "^settings: +host from environment \\(TIDB_HOST\\), user from --user, password from the -p prompt$" \
+    "-p with TIDB_HOST: connects"
 
 done_testing
