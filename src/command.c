@@ -44,6 +44,7 @@ static int	cmd_rollback(struct session *, char **, int);
 static int	cmd_status(struct session *, char **, int);
 static int	cmd_format(struct session *, char **, int);
 static int	cmd_timing(struct session *, char **, int);
+static int	cmd_pager(struct session *, char **, int);
 static int	cmd_help(struct session *, char **, int);
 static int	cmd_quit(struct session *, char **, int);
 
@@ -211,6 +212,15 @@ static const struct command commands[] = {
 		.usage = "timing [on|off]",
 		.help = "show or set whether each command's time is shown",
 		.exec = cmd_timing
+	},
+	{
+		.name = "pager",
+		.min = 0, .max = 1,
+		.kind = { A_PAGER },
+		.usage = "pager [on|off|COMMAND]",
+		.help = "show or set the pager of results taller than the "
+		    "terminal",
+		.exec = cmd_pager
 	},
 	{
 		.name = "help",
@@ -434,6 +444,7 @@ check_arg(const struct command *c, int i, const char *v, char **cause)
 		}
 		break;
 	case A_COMMAND:
+	case A_PAGER:
 	case A_NONE:
 		break;
 	}
@@ -1066,6 +1077,34 @@ cmd_timing(struct session *se, char **av, int ac)
 		printf("%s\n", se->timing ? "on" : "off");
 	else
 		se->timing = strcmp(av[0], "on") == 0;
+	return 0;
+}
+
+/*
+ * The pager of table and vertical results at a terminal (the terminal
+ * runs it): on ($PAGER, else less), off, or a command of one's own.
+ */
+static int
+cmd_pager(struct session *se, char **av, int ac)
+{
+	const char	*env = getenv("PAGER");
+	char		*cause;
+
+	if (ac == 0) {
+		if (strcmp(se->s->pager, "on") != 0)
+			printf("%s\n", se->s->pager);
+		else if (env != NULL && *env != '\0')
+			printf("on (PAGER: %s)\n", env);
+		else
+			printf("on (less -SFRX, when it is installed)\n");
+		return 0;
+	}
+	if (settings_set(se->s, K_PAGER, av[0], "the pager command",
+	    TRUST_OPTION, &cause) != 0) {
+		session_error(se, "pager: %s", cause);
+		free(cause);
+		return -1;
+	}
 	return 0;
 }
 

@@ -30,7 +30,8 @@ enum {
 	OPT_FORMAT,
 	OPT_TABLE,
 	OPT_READ_TIMEOUT,
-	OPT_FORCE
+	OPT_FORCE,
+	OPT_NO_PAGER
 };
 
 static const struct option longopts[] = {
@@ -49,6 +50,7 @@ static const struct option longopts[] = {
 	{ "file",	required_argument,	NULL, 'f' },
 	{ "format",	required_argument,	NULL, OPT_FORMAT },
 	{ "force",	no_argument,		NULL, OPT_FORCE },
+	{ "no-pager",	no_argument,		NULL, OPT_NO_PAGER },
 	{ "quiet",	no_argument,		NULL, 'q' },
 	{ "help",	no_argument,		NULL, 'h' },
 	{ "version",	no_argument,		NULL, 'V' },
@@ -133,6 +135,7 @@ usage(FILE *f)
 "                       several -e and -f run in the order given\n"
 "      --format FMT     table, vertical, tsv, csv or json\n"
 "      --force          go on after a failed command\n"
+"      --no-pager       never page results at a terminal\n"
 "  -q, --quiet          no banner and no confirmation messages\n"
 "  -h, --help           show this help and leave\n"
 "  -V, --version        show the version and leave\n"
@@ -392,6 +395,9 @@ take_option(struct invocation *inv, int ch)
 	case OPT_FORCE:
 		inv->force = 1;
 		return;
+	case OPT_NO_PAGER:
+		*o = (struct optval){ K_PAGER, "off", "--no-pager" };
+		break;
 	case 'q':
 		inv->quiet = 1;
 		return;

@@ -82,7 +82,11 @@ o_write(struct out *o, const char *s, size_t len)
 		o->lost = 1;
 		return;
 	}
-	if (len > 0 && fwrite(s, 1, len, o->f) != len) {
+	/*
+	 * glibc's fwrite reports the whole count when the flush of a line
+	 * buffer fails (the pager's stream is one): the error flag says it.
+	 */
+	if (len > 0 && (fwrite(s, 1, len, o->f) != len || ferror(o->f))) {
 		o->err = errno != 0 ? errno : EIO;
 		o->lost = 1;
 	}
@@ -224,6 +228,19 @@ void
 out_set_format(struct out *o, enum format fmt)
 {
 	o->fmt = fmt;
+}
+
+/*
+ * Where the results go: the terminal's pager points them at its stream,
+ * and back. A write error belonged to the stream replaced (the pager's,
+ * gone with EPIPE), so it is forgotten.
+ */
+void
+out_set_file(struct out *o, FILE *f)
+{
+	o->f = f;
+	o->err = 0;
+	o->lost = 0;
 }
 
 enum format

@@ -21,6 +21,7 @@ int		 out_lost(const struct out *);
 void		 out_text(struct out *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
 void		 out_set_format(struct out *, enum format);
+void		 out_set_file(struct out *, FILE *);
 enum format	 out_format(const struct out *);
 void		 out_begin(struct out *, const char *const *, int);
 void		 out_row(struct out *, const char *const *, const size_t *,

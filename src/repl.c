@@ -1,8 +1,9 @@
 /*
  * The terminal: GNU Readline (completion, history), the signals (Ctrl-C
- * cancels the running statement, Ctrl-Z, a resized window) and the del
- * question. Readline is never used when standard input is not a terminal:
- * it would echo the script (script.c reads those).
+ * cancels the running statement, Ctrl-Z, a resized window, the ones that
+ * end the program), the del question, and each line's output through the
+ * pager (pager.c). Readline is never used when standard input is not a
+ * terminal: it would echo the script (script.c reads those).
  */
 #include "config.h"
 
@@ -304,6 +305,7 @@ complete(const char *text, int start, int end)
 		gen_list = formats;
 		break;
 	case A_ONOFF:
+	case A_PAGER:
 		gen_list = onoff;
 		break;
 	case A_COLUMN:
@@ -399,6 +401,7 @@ on_term(int sig)
 		got_term = sig;
 		return;
 	}
+	pager_kill();
 	if (tty_orig_saved)
 		tcsetattr(STDIN_FILENO, TCSANOW, &tty_orig);
 	die_by(sig);
@@ -683,6 +686,7 @@ repl_ask(const char *question)
 {
 	int	yes, rc, was_running = running;
 
+	pager_hold_off();	/* the terminal is the question's */
 	ask_answer = NULL;
 	ask_done = 0;
 	running = 0;
@@ -726,7 +730,9 @@ run_typed(struct session *se, char *line)
 	db_cancel_reset(se->db);
 	tty_echoctl(0);
 	running = 1;
+	pager_line_begin(se);
 	run_line(se, line, strlen(line));
+	pager_line_end();
 	running = 0;
 	tty_echoctl(1);
 	got_sigint = 0;

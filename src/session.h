@@ -77,7 +77,8 @@ enum arg_kind {
 	A_FORMAT,
 	A_ONOFF,
 	A_COLUMN,
-	A_COMMAND
+	A_COMMAND,
+	A_PAGER		/* on, off or a command */
 };
 
 int	 split_line(const char *, size_t, struct words **, size_t *, char **);
@@ -99,5 +100,11 @@ int	 script_source(struct session *, const char *);
 
 /* repl.c */
 int	 repl_run(struct session *);
+
+/* pager.c: for repl.c */
+void	 pager_line_begin(struct session *);
+void	 pager_hold_off(void);
+void	 pager_line_end(void);
+void	 pager_kill(void);
 
 #endif
