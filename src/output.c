@@ -41,6 +41,7 @@ struct out {
 	int		 noid;		/* players without their id (export) */
 	int		 err;		/* errno of the first failed write */
 	int		 lost;		/* output lost since out_mark */
+	int		 tty;		/* a terminal: everything escaped */
 };
 
 /* The writer on standard output, flushed before every diagnostic. */
@@ -204,6 +205,7 @@ out_new(FILE *f, enum format fmt)
 	o = xcalloc(1, sizeof *o);
 	o->f = f;
 	o->fmt = fmt;
+	o->tty = isatty(fileno(f));
 	if (f == stdout) {
 		stdout_out = o;
 		diag_flush_hook(flush_stdout_out);
@@ -273,6 +275,69 @@ out_begin(struct out *o, const char *const *cols, int ncols)
 	}
 }
 
+/*
+ * The length of the character at p[i] when it must not reach a terminal
+ * as it is, else 0: a control character (C0, DEL, C1), or one that moves
+ * or reorders text while showing nothing: the bidi controls (U+061C,
+ * U+202A to U+202E, U+2066 to U+2069), the zero-width ones (U+200B to
+ * U+200F, U+2060, U+FEFF) and the line and paragraph separators (U+2028,
+ * U+2029), so that a name put in the table by another program never moves
+ * the cursor, clears the screen or shows as something it is not.
+ */
+static size_t
+unsafe_at(const unsigned char *p, size_t i, size_t len)
+{
+	if (p[i] < 0x20 || p[i] == 0x7f)
+		return 1;
+	if (i + 1 < len && ((p[i] == 0xc2 && p[i + 1] >= 0x80 &&
+	    p[i + 1] < 0xa0) || (p[i] == 0xd8 && p[i + 1] == 0x9c)))
+		return 2;
+	if (i + 2 >= len)
+		return 0;
+	if (p[i] == 0xe2 && p[i + 1] == 0x80 && ((p[i + 2] >= 0x8b &&
+	    p[i + 2] <= 0x8f) || (p[i + 2] >= 0xa8 && p[i + 2] <= 0xae)))
+		return 3;
+	if (p[i] == 0xe2 && p[i + 1] == 0x81 && (p[i + 2] == 0xa0 ||
+	    (p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)))
+		return 3;
+	if (p[i] == 0xef && p[i + 1] == 0xbb && p[i + 2] == 0xbf)
+		return 3;
+	return 0;
+}
+
+/*
+ * Text for a terminal: every byte of such a character shown as \xNN. NULL
+ * when there is nothing to escape. The stored bytes never change; only
+ * what a person sees does.
+ */
+static char *
+visible(const char *s, size_t len, size_t *outlen)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	char			*buf, *w;
+	size_t			 i, n;
+
+	for (i = 0; i < len && unsafe_at(p, i, len) == 0; i++)
+		;
+	if (i == len)
+		return NULL;
+	buf = w = xmalloc(len * 4 + 1);
+	for (i = 0; i < len; i++) {
+		if ((n = unsafe_at(p, i, len)) == 0) {
+			*w++ = (char)p[i];
+			continue;
+		}
+		for (; n > 0; n--, i++) {
+			snprintf(w, 5, "\\x%02x", p[i]);
+			w += 4;
+		}
+		i--;
+	}
+	*w = '\0';
+	*outlen = (size_t)(w - buf);
+	return buf;
+}
+
 /* The length of s's first run without a byte of set (a NUL is no end). */
 static size_t
 run_without(const char *s, size_t len, const char *set)
@@ -309,39 +374,44 @@ csv_write(struct out *o, const char *s, size_t len)
 	o_putc(o, '"');
 }
 
+/*
+ * tsv's escapes for a tab, newline, carriage return and backslash; at a
+ * terminal, \xNN for the other characters that must not reach one as
+ * they are.
+ */
 static void
 tsv_field(struct out *o, const char *s, size_t len)
 {
-	size_t	i, n;
+	const unsigned char	*p = (const unsigned char *)s;
+	const char		*esc;
+	size_t			 i = 0, start = 0, n;
 
-	for (i = 0; i < len; i += n) {
-		n = run_without(s + i, len - i, "\t\n\r\\");
-		o_write(o, s + i, n);
-		if (i + n == len)
-			break;
-		switch (s[i + n]) {
-		case '\t':
-			o_puts(o, "\\t");
-			break;
-		case '\n':
-			o_puts(o, "\\n");
-			break;
-		case '\r':
-			o_puts(o, "\\r");
-			break;
-		default:
-			o_puts(o, "\\\\");
-			break;
+	while (i < len) {
+		esc = p[i] == '\t' ? "\\t" : p[i] == '\n' ? "\\n" :
+		    p[i] == '\r' ? "\\r" : p[i] == '\\' ? "\\\\" : NULL;
+		n = esc != NULL ? 1 : o->tty ? unsafe_at(p, i, len) : 0;
+		if (n == 0) {
+			i++;
+			continue;
 		}
-		n++;
+		o_write(o, s + start, i - start);
+		if (esc != NULL)
+			o_puts(o, esc);
+		else {
+			for (; n > 1; n--)
+				o_printf(o, "\\x%02x", p[i++]);
+			o_printf(o, "\\x%02x", p[i]);
+		}
+		start = ++i;
 	}
+	o_write(o, s + start, len - start);
 }
 
 static void
 json_string(struct out *o, const char *s, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i;
+	size_t			 i, n;
 
 	o_putc(o, '"');
 	for (i = 0; i < len; i++) {
@@ -364,7 +434,13 @@ json_string(struct out *o, const char *s, size_t len)
 		default:
 			if (p[i] < 0x20 || p[i] == 0x7f)
 				o_printf(o, "\\u%04x", p[i]);
-			else
+			else if (o->tty && (n = unsafe_at(p, i, len)) > 1) {
+				o_printf(o, "\\u%04x", n == 2 ?
+				    (p[i] & 0x1f) << 6 | (p[i + 1] & 0x3f) :
+				    (p[i] & 0x0f) << 12 |
+				    (p[i + 1] & 0x3f) << 6 | (p[i + 2] & 0x3f));
+				i += n - 1;
+			} else
 				o_putc(o, (char)p[i]);
 			break;
 		}
@@ -447,46 +523,6 @@ table_flush(struct out *o)
 	o->nheld = 0;
 }
 
-/* A C1 control character, U+0080 to U+009F, in UTF-8. */
-#define IS_C1(p, i, len) ((p)[i] == 0xc2 && (i) + 1 < (len) && \
-	(p)[(i) + 1] >= 0x80 && (p)[(i) + 1] < 0xa0)
-
-/*
- * Text for people (table, vertical): control characters are shown as
- * \xNN, so that a name put in the table by another program never moves
- * the cursor, colours the terminal or breaks the table's lines. NULL when
- * there is nothing to escape.
- */
-static char *
-visible(const char *s, size_t len, size_t *outlen)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	char			*buf, *w;
-	size_t			 i;
-
-	for (i = 0; i < len; i++) {
-		if (p[i] < 0x20 || p[i] == 0x7f || IS_C1(p, i, len))
-			break;
-	}
-	if (i == len)
-		return NULL;
-	buf = w = xmalloc(len * 4 + 1);
-	for (i = 0; i < len; i++) {
-		if (p[i] < 0x20 || p[i] == 0x7f || IS_C1(p, i, len)) {
-			snprintf(w, 5, "\\x%02x", p[i]);
-			w += 4;
-			if (p[i] == 0xc2) {
-				snprintf(w, 5, "\\x%02x", p[++i]);
-				w += 4;
-			}
-		} else
-			*w++ = (char)p[i];
-	}
-	*w = '\0';
-	*outlen = (size_t)(w - buf);
-	return buf;
-}
-
 static void	out_row_as_is(struct out *, const char *const *, const size_t *,
 		    const char *);
 
@@ -499,8 +535,9 @@ out_row(struct out *o, const char *const *s, const size_t *len,
 	size_t		 vlen[MAX_COLS];
 	int		 i, any = 0;
 
+	/* tsv and json escape in their own way (tsv_field, json_string). */
 	if (o->fmt != FMT_TABLE && o->fmt != FMT_AUTO &&
-	    o->fmt != FMT_VERTICAL) {
+	    o->fmt != FMT_VERTICAL && (o->fmt != FMT_CSV || !o->tty)) {
 		out_row_as_is(o, s, len, null);
 		return;
 	}

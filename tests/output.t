@@ -144,4 +144,81 @@ is "$RC" 1 "export /dev/full: exit 1"
 like "$ERR" "^-e:1: export: /dev/full: No space left on device" \
     "export /dev/full: names ENOSPC"
 
+# ---- display safety: characters that move or reorder text ----
+
+sql "DELETE FROM players WHERE name LIKE 'big!_%' ESCAPE '!'"
+# ESC [2J (clear the screen), U+202E (right-to-left override), U+2066
+# (left-to-right isolate), U+200B (zero width space), U+FEFF, U+0085 (C1).
+sql "INSERT INTO players (name, coins, goods) VALUES
+    (UNHEX('6573635F611B5B324A62'), 1, 1),
+    (UNHEX('6573635F62E280AE7879'), 2, 2),
+    (UNHEX('6573635F63E281A67A'), 3, 3),
+    (UNHEX('6573635F64E2808B77'), 4, 4),
+    (UNHEX('6573635F65EFBBBF76'), 5, 5),
+    (UNHEX('6573635F66C28575'), 6, 6)"
+stored=$(sql "SELECT HEX(name) FROM players WHERE name LIKE 'esc!_%' ESCAPE '!' ORDER BY id")
+hex_lines() {
+	printf '%s\n' "$1" | tr 'A-F' 'a-f' | sed 's/$/0a/' | tr -d '\n'
+}
+shown='esc_a\x1b[2Jb
+esc_b\xe2\x80\xaexy
+esc_c\xe2\x81\xa6z
+esc_d\xe2\x80\x8bw
+esc_e\xef\xbb\xbfv
+esc_f\xc2\x85u'
+
+# Table and vertical are for people, wherever they go.
+tp --format table -e 'find esc_'
+is "$(printf '%s\n' "$OUT" | sed -n 's/^| *[0-9]* | \(esc_[^ ]*\) .*/\1/p')" "$shown" \
+    "table: control, bidi and zero-width characters shown as \\xNN"
+tp --format vertical -e 'find esc_'
+is "$(printf '%s\n' "$OUT" | sed -n 's/^ name: //p')" "$shown" \
+    "vertical: the same"
+
+# tsv, csv and export - to a pipe or a file: the exact bytes.
+tp --format tsv -e 'find esc_'
+is "$(printf '%s\n' "$OUT" | cut -f2 | od -An -tx1 | tr -d ' \n')" \
+    "$(hex_lines "$stored")" "tsv to a pipe: the stored bytes, unchanged"
+tp -e 'export -'
+grep -a '^esc_' "$T/out" | cut -d, -f1 >"$T/names"
+is "$(od -An -tx1 <"$T/names" | tr -d ' \n')" "$(hex_lines "$stored")" \
+    "export - to a pipe: the stored bytes, unchanged"
+
+# At a terminal, tsv, csv, json and export - show them escaped too.
+cat >"$T/term.sh" <<END
+#!/bin/sh
+exec env TIDB_PASSWORD='$TP_PASSWORD' HOME='$T' TIDBPLAY_HISTFILE= \\
+    '$TIDBPLAY' -H '$TP_HOST' -P '$TP_PORT' -u '$TP_USER' --ca '$TP_CA' \\
+    -e "\$TP_E" 2>'$T/err'
+END
+chmod +x "$T/term.sh"
+onterm() {
+	TP_E=$1 script -qec "$T/term.sh" /dev/null </dev/null |
+	    tr -d '\r' >"$T/out"
+	OUT=$(cat "$T/out")
+}
+onterm 'format tsv; find esc_'
+is "$(printf '%s\n' "$OUT" | cut -f2)" "$shown" "tsv at a terminal: shown as \\xNN"
+onterm 'format csv; find esc_'
+is "$(printf '%s\n' "$OUT" | sed -n 's/^[0-9]*,\(esc_[^,]*\),.*/\1/p')" "$shown" \
+    "csv at a terminal: shown as \\xNN"
+onterm 'export -'
+is "$(printf '%s\n' "$OUT" | sed -n 's/^\(esc_[^,]*\),.*/\1/p')" "$shown" \
+    "export - at a terminal: shown as \\xNN"
+od -An -c "$T/out" | grep -q '033'
+ok $(($? == 0)) "export - at a terminal: no ESC byte reaches it"
+onterm 'format json; find esc_'
+is "$(printf '%s\n' "$OUT" | sed -n 's/.*"name":"\(esc_[^"]*\)".*/\1/p')" \
+    'esc_a\u001b[2Jb
+esc_b\u202exy
+esc_c\u2066z
+esc_d\u200bw
+esc_e\ufeffv
+esc_f\u0085u' "json at a terminal: \\uXXXX escapes, still JSON"
+is "$(printf '%s\n' "$OUT" | jq -r .name | od -An -tx1 | tr -d ' \n')" \
+    "$(hex_lines "$stored")" \
+    "json at a terminal: a parser reads back the stored names exactly"
+is "$(sql "SELECT HEX(name) FROM players WHERE name LIKE 'esc!_%' ESCAPE '!' ORDER BY id")" \
+    "$stored" "the stored names never change"
+
 done_testing
