@@ -79,10 +79,14 @@ done_testing() {
 # A scratch directory of this test's own, removed at the end.
 T=$(mktemp -d "${TMPDIR:-/tmp}/tp.XXXXXX") || bail "mktemp failed"
 SRV=$T/srv
+CLU=$T/cluster
 
 cleanup() {
 	if [ -f "$SRV/pid" ]; then
 		"$top_srcdir/tests/server.sh" stop "$SRV" >/dev/null 2>&1
+	fi
+	if [ -f "$CLU/base" ]; then
+		"$top_srcdir/tests/galera.sh" stop "$CLU" >/dev/null 2>&1
 	fi
 	rm -rf "$T"
 }
@@ -104,6 +108,39 @@ start_server() {
 	    bail "the test server did not start: $(cat "$T/server.out")"
 	. "$SRV/env"
 	export TP_PORT TP_CA
+}
+
+# Start a 3-node Galera cluster (tests/galera.sh) and load its coordinates:
+# TP_PORT1..3, TP_ADMIN1..3, TP_CA and the rest; TP_PORT and TP_ADMIN are
+# node 1's, so tp and sql talk to node 1 until on_node says otherwise.
+start_cluster() {
+	if ! _why=$("$top_srcdir/tests/galera.sh" check 2>&1); then
+		if [ "${CI:-}" = true ]; then
+			bail "cannot run a cluster: $_why"
+		fi
+		echo "1..0 # SKIP cannot run a cluster: $_why"
+		exit 0
+	fi
+	# As root the nodes run as mysql, which must reach the cluster's
+	# directory; the rest of T stays unreadable to it.
+	[ "$(id -u)" -eq 0 ] && chmod 711 "$T"
+	"$top_srcdir/tests/galera.sh" start "$CLU" >"$T/cluster.out" 2>&1 ||
+	    bail "the test cluster did not start: $(cat "$T/cluster.out")"
+	. "$CLU/env"
+	export TP_PORT TP_CA
+}
+
+# on_node N: tp and sql talk to node N from now on.
+on_node() {
+	eval "TP_PORT=\$TP_PORT$1 TP_ADMIN=\$TP_ADMIN$1"
+}
+
+# nsql N QUERY: QUERY on node N once it has applied everything the cluster
+# committed before (wsrep_sync_wait), as an independent client.
+nsql() {
+	eval "_admin=\$TP_ADMIN$1"
+	"$_admin" --default-character-set=utf8mb4 -N -B \
+	    -e "SET SESSION wsrep_sync_wait = 1; $2" test
 }
 
 # Run tidbplay against the server as the TLS user; sets OUT, ERR and RC.

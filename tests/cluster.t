@@ -1,0 +1,246 @@
+#!/bin/sh
+# A real multi-primary cluster: three MariaDB Galera nodes (tests/galera.sh),
+# where writes on different nodes conflict at COMMIT and a node can die.
+#
+# 1. Six shells, two on each node, run 150 random trades each at the same
+#    time: every node conserves coins and goods and ends with the same rows,
+#    no balance goes below 0, the conflicts the servers counted were
+#    retried and said so, and no shell exits with a status of 2 or more.
+# 2. A node is killed (kill -9) under trading shells: the shells on the
+#    other two go on and conserve the totals; the killed node, restarted,
+#    rejoins by IST and ends with the same rows.
+. "$top_srcdir/tests/lib.sh"
+start_cluster
+
+NPLAYERS=6
+NTRADES=150
+
+i=0
+while [ $i -lt $NPLAYERS ]; do
+	echo "add p$i 3000 300"
+	i=$((i + 1))
+done >"$T/setup"
+tp -q <"$T/setup"
+[ "$RC" -eq 0 ] || bail "setup failed: $ERR"
+sums=$(nsql 1 'SELECT SUM(coins), SUM(goods) FROM players')
+
+# trades SEED N: N random trades in both directions between every pair,
+# with prices high enough that some are refused.
+trades() {
+	awk -v seed="$1" -v n="$2" -v np=$NPLAYERS 'BEGIN {
+		srand(seed)
+		for (i = 0; i < n; i++) {
+			b = int(rand() * np)
+			s = (b + 1 + int(rand() * (np - 1))) % np
+			printf "trade p%d p%d %d %d\n", b, s,
+			    1 + int(rand() * 20), 1 + int(rand() * 300)
+		}
+	}'
+}
+
+# shell K NODE: start shell K in the background on node NODE with
+# $T/script.K; its pid is in pid_K, its output in $T/out.K and $T/err.K.
+shell() {
+	eval "_port=\$TP_PORT$2"
+	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
+	    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
+	    TIDBPLAY_HISTFILE= \
+	    "$TIDBPLAY" -H "$TP_HOST" -P "$_port" -u "$TP_USER" --ca "$TP_CA" \
+	    --force -f "$T/script.$1" >"$T/out.$1" 2>"$T/err.$1" &
+	eval "pid_$1=\$!"
+}
+
+# finish K: wait for shell K; its exit status in rc_K.
+finish() {
+	eval "wait \$pid_$1"
+	eval "rc_$1=\$?"
+}
+
+# counted VAR...: the sum of these status counters over the three nodes.
+counted() {
+	_in=$(printf "'%s'," "$@")
+	_n=0
+	for _node in 1 2 3; do
+		eval "_admin=\$TP_ADMIN$_node"
+		_v=$("$_admin" -N -B -e "SHOW GLOBAL STATUS WHERE Variable_name
+		    IN (${_in%,})" | awk '{ n += $2 } END { print n + 0 }')
+		_n=$((_n + _v))
+	done
+	echo $_n
+}
+# Transactions that failed certification at COMMIT; and all conflicts:
+# those, the ones a replicated write aborted, InnoDB's deadlocks. (A
+# conflict can be counted twice, and an aborted trade that was refused
+# anyway is rolled back without a word, so the second is an upper bound.)
+CERT=wsrep_local_cert_failures
+ALL="wsrep_local_cert_failures wsrep_local_bf_aborts Innodb_deadlocks"
+
+# What shell K wrote to stderr: refused trades, retry notices, and trades
+# that failed, each named by its script line.
+REFUSED='(buyer coins|seller goods) not enough$'
+RETRY='^tidbplay: trade: server error [0-9]+, retrying \(attempt [0-9]+ of [0-9]+\)$'
+failures() {
+	grep -Ev "$RETRY" "$T/err.$1" | grep -Ev ": $REFUSED"
+}
+unexplained() {
+	failures "$1" | grep -Ev "^$T/script\.$1:[0-9]+: "
+}
+
+# check_shells "K..." WHAT: each shell K exited with 0 or 1 and wrote only
+# refusals, retries and named failures; sets refused, retried (retry notices
+# and failures on a server error: attempts the client saw fail).
+check_shells() {
+	refused=0
+	retried=0
+	for k in $1; do
+		eval "rc=\$rc_$k"
+		case $rc in
+		0|1) pass "$2: shell $k exited with $rc" ;;
+		*) fail "$2: shell $k exited with $rc"
+		   diag "$(tail -5 "$T/err.$k")" ;;
+		esac
+		is "$(unexplained $k)" "" \
+		    "$2: shell $k wrote only refusals, retries and named failures"
+		failures $k >>"$T/failures"
+		refused=$((refused + $(grep -Ec "$REFUSED" "$T/err.$k")))
+		retried=$((retried + $(grep -Ec "$RETRY" "$T/err.$k") +
+		    $(failures $k | grep -c 'server error')))
+	done
+}
+
+# The same rows on every node, the totals of the start, nothing below 0.
+converged() {
+	_rows1=$(nsql 1 'SELECT id, name, coins, goods FROM players ORDER BY id')
+	for n in 2 3; do
+		is "$(nsql $n 'SELECT id, name, coins, goods FROM players ORDER BY id')" \
+		    "$_rows1" "$1: node $n has the same rows as node 1"
+	done
+	for n in 1 2 3; do
+		conserved $n "$1"
+	done
+	is "$(nsql 1 'SELECT COUNT(*) FROM players')" $NPLAYERS \
+	    "$1: no player appeared or went"
+}
+conserved() {
+	is "$(nsql $1 'SELECT SUM(coins), SUM(goods) FROM players')" \
+	    "$sums" "$2: node $1 conserves coins and goods"
+	is "$(nsql $1 'SELECT COUNT(*) FROM players WHERE coins < 0 OR goods < 0')" \
+	    0 "$2: no balance on node $1 is below zero"
+}
+
+# -------------------------------------------- 1: six shells, two per node
+for k in 0 1 2 3 4 5; do
+	trades $((k + 1)) $NTRADES >"$T/script.$k"
+done
+cert0=$(counted $CERT)
+all0=$(counted $ALL)
+start=$(date +%s)
+for k in 0 1 2 3 4 5; do
+	shell $k $((k % 3 + 1))
+done
+for k in 0 1 2 3 4 5; do
+	finish $k
+done
+diag "6 x $NTRADES trades in $(($(date +%s) - start)) s"
+: >"$T/failures"
+check_shells "0 1 2 3 4 5" "trades"
+cert=$(($(counted $CERT) - cert0))
+all=$(($(counted $ALL) - all0))
+diag "$refused of $((6 * NTRADES)) trades refused; $retried failed" \
+    "attempts reported; the servers counted $cert failed certifications" \
+    "and $all conflicts in all"
+[ -s "$T/failures" ] && diag "trades that failed:" "$(cat "$T/failures")"
+total=$((6 * NTRADES))
+if [ "$refused" -gt 0 ] && [ "$refused" -lt "$total" ]; then
+	pass "trades: some were refused and some went through"
+else
+	fail "trades: some were refused and some went through"
+	diag "refused: $refused of $total"
+fi
+if [ "$cert" -gt 0 ]; then
+	pass "trades: the nodes really conflicted at COMMIT ($cert times)"
+else
+	fail "trades: the nodes really conflicted at COMMIT"
+fi
+if [ "$retried" -ge "$cert" ] && [ "$retried" -le "$all" ]; then
+	pass "trades: every failed certification was reported and retried"
+else
+	fail "trades: every failed certification was reported and retried"
+	diag "reported $retried; certification failures $cert; conflicts $all"
+fi
+converged "trades"
+
+# -------------------------------------------------- 2: a node is killed
+# Shells 6 and 7 on node 3, which is killed while they trade; 8 and 9 on
+# node 1, 10 and 11 on node 2, which go on through the kill and the failure
+# detection (about 3 s, during which commits wait). Node 3 is restarted at
+# once; it rejoins by IST while shell 12 on node 1 keeps trading.
+for k in 6 7 8 9 10 11; do
+	trades $((k + 1)) $((NTRADES * 4)) >"$T/script.$k"
+done
+commits0=$(nsql 3 "SHOW GLOBAL STATUS LIKE 'wsrep_local_commits'" | cut -f2)
+for k in 6 7; do
+	shell $k 3
+done
+for k in 8 9; do
+	shell $k 1
+done
+for k in 10 11; do
+	shell $k 2
+done
+# Kill node 3 once its shells have committed some trades.
+i=0
+while [ $i -lt 100 ] && [ $(($(nsql 3 "SHOW GLOBAL STATUS LIKE 'wsrep_local_commits'" |
+    cut -f2) - commits0)) -lt 20 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+"$top_srcdir/tests/galera.sh" kill "$CLU" 3 >"$T/kill.out" 2>&1
+ok $? "node 3 killed with its shells trading"
+lines0=$(wc -l <"$TP_ERROR_LOG3")
+start=$(date +%s)
+"$top_srcdir/tests/galera.sh" restart "$CLU" 3 >"$T/restart.out" 2>&1 &
+restart_pid=$!
+# Shell 12: trades for as long as the restart takes.
+mkfifo "$T/script.12"
+while kill -0 $restart_pid 2>/dev/null; do
+	echo 'trade p0 p1 1 1'
+	echo 'trade p1 p0 1 1'
+	sleep 0.05
+done >"$T/script.12" &
+shell 12 1
+for k in 8 9 10 11; do
+	finish $k
+done
+diag "the survivors' trades ended $(($(date +%s) - start)) s after the kill"
+wait $restart_pid
+rc=$?
+ok $rc "node 3 restarted"
+[ $rc -eq 0 ] || diag "$(cat "$T/restart.out")"
+diag "node 3 was synced again $(($(date +%s) - start)) s after the kill"
+finish 12
+: >"$T/failures"
+check_shells "8 9 10 11 12" "survivors"
+[ -s "$T/failures" ] && diag "trades that failed:" "$(cat "$T/failures")"
+conserved 1 "survivors"
+conserved 2 "survivors"
+
+rejoin=$(tail -n +"$((lines0 + 1))" "$TP_ERROR_LOG3")
+like "$rejoin" 'IST received' "node 3 rejoined by IST"
+unlike "$rejoin" 'rsync SST completed' "node 3 needed no full state transfer"
+# Node 3's shells lost their node; they end once they have tried every line
+# (today each one tries to connect again, so they go on when node 3 is back).
+for k in 6 7; do
+	finish $k
+	eval "rc=\$rc_$k"
+	case $rc in
+	[0-4]) pass "killed node: shell $k exited with a documented status ($rc)" ;;
+	*) fail "killed node: shell $k exited with $rc"
+	   diag "$(tail -5 "$T/err.$k")" ;;
+	esac
+done
+like "$(cat "$T/err.6" "$T/err.7")" 'lost the connection' \
+    "killed node: its shells said they lost the connection"
+converged "after the rejoin"
+
+done_testing
