@@ -36,7 +36,13 @@ static volatile sig_atomic_t got_sigwinch;
 static volatile sig_atomic_t got_sigtstp;
 static volatile sig_atomic_t got_term;	/* SIGTERM, SIGHUP or SIGQUIT */
 static volatile sig_atomic_t running;	/* a command is running */
-static int		 cancel_pipe[2] = { -1, -1 };
+static int		 cancel_pipe[2] = { -1, -1 };	/* to the watcher */
+
+/* What the watcher thread is told. */
+#define WATCH_CTRL_C	'c'	/* cancel the running statement */
+#define WATCH_NAMES	'n'	/* a completion's query starts: bound it */
+#define WATCH_DONE	'd'	/* and has returned */
+#define COMPLETE_WAIT_MS 1000	/* a completion's query, at most */
 
 /* ---- history ---- */
 
@@ -216,6 +222,20 @@ collect_name(const struct player *pl, void *arg)
 
 static struct names	gen_names;
 
+/* The names that start with text, or none if the server is slow to say. */
+static void
+bounded_names(const char *text)
+{
+	char	*cause, c = WATCH_NAMES;
+
+	(void)!write(cancel_pipe[1], &c, 1);
+	if (player_names(cur->db, text, COMPLETE_NAMES, collect_name,
+	    &gen_names, &cause) != DB_OK)
+		free(cause);
+	c = WATCH_DONE;
+	(void)!write(cancel_pipe[1], &c, 1);
+}
+
 static char *
 gen_player(const char *text, int state)
 {
@@ -227,11 +247,9 @@ gen_player(const char *text, int state)
 			free(gen_names.v[--gen_names.n]);
 		i = 0;
 		if (*text == '\0' || check_name(text, strlen(text),
-		    &cause) == 0) {
-			if (player_names(cur->db, text, COMPLETE_NAMES,
-			    collect_name, &gen_names, &cause) != DB_OK)
-				free(cause);
-		} else
+		    &cause) == 0)
+			bounded_names(text);
+		else
 			free(cause);
 	}
 	if (i < gen_names.n) {
@@ -325,7 +343,7 @@ static void
 on_sigint(int sig)
 {
 	int	saved = errno;
-	char	c = 'c';
+	char	c = WATCH_CTRL_C;
 
 	(void)sig;
 	got_sigint = 1;
@@ -429,10 +447,24 @@ static void *
 canceller(void *arg)
 {
 	struct session	*se = arg;
+	struct pollfd	 pfd = { cancel_pipe[0], POLLIN, 0 };
 	char		 c;
 
-	while (read(cancel_pipe[0], &c, 1) == 1)
-		db_cancel(se->db);
+	while (read(cancel_pipe[0], &c, 1) == 1) {
+		if (c == WATCH_CTRL_C) {
+			db_cancel(se->db);
+			continue;
+		}
+		if (c != WATCH_NAMES)
+			continue;
+		/*
+		 * The names of a completion: the prompt must not wait on a
+		 * server that does not answer, so after a short while the
+		 * query is abandoned (the next command connects again).
+		 */
+		if (poll(&pfd, 1, COMPLETE_WAIT_MS) == 0)
+			db_abandon(se->db);
+	}
 	return NULL;
 }
 

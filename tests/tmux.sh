@@ -70,7 +70,7 @@ wait_screen() {
 		pass "$2"
 	else
 		fail "$2"
-		diag "the screen never showed: $1" "it shows:" "$(pane | tail -n 15)"
+		diag "the screen never showed: $1" "it shows:" "$(pane | sed '/^ *$/d' | tail -n 15)"
 	fi
 }
 
@@ -80,7 +80,7 @@ wait_prompt() {
 		pass "$2"
 	else
 		fail "$2"
-		diag "the last line never became '$1'" "it shows:" "$(pane | tail -n 15)"
+		diag "the last line never became '$1'" "it shows:" "$(pane | sed '/^ *$/d' | tail -n 15)"
 	fi
 }
 
@@ -137,6 +137,6 @@ wait_exit() {
 		pass "$1"
 	else
 		fail "$1"
-		diag "it shows:" "$(pane | tail -n 15)"
+		diag "it shows:" "$(pane | sed '/^ *$/d' | tail -n 15)"
 	fi
 }
