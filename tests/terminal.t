@@ -37,9 +37,21 @@ wait_prompt "$p \\ q>" "prompt: \\u \\h \\p \\d, \\\\ a backslash, \\q just q"
 typein begin
 key Enter
 wait_prompt "$p* \\ q>" "prompt: \\T is * while a transaction is open"
+# The server ends the transaction: its connection is killed under it.
+kill_conn() {
+	sql "KILL $(sql "SELECT id FROM information_schema.processlist
+	    WHERE user = 'app' AND command <> 'Killed' LIMIT 1")"
+}
+kill_conn
+typein 'set coins victim 8'
+key Enter
+wait_screen "rolled it back" "the killed connection: the transaction is said to be gone"
+wait_prompt "$p! \\ q>" "prompt: \\T is ! once the server has ended the transaction"
 typein rollback
 key Enter
 wait_prompt "$p \\ q>" "prompt: after rollback, no mark"
+is "$(sql "SELECT coins FROM players WHERE name = 'victim'")" 7 \
+    "the change in the lost transaction is not in the table"
 typein quit
 key Enter
 wait_exit "quit leaves"
@@ -51,6 +63,10 @@ wait_prompt "tidbplay>" "no prompt setting: the built-in prompt"
 typein begin
 key Enter
 wait_prompt "tidbplay (txn)>" "the built-in prompt marks an open transaction"
+kill_conn
+typein 'set coins victim 8'
+key Enter
+wait_prompt "tidbplay (txn gone)>" "the built-in prompt marks a transaction the server ended"
 typein rollback
 key Enter
 wait_prompt "tidbplay>" "after rollback the plain prompt"
