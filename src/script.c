@@ -233,11 +233,6 @@ queue_flush(struct script *sc)
 }
 
 /*
- * A script's line: queued when it is an add that can join the others
- * (more says whether another line is already waiting), else run after
- * what is queued. Returns -1 when the script should stop.
- */
-/*
  * When the connection is gone and no host takes a new one, the rest of a
  * script would only fail the same way, slowly: it stops, --force or not.
  */
@@ -262,6 +257,11 @@ go_on(struct session *se, int rc)
 	return rc != 0 && !se->force ? -1 : 0;
 }
 
+/*
+ * A script's line: queued when it is an add that can join the others
+ * (more says whether another line is already waiting), else run after
+ * what is queued. Returns -1 when the script should stop.
+ */
 static int
 script_line(struct script *sc, const char *line, size_t len, int more)
 {
