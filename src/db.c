@@ -168,6 +168,8 @@ struct db {
 	volatile int		 interrupted;	/* Ctrl-C in this command */
 	volatile int		 abandoned;	/* the socket was cut */
 	int			 hung;		/* no answer in read_timeout */
+	int			 cut;		/* dropped for not answering:
+						   no new one in this command */
 	volatile unsigned long	 executions;	/* statements sent */
 	notice_cb		 notice;	/* db.c prints nothing itself */
 	void			*notice_arg;
@@ -574,6 +576,7 @@ use_connection(struct db *db, size_t i, MYSQL *my)
 	db->down = 0;
 	db->abandoned = 0;
 	db->hung = 0;
+	db->cut = 0;
 	db->last_used = now_seconds();
 }
 
@@ -868,6 +871,11 @@ ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
 	int	 was_user = db->user == TXN_OPEN, was_ours = db->ours;
 	char	*why;
 
+	if (db->my == NULL && db->cut) {
+		/* The server just failed to answer: it would not now either. */
+		xasprintf(cause, "no connection: the server did not answer");
+		return -1;
+	}
 	if (db->my == NULL)
 		return reconnect(db, cause);
 	if (!looks_closed(db))
@@ -1356,6 +1364,7 @@ lost(struct db *db, const struct call *c, char *why, char **cause)
 		if (was_user)
 			db->user = TXN_GONE;
 		db->down = 1;
+		db->cut = 1;
 		up = 0;
 		xasprintf(&rwhy, "the server did not answer within read_timeout "
 		    "(%u s)", db->s->read_timeout);
@@ -1364,6 +1373,7 @@ lost(struct db *db, const struct call *c, char *why, char **cause)
 		db->ours = 0;
 		if (was_user)
 			db->user = TXN_GONE;
+		db->cut = 1;
 		up = 0;
 		rwhy = xstrdup("cancelled: the server did not answer, so the "
 		    "connection was dropped; the next command makes a new one");
@@ -1784,6 +1794,7 @@ void
 db_cancel_reset(struct db *db)
 {
 	db->interrupted = 0;
+	db->cut = 0;
 }
 
 /*
