@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -577,14 +578,48 @@ num(const char *s)
 	return strtoll(s, NULL, 10);
 }
 
-/* What add says: the new id, as data, or as a sentence for people. */
+/*
+ * What a command that changes data reports: one object in json, a
+ * sentence on stderr for people in table and vertical (not with -q),
+ * nothing in tsv and csv.
+ */
+static void
+report(struct session *se, const struct field *f, int n, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+report(struct session *se, const struct field *f, int n, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	if (out_format(se->out) == FMT_JSON) {
+		out_object(se->out, f, n);
+		return;
+	}
+	if (!session_human(se) || se->quiet)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	session_note(se, "%s", msg);
+	free(msg);
+}
+
+/* What add says; in tsv and csv the new id is a one-column result. */
 void
 command_added(struct session *se, const char *name, unsigned long long id)
 {
-	if (session_human(se))
-		session_note(se, "added '%s' with id %llu", name, id);
-	else
+	struct field	f[] = {
+		FIELD_STR("added", NULL, name),
+		FIELD_INT("id", NULL, id)
+	};
+
+	if (out_format(se->out) == FMT_TSV || out_format(se->out) == FMT_CSV)
 		out_number(se->out, "id", (long long)id);
+	else
+		report(se, f, 2, "added '%s' with id %llu", name, id);
 }
 
 static int
@@ -697,7 +732,8 @@ cmd_set(struct session *se, char **av, int ac)
 	rc = player_set(se->db, goods, av[0], v, relative, &cause);
 	if (rc != DB_OK)
 		return session_failed(se, rc, cause, av[0], NULL);
-	if (!session_human(se) || se->quiet)
+	if (out_format(se->out) != FMT_JSON &&
+	    (!session_human(se) || se->quiet))
 		return 0;
 	/*
 	 * Inside a transaction the read can fail too (a deadlock ends it):
@@ -705,27 +741,40 @@ cmd_set(struct session *se, char **av, int ac)
 	 */
 	if ((rc = player_get(se->db, av[0], &pl, &cause)) != DB_OK)
 		return session_failed(se, rc, cause, NULL, NULL);
-	session_note(se, "'%s' now has %lld %s", av[0],
-	    goods ? pl.goods : pl.coins, av[-1]);
+	{
+		struct field	f[] = {
+			FIELD_STR("set", NULL, av[0]),
+			FIELD_INT(av[-1], NULL, goods ? pl.goods : pl.coins)
+		};
+
+		report(se, f, 2, "'%s' now has %lld %s", av[0],
+		    goods ? pl.goods : pl.coins, av[-1]);
+	}
 	return 0;
 }
 
 static int
 cmd_rename(struct session *se, char **av, int ac)
 {
-	char	*cause;
-	int	 rc;
+	struct field	 f[] = {
+		FIELD_STR("renamed", NULL, av[0]),
+		FIELD_STR("to", NULL, av[1])
+	};
+	char		*cause;
+	int		 rc;
 
 	(void)ac;
 	if ((rc = player_rename(se->db, av[0], av[1], &cause)) != DB_OK)
 		return session_failed(se, rc, cause, av[0], av[1]);
-	session_note(se, "'%s' is now '%s'", av[0], av[1]);
+	report(se, f, 2, "'%s' is now '%s'", av[0], av[1]);
 	return 0;
 }
 
 static int
 cmd_del(struct session *se, char **av, int ac)
 {
+	struct field	 deleted[] = { FIELD_STR("deleted", NULL, av[0]) };
+	struct field	 kept[] = { FIELD_STR("kept", NULL, av[0]) };
 	struct player	 pl;
 	char		*cause, *q;
 	int		 rc, yes;
@@ -739,21 +788,27 @@ cmd_del(struct session *se, char **av, int ac)
 		yes = session_confirm(se, q);
 		free(q);
 		if (!yes) {
-			session_note(se, "not deleted");
+			report(se, kept, 1, "not deleted");
 			return 0;
 		}
 	}
 	if ((rc = player_delete(se->db, av[0], &cause)) != DB_OK)
 		return session_failed(se, rc, cause, av[0], NULL);
-	session_note(se, "deleted '%s'", av[0]);
+	report(se, deleted, 1, "deleted '%s'", av[0]);
 	return 0;
 }
 
 static int
 cmd_trade(struct session *se, char **av, int ac)
 {
-	char	*cause;
-	int	 rc;
+	struct field	 f[] = {
+		FIELD_INT("traded", NULL, num(av[2])),
+		FIELD_STR("buyer", NULL, av[0]),
+		FIELD_STR("seller", NULL, av[1]),
+		FIELD_INT("price", NULL, num(av[3]))
+	};
+	char		*cause;
+	int		 rc;
 
 	(void)ac;
 	if (strcmp(av[0], av[1]) == 0) {
@@ -765,8 +820,8 @@ cmd_trade(struct session *se, char **av, int ac)
 	    &cause);
 	if (rc != DB_OK)
 		return session_failed(se, rc, cause, av[0], av[1]);
-	session_note(se, "'%s' paid %s coins to '%s' for %s goods", av[0], av[3],
-	    av[1], av[2]);
+	report(se, f, 4, "'%s' paid %s coins to '%s' for %s goods", av[0],
+	    av[3], av[1], av[2]);
 	return 0;
 }
 
@@ -821,7 +876,14 @@ cmd_bulk(struct session *se, char **av, int ac)
 	progress_end(&p);
 	if (rc != DB_OK)
 		return session_failed(se, rc, cause, NULL, NULL);
-	session_note(se, "added %lld players", n);
+	{
+		struct field	f[] = {
+			FIELD_INT("bulk", NULL, n),
+			FIELD_STR("prefix", NULL, prefix)
+		};
+
+		report(se, f, 2, "added %lld players", n);
+	}
 	return 0;
 }
 
@@ -848,12 +910,18 @@ cmd_import(struct session *se, char **av, int ac)
 	    se->progress ? progress : NULL, &p, &rows, &cause);
 	progress_end(&p);
 	if (rc != DB_OK)
-		session_failed(se, rc, cause, NULL, NULL);
-	else
-		session_note(se, "imported %llu player%s from %s", rows,
+		return session_failed(se, rc, cause, NULL, NULL);
+	{
+		struct field	f[] = {
+			FIELD_INT("imported", NULL, rows),
+			FIELD_STR("from", NULL, av[0])
+		};
+
+		report(se, f, 2, "imported %llu player%s from %s", rows,
 		    rows == 1 ? "" : "s", in != NULL ? "standard input" :
 		    path);
-	return rc != DB_OK ? -1 : 0;
+	}
+	return 0;
 }
 
 struct export {
@@ -950,8 +1018,14 @@ cmd_export(struct session *se, char **av, int ac)
 	}
 	if (rc != DB_OK)
 		return session_failed(se, rc, cause, NULL, NULL);
-	if (to_file)
-		session_note(se, "exported %llu players to %s", e.rows, av[0]);
+	if (to_file) {
+		struct field	f[] = {
+			FIELD_INT("exported", NULL, e.rows),
+			FIELD_STR("to", NULL, av[0])
+		};
+
+		report(se, f, 2, "exported %llu players to %s", e.rows, av[0]);
+	}
 	return 0;
 }
 
@@ -967,16 +1041,18 @@ cmd_source(struct session *se, char **av, int ac)
 	return se->run_file(se, av[0]);
 }
 
+/* state: what json says of the transaction; done: the sentence. */
 static int
 txn_cmd(struct session *se, int (*fn)(struct db *, char **),
-    const char *done)
+    const char *state, const char *done)
 {
-	char	*cause;
-	int	 rc;
+	struct field	 f[] = { FIELD_STR("transaction", NULL, state) };
+	char		*cause;
+	int		 rc;
 
 	if ((rc = fn(se->db, &cause)) != DB_OK)
 		return session_failed(se, rc, cause, NULL, NULL);
-	session_note(se, "%s", done);
+	report(se, f, 1, "%s", done);
 	return 0;
 }
 
@@ -985,7 +1061,7 @@ cmd_begin(struct session *se, char **av, int ac)
 {
 	(void)av;
 	(void)ac;
-	return txn_cmd(se, player_begin, "transaction open");
+	return txn_cmd(se, player_begin, "open", "transaction open");
 }
 
 static int
@@ -993,7 +1069,7 @@ cmd_commit(struct session *se, char **av, int ac)
 {
 	(void)av;
 	(void)ac;
-	return txn_cmd(se, player_commit, "committed");
+	return txn_cmd(se, player_commit, "committed", "committed");
 }
 
 static int
@@ -1001,7 +1077,7 @@ cmd_rollback(struct session *se, char **av, int ac)
 {
 	(void)av;
 	(void)ac;
-	return txn_cmd(se, player_rollback, "rolled back");
+	return txn_cmd(se, player_rollback, "rolled back", "rolled back");
 }
 
 static const char *
@@ -1018,40 +1094,65 @@ txn_name(enum txn_state t)
 	return "none";
 }
 
+/*
+ * Every field of the connection, as text lines (in the order they have
+ * always had) or as one JSON object with the parts as values of their own.
+ */
 static int
 cmd_status(struct session *se, char **av, int ac)
 {
-	struct db_info	info;
-	const char	*plain;
-	char		*from;
+	struct db_info	 info;
+	const char	*plain = NULL;
+	char		*from, *server, *tls = NULL;
+	int		 n;
 
 	(void)av;
 	(void)ac;
 	player_status(se->db, &info);
-	printf("server:      %s:%u\n", info.host, info.port);
-	printf("user:        %s\n", info.user);
+	xasprintf(&server, "%s:%u", info.host, info.port);
 	from = settings_origins(se->s);
-	printf("settings:    %s\n", from);
-	free(from);
-	printf("database:    %s\n", info.database);
-	printf("table:       %s\n", se->s->table);
-	printf("version:     %s\n", info.server != NULL ? info.server : "?");
-	if (info.tidb != NULL)
-		printf("tidb:        %s\n", info.tidb);
-	if (info.tls_version != NULL) {
-		printf("tls:         %s, %s\n", info.tls_version,
+	if (info.tls_version != NULL)
+		xasprintf(&tls, "%s, %s", info.tls_version,
 		    info.cipher != NULL ? info.cipher : "?");
-		printf("verified:    %s\n", info.ca);
-	} else {
+	else {
 		plain = se->s->tls == TLS_OFF ? "tls = off" : "loopback";
-		printf("tls:         not encrypted (%s)\n", plain);
+		xasprintf(&tls, "not encrypted (%s)", plain);
 	}
-	printf("connection:  %llu\n", info.thread_id);
-	printf("retries:     %lu\n", info.retries);
-	printf("reconnects:  %lu\n", info.reconnects);
-	printf("transaction: %s\n", txn_name(player_txn(se->db)));
-	printf("format:      %s\n", format_name(out_format(se->out)));
-	printf("timing:      %s\n", se->timing ? "on" : "off");
+	{
+		struct field	f[] = {
+			FIELD_STR(NULL, "server", server),
+			FIELD_STR("host", NULL, info.host),
+			FIELD_INT("port", NULL, info.port),
+			FIELD_STR("user", "user", info.user),
+			FIELD_STR("settings", "settings", from),
+			FIELD_STR("database", "database", info.database),
+			FIELD_STR("table", "table", se->s->table),
+			FIELD_STR(NULL, "version", info.server != NULL ?
+			    info.server : "?"),
+			FIELD_STR("version", NULL, info.server),
+			FIELD_STR("tidb", "tidb", info.tidb),
+			FIELD_STR(NULL, "tls", tls),
+			FIELD_STR("tls", NULL, info.tls_version),
+			FIELD_STR("cipher", NULL, info.cipher),
+			FIELD_STR("verified", "verified", info.tls_version !=
+			    NULL ? info.ca : NULL),
+			FIELD_STR("plaintext", NULL, plain),
+			FIELD_INT("connection", "connection", info.thread_id),
+			FIELD_INT("retries", "retries", info.retries),
+			FIELD_INT("reconnects", "reconnects", info.reconnects),
+			FIELD_STR("transaction", "transaction",
+			    txn_name(player_txn(se->db))),
+			FIELD_STR("format", "format",
+			    format_name(out_format(se->out))),
+			FIELD_BOOL("timing", "timing", se->timing)
+		};
+
+		n = (int)(sizeof f / sizeof f[0]);
+		out_fields(se->out, f, n);
+	}
+	free(server);
+	free(from);
+	free(tls);
 	free(info.tidb);
 	return 0;
 }
@@ -1062,7 +1163,11 @@ cmd_format(struct session *se, char **av, int ac)
 	enum format	fmt;
 
 	if (ac == 0) {
-		printf("%s\n", format_name(out_format(se->out)));
+		struct field	f[] = {
+			FIELD_STR("format", "", format_name(out_format(se->out)))
+		};
+
+		out_fields(se->out, f, 1);
 		return 0;
 	}
 	parse_format(av[0], &fmt);
@@ -1073,8 +1178,10 @@ cmd_format(struct session *se, char **av, int ac)
 static int
 cmd_timing(struct session *se, char **av, int ac)
 {
+	struct field	f[] = { FIELD_BOOL("timing", "", se->timing) };
+
 	if (ac == 0)
-		printf("%s\n", se->timing ? "on" : "off");
+		out_fields(se->out, f, 1);
 	else
 		se->timing = strcmp(av[0], "on") == 0;
 	return 0;
@@ -1088,15 +1195,21 @@ static int
 cmd_pager(struct session *se, char **av, int ac)
 {
 	const char	*env = getenv("PAGER");
-	char		*cause;
+	char		*cause, *v;
 
 	if (ac == 0) {
 		if (strcmp(se->s->pager, "on") != 0)
-			printf("%s\n", se->s->pager);
+			v = xstrdup(se->s->pager);
 		else if (env != NULL && *env != '\0')
-			printf("on (PAGER: %s)\n", env);
+			xasprintf(&v, "on (PAGER: %s)", env);
 		else
-			printf("on (less -SFRX, when it is installed)\n");
+			v = xstrdup("on (less -SFRX, when it is installed)");
+		{
+			struct field	f[] = { FIELD_STR("pager", "", v) };
+
+			out_fields(se->out, f, 1);
+		}
+		free(v);
 		return 0;
 	}
 	if (settings_set(se->s, K_PAGER, av[0], "the pager command",

@@ -708,6 +708,62 @@ out_number(struct out *o, const char *col, long long v)
 	}
 }
 
+/* One object on a line: what a command did, for programs. */
+void
+out_object(struct out *o, const struct field *f, int n)
+{
+	int	i, first = 1;
+
+	o_putc(o, '{');
+	for (i = 0; i < n; i++) {
+		if (f[i].key == NULL)
+			continue;
+		o_printf(o, "%s\"%s\":", first ? "" : ",", f[i].key);
+		first = 0;
+		if (f[i].type == F_INT)
+			o_printf(o, "%lld", f[i].n);
+		else if (f[i].type == F_BOOL)
+			o_puts(o, f[i].n ? "true" : "false");
+		else if (f[i].s == NULL)
+			o_puts(o, "null");
+		else
+			json_string(o, f[i].s, strlen(f[i].s));
+	}
+	o_puts(o, "}\n");
+}
+
+#define LABEL_WIDTH	13	/* "transaction: " */
+
+/*
+ * A result that is not rows (status, a setting's value): one JSON object
+ * in json, else a "label: value" line for each field, or the value alone.
+ */
+void
+out_fields(struct out *o, const struct field *f, int n)
+{
+	size_t	len;
+	int	i;
+
+	if (o->fmt == FMT_JSON) {
+		out_object(o, f, n);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (f[i].label == NULL || (f[i].type == F_STR && f[i].s == NULL))
+			continue;
+		len = strlen(f[i].label);
+		if (len > 0)
+			o_printf(o, "%s:%*s", f[i].label, len + 1 < LABEL_WIDTH ?
+			    (int)(LABEL_WIDTH - 1 - len) : 1, "");
+		if (f[i].type == F_INT)
+			o_printf(o, "%lld\n", f[i].n);
+		else if (f[i].type == F_BOOL)
+			o_puts(o, f[i].n ? "on\n" : "off\n");
+		else
+			o_printf(o, "%s\n", f[i].s);
+	}
+}
+
 /*
  * Where export writes: into the path, as a shell's redirect or psql's \o
  * does, so that an existing file keeps its mode, owner and inode, a

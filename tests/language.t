@@ -357,7 +357,7 @@ like "$OUT" "^ name: 张三$" "format vertical: one field per line"
 tp -e 'format'
 is "$OUT" tsv "format alone: prints the format (tsv when not a terminal)"
 tp -e 'format json; format'
-is "$OUT" json "format: the new format stays for the session"
+is "$OUT" '{"format":"json"}' "format: the new format stays for the session"
 
 before=$(snapshot)
 tp -e 'format xml'

@@ -190,8 +190,8 @@ like "$ERR" "^-e:1: .*yaml" "format yaml: named"
 is "$OUT" "" "format yaml: stopped before show"
 
 tp --format json -e "add 'j k' 3 4" </dev/null
-is "$OUT" "{\"id\":$(sql "SELECT id FROM players WHERE name = 'j k'")}" \
-    "--format json: add prints its id as an object"
+is "$OUT" "{\"added\":\"j k\",\"id\":$(sql "SELECT id FROM players WHERE name = 'j k'")}" \
+    "--format json: add prints the name and its id as an object"
 
 # ---- timing ----
 

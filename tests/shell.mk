@@ -19,3 +19,5 @@ TESTS += tests/export.t
 EXTRA_DIST += tests/export.t
 TESTS += tests/output.t
 EXTRA_DIST += tests/output.t
+TESTS += tests/json.t
+EXTRA_DIST += tests/json.t
