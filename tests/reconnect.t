@@ -349,4 +349,35 @@ unlike "$ERR" 'stdin:3:' "the script stopped at the first line that found no ser
 "$top_srcdir/tests/server.sh" restart "$SRV" >"$T/restart.out" 2>&1 ||
     bail "the server did not come back: $(cat "$T/restart.out")"
 
+# An error that arrives while rows are fetched is left by the library on
+# the connection, not the statement: it is read from there, with its
+# number. A list over a view that yields a row each 10 ms is killed from
+# another client while its rows arrive, and says what happened.
+sql "CREATE TABLE msrc LIKE players;
+    INSERT INTO msrc (name, coins, goods)
+    SELECT CONCAT('m', seq), seq, seq FROM seq_1_to_300;
+    CREATE ALGORITHM=MERGE VIEW mview AS
+    SELECT id, name, coins, goods FROM msrc WHERE SLEEP(0.01) = 0" ||
+    bail "cannot make the slow view"
+streaming="INFO LIKE 'SELECT id, name, coins, goods FROM \`mview\`%'"
+kill_query_when() {
+	(
+		wait_for "SELECT 1 FROM information_schema.PROCESSLIST
+		    WHERE $1 AND ID <> CONNECTION_ID()" || exit 1
+		sleep 0.5
+		sql "KILL QUERY $(conn_where "$1")"
+	) >"$T/killer.out" 2>&1 &
+	killer=$!
+}
+kill_query_when "$streaming"
+tp --table mview -e 'list'
+wait "$killer"
+is "$RC" 1 "a list killed while its rows arrive: exit 1"
+like "$ERR" '^-e:1: cancelled; the rest of the rows were not shown$' \
+    "it says the rest of the rows were not shown"
+unlike "$ERR" 'server error 0 ' "never 'server error 0'"
+rows=$(printf '%s\n' "$OUT" | grep -c '^[0-9]')
+[ "$rows" -gt 0 ] && [ "$rows" -lt 300 ]
+ok $? "the rows that came before the kill were shown ($rows of 300)"
+
 done_testing
