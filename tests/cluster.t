@@ -175,9 +175,10 @@ converged "trades"
 # node 1, 10 and 11 on node 2, which go on through the kill and the failure
 # detection (about 3 s, during which commits wait). Node 3 is restarted at
 # once; it rejoins by IST while shell 12 on node 1 keeps trading.
-for k in 6 7 8 9 10 11; do
+for k in 6 7 8 9 10 11 13; do
 	trades $((k + 1)) $((NTRADES * 4)) >"$T/script.$k"
 done
+echo status >>"$T/script.13"
 commits0=$(nsql 3 "SHOW GLOBAL STATUS LIKE 'wsrep_local_commits'" | cut -f2)
 for k in 6 7; do
 	shell $k 3
@@ -188,6 +189,14 @@ done
 for k in 10 11; do
 	shell $k 2
 done
+# Shell 13 is on node 3 too, but knows the whole cluster: a host list.
+env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
+    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
+    TIDBPLAY_HISTFILE= "$TIDBPLAY" \
+    -H "$TP_HOST:$TP_PORT3,$TP_HOST:$TP_PORT1,$TP_HOST:$TP_PORT2" \
+    -u "$TP_USER" --ca "$TP_CA" --force -f "$T/script.13" >"$T/out.13" \
+    2>"$T/err.13" &
+pid_13=$!
 # Kill node 3 once its shells have committed some trades.
 i=0
 while [ $i -lt 100 ] && [ $(($(nsql 3 "SHOW GLOBAL STATUS LIKE 'wsrep_local_commits'" |
@@ -209,7 +218,7 @@ while kill -0 $restart_pid 2>/dev/null; do
 	sleep 0.05
 done >"$T/script.12" &
 shell 12 1
-for k in 8 9 10 11; do
+for k in 8 9 10 11 13; do
 	finish $k
 done
 diag "the survivors' trades ended $(($(date +%s) - start)) s after the kill"
@@ -221,6 +230,25 @@ diag "node 3 was synced again $(($(date +%s) - start)) s after the kill"
 finish 12
 : >"$T/failures"
 check_shells "8 9 10 11 12" "survivors"
+
+# The shell with the host list went on on another node: one reconnect, to
+# node 1 (the next in its list); no line failed but maybe the one in flight
+# (a commit whose fate is unknown is said so, and not run again; a trade
+# whose transaction went with the node is run again whole).
+case $rc_13 in
+0|1) pass "host list: the shell on the killed node went on ($rc_13: refused trades)" ;;
+*) fail "host list: the shell on the killed node exited with $rc_13" ;;
+esac
+like "$(cat "$T/err.13")" "reconnected to $TP_HOST:$TP_PORT1 " \
+    "host list: it reconnected to the next host of its list"
+lost13=$(grep -Ev "$RETRY" "$T/err.13" | grep -Ev ": $REFUSED" |
+    grep -Ev 'reconnected to')
+[ "$(printf '%s' "$lost13" | grep -c .)" -le 1 ]
+ok $? "host list: no line failed but at most the one in flight"
+[ -n "$lost13" ] && diag "in flight: $lost13"
+unlike "$lost13" 'could not reconnect' "host list: it never ran out of hosts"
+like "$(cat "$T/out.13")" "server: +$TP_HOST:$TP_PORT1" \
+    "host list: status names the host in use"
 [ -s "$T/failures" ] && diag "trades that failed:" "$(cat "$T/failures")"
 conserved 1 "survivors"
 conserved 2 "survivors"

@@ -1,8 +1,8 @@
 # faults tests: retries, reconnects, liveness and the host list, many
 # shells at once (real faults against the test server), and a real 3-node
-# Galera cluster (tests/galera.sh) with conflicts between nodes and a node
-# killed.
+# Galera cluster (tests/galera.sh) with conflicts between nodes, a
+# transaction the cluster aborts, and a node killed.
 TESTS += tests/retry.t tests/reconnect.t tests/liveness.t \
-	tests/concurrency.t tests/cluster.t
+	tests/concurrency.t tests/cluster.t tests/cluster-txn.t
 EXTRA_DIST += tests/retry.t tests/reconnect.t tests/liveness.t \
-	tests/concurrency.t tests/cluster.t
+	tests/concurrency.t tests/cluster.t tests/cluster-txn.t
