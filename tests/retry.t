@@ -66,6 +66,9 @@ tpin 'set coins a +5; status'
 is "$RC" 0 "9007 three times, retries 5: the command succeeds"
 like "$ERR" 'server error 9007, retrying \(attempt 2 of 5\)' \
     "stderr says it retried"
+like "$ERR" '^tidbplay: set: server error 9007, retrying \(attempt 2 of 5\)$' \
+    "the retry names the command, as the man page shows"
+unlike "$ERR" 'statement:' "not the word 'statement'"
 is "$(printf '%s\n' "$ERR" | grep -c retrying)" 3 "three retries announced"
 is "$(hits)" 3 "three failed attempts reached the server"
 is "$(val a coins)" 1005 "the relative change was applied exactly once"
