@@ -583,7 +583,8 @@ use_connection(struct db *db, size_t i, MYSQL *my)
 /*
  * Each host in turn, from host first: the first that takes us. A refused
  * password or certificate on one host ends the search (it would be refused
- * everywhere, and must be seen); a host that is down is skipped. Returns an
+ * everywhere, and must be seen); a host that is down is skipped, and so is
+ * one whose name does not resolve (a node taken out of the DNS). Returns an
  * exit status, with *cause the last host's failure.
  */
 static int
@@ -603,7 +604,8 @@ connect_any(struct db *db, size_t first, char **cause)
 			use_connection(db, i, my);
 			return 0;
 		}
-		if (!is_transient_connect(db->err))
+		if (!is_transient_connect(db->err) &&
+		    db->err != CR_UNKNOWN_HOST)
 			break;
 	}
 	return status;

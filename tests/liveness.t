@@ -211,6 +211,12 @@ is "$RC" 0 "a dead first host, a live second: connected"
 like "$OUT" "^server: +127\\.0\\.0\\.1:$TP_PORT\$" "status names the host in use"
 like "$OUT" '^tls: +TLSv1\.[23]' "verified TLS on the second host"
 
+# A first host whose name does not resolve (.invalid never does) is a
+# host that is down like any other: skipped.
+tph "nonexistent.invalid:$TP_PORT,127.0.0.1:$TP_PORT" -e status
+is "$RC" 0 "a first host that does not resolve, a live second: connected"
+like "$OUT" "^server: +127\\.0\\.0\\.1:$TP_PORT\$" "status names the second host"
+
 # A bad list is refused before anything connects.
 c0=$(conns)
 tph "127.0.0.1:$TP_PORT,,127.0.0.1:1" -e count
