@@ -141,7 +141,8 @@ usage(FILE *f)
 "  -V, --version        show the version and leave\n"
 "\n"
 "Exit status: 0 all went well, 1 a command failed, 2 usage or settings,\n"
-"3 cannot connect or authenticate, 4 TLS verification failed.\n"
+"3 cannot connect or authenticate, or no server left to finish a script,\n"
+"4 TLS verification failed.\n"
 "Type 'help' in the shell for the commands; see tidbplay(1).\n");
 }
 

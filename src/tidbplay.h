@@ -22,7 +22,8 @@
 /* Exit statuses, documented in tidbplay(1). */
 #define EXIT_FAILED	1	/* a command failed */
 #define EXIT_USAGE	2	/* usage or configuration error */
-#define EXIT_CONNECT	3	/* could not connect or authenticate */
+#define EXIT_CONNECT	3	/* could not connect or authenticate, or
+				   no server left for the rest of a script */
 #define EXIT_TLS	4	/* TLS verification failed */
 
 enum tls_mode {
