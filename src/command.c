@@ -1127,6 +1127,7 @@ cmd_status(struct session *se, char **av, int ac)
 			FIELD_STR("settings", "settings", from),
 			FIELD_STR("database", "database", info.database),
 			FIELD_STR("table", "table", se->s->table),
+			FIELD_STR("collation", "collation", info.collation),
 			FIELD_STR(NULL, "version", info.server != NULL ?
 			    info.server : "?"),
 			FIELD_STR("version", NULL, info.server),

@@ -40,6 +40,7 @@
 #define IDLE_PING_SECONDS	240.0
 #define BACKOFF_CAP_MS		3000.0
 #define CANCEL_GRACE_SECONDS	1.0	/* after KILL QUERY, before abandoning */
+#define COLLATION_MAX		64	/* information_schema's longest */
 #define CANCEL_TIMEOUT		1	/* seconds, for the KILL connection */
 
 enum shape {
@@ -115,6 +116,13 @@ static const struct stmt_def {
 	    "goods = CASE id WHEN ? THEN goods + ? ELSE goods - ? END "
 	    "WHERE id IN (?, ?)", 8, RS_NONE, 0, 1 },
 	[ST_CONNECTION_ID] = { "SELECT CONNECTION_ID()", 0, RS_COUNT, 1, 0 },
+	/* Names match as this compares them; a table not made yet gets the
+	   database's default. */
+	[ST_COLLATION] = { "SELECT COALESCE((SELECT table_collation FROM "
+	    "information_schema.tables WHERE table_schema = DATABASE() AND "
+	    "table_name = ?), (SELECT default_collation_name FROM "
+	    "information_schema.schemata WHERE schema_name = DATABASE()))",
+	    1, RS_NAME, 1, 0 },
 	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1, 0 },
 	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0, 0 },
 	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0, 0 },
@@ -154,6 +162,8 @@ struct db {
 	unsigned long		 retries;
 	unsigned long		 reconnects;
 	unsigned long long	 conn_id;	/* CONNECTION_ID(), 0: unread */
+	/* The table's collation, for status; "": not read yet. */
+	char			 collation[COLLATION_MAX + 1];
 	unsigned long		 thread_id;	/* the handshake's, 32 bits */
 	int			 want_conn_id;	/* Ctrl-C may need it */
 	enum txn_state		 user;		/* the user's transaction */
@@ -573,6 +583,7 @@ use_connection(struct db *db, size_t i, MYSQL *my)
 	db->cur = i;
 	db->thread_id = mysql_thread_id(my);
 	db->conn_id = 0;
+	db->collation[0] = '\0';
 	db->down = 0;
 	db->abandoned = 0;
 	db->hung = 0;
@@ -1721,6 +1732,36 @@ got_id(const struct player *pl, void *arg)
  * be 64 bits, and the handshake carries only 32. Read once per connection,
  * and only where Ctrl-C can ask for it.
  */
+static int
+got_name(const struct player *pl, void *arg)
+{
+	char	*buf = arg;
+
+	if (!pl->name_null && pl->namelen <= COLLATION_MAX) {
+		memcpy(buf, pl->name, pl->namelen);
+		buf[pl->namelen] = '\0';
+	}
+	return 0;
+}
+
+/* The table's collation, read once per connection for status. */
+static void
+learn_collation(struct db *db)
+{
+	struct param	 p = { P_STR, 0, db->s->table, strlen(db->s->table) };
+	struct call	 c = { .id = ST_COLLATION, .p = &p, .rows = 1,
+			       .cb = got_name, .arg = db->collation };
+	char		*why;
+
+	if (db->collation[0] != '\0' || db->my == NULL)
+		return;
+	if (run_once(db, &c, &why) != 0) {
+		free(why);
+		db->err = 0;
+		db->collation[0] = '\0';
+	}
+}
+
 static void
 learn_conn_id(struct db *db)
 {
@@ -1769,6 +1810,9 @@ db_info(struct db *db, struct db_info *info)
 	info->thread_id = db->conn_id != 0 ? db->conn_id : db->thread_id;
 	if (db->my == NULL)
 		return;
+	learn_collation(db);
+	if (db->collation[0] != '\0')
+		info->collation = db->collation;
 	info->server = mysql_get_server_info(db->my);
 	if (strstr(info->server, "TiDB") != NULL &&
 	    mysql_query(db->my, "SELECT tidb_version()") == 0 &&

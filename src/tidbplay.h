@@ -152,6 +152,7 @@ enum stmt_id {
 	ST_NAMES,
 	ST_TRADE,
 	ST_CONNECTION_ID,
+	ST_COLLATION,		/* the table's, for status */
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -208,6 +209,8 @@ struct db_info {
 	const char	*tls_version;	/* NULL: not encrypted */
 	const char	*cipher;
 	const char	*ca;		/* what verified the server */
+	const char	*collation;	/* the table's (the database's default
+					   before it exists); NULL: unknown */
 	unsigned long long thread_id;
 	unsigned long	 retries;
 	unsigned long	 reconnects;

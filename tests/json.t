@@ -82,6 +82,7 @@ has '.count == 2' "count"
 has '.count == 9' "count, in the sourced file"
 has '.host == "127.0.0.1" and (.port | type) == "number" and .user == "app"
     and .database == "test" and .table == "players"
+    and .collation == "utf8mb4_general_ci"
     and (.version | type) == "string" and .tidb == null
     and (.tls | type) == "string" and (.cipher | type) == "string"
     and (.verified | type) == "string" and .plaintext == null

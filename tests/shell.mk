@@ -21,3 +21,5 @@ TESTS += tests/output.t
 EXTRA_DIST += tests/output.t
 TESTS += tests/json.t
 EXTRA_DIST += tests/json.t
+TESTS += tests/collation.t
+EXTRA_DIST += tests/collation.t
