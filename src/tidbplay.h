@@ -276,11 +276,6 @@ int	 player_names(struct db *, const char *, unsigned int, row_cb, void *,
 	     char **);
 int	 player_trade(struct db *, const char *, const char *, long long,
 	     long long, char **);
-int	 player_bulk(struct db *, long long, const char *, unsigned int,
-	     progress_cb, void *, char **);
-int	 player_import(struct db *, const char *, struct input *,
-	     unsigned int, progress_cb, void *, unsigned long long *,
-	     char **);
 int	 player_add_many(struct db *, struct player *, unsigned int,
 	     char **);
 int	 player_ids(struct db *, struct player *, unsigned int, char **);
@@ -289,6 +284,13 @@ int	 player_commit(struct db *, char **);
 int	 player_rollback(struct db *, char **);
 enum txn_state player_txn(const struct db *);
 void	 player_status(struct db *, struct db_info *);
+
+/* load.c */
+int	 player_bulk(struct db *, long long, const char *, unsigned int,
+	     progress_cb, void *, char **);
+int	 player_import(struct db *, const char *, struct input *,
+	     unsigned int, progress_cb, void *, unsigned long long *,
+	     char **);
 
 /* csv.c */
 struct csv;
