@@ -170,6 +170,7 @@ struct db {
 	int			 ours;		/* one of ours is open */
 	unsigned int		 err;		/* of the last failure */
 	char			 sqlstate[6];
+	char			 dup[256];	/* the last 1062's message */
 	int			 rolled_back;	/* ours went with the
 						   connection */
 	int			 down;		/* no server could be reached */
@@ -825,6 +826,7 @@ read_error(struct db *db, MYSQL_STMT *st, char **cause)
 	snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state);
 	switch (err) {
 	case ER_DUP_ENTRY:
+		snprintf(db->dup, sizeof db->dup, "%s", msg);
 		xasprintf(cause, "a player with that name already exists: %s "
 		    "(%u)", msg, err);
 		break;
@@ -1712,6 +1714,44 @@ int
 db_last_retryable(const struct db *db)
 {
 	return is_retryable(db->err) || db->rolled_back;
+}
+
+/*
+ * Whether the last failure was one of TiDB's limits on one transaction:
+ * 8004 (txn-total-size-limit), 8025 (an entry too large), 9500 (the same,
+ * before v4).
+ */
+int
+db_last_too_large(const struct db *db)
+{
+	return db->err == 8004 || db->err == 8025 || db->err == 9500;
+}
+
+/*
+ * The name a duplicate key (1062) was refused for, as the server's message
+ * has it: "Duplicate entry 'NAME' for key 'KEY'" (MariaDB, MySQL, TiDB).
+ * Returns its length, or -1 when the last failure says no such name.
+ */
+int
+db_dup_value(const struct db *db, char *buf, size_t size)
+{
+	static const char	 head[] = "Duplicate entry '";
+	static const char	 tail[] = "' for key '";
+	const char		*v, *end = NULL, *p;
+	size_t			 len;
+
+	if (db->err != ER_DUP_ENTRY ||
+	    strncmp(db->dup, head, sizeof head - 1) != 0)
+		return -1;
+	v = db->dup + sizeof head - 1;
+	/* The last one: a name may hold the words too, a key's name not. */
+	for (p = v; (p = strstr(p, tail)) != NULL; p++)
+		end = p;
+	if (end == NULL || (len = (size_t)(end - v)) >= size)
+		return -1;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	return (int)len;
 }
 
 unsigned int

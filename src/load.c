@@ -70,6 +70,9 @@ struct load {
 	int		 ended;		/* next() has said the end */
 	int		 sent_failed;	/* the server refused the batch */
 	int		 unread;	/* a retry needed the rows again */
+	int		 too_large;	/* for one transaction */
+	char		 dup[NAME_MAX_BYTES * 2];	/* a 1062's name */
+	int		 duplen;		/* -1: none */
 	int		 saved;		/* the savepoint is set */
 	enum undo	 undo;		/* what a failure left */
 	char		*undo_why;	/* why a savepoint could not be used */
@@ -238,6 +241,31 @@ load_undone(const struct load *ld, const char *what, char *why)
 	return msg;
 }
 
+/* What the server said of the failure, read before anything else runs. */
+static void
+load_caught(struct db *db, struct load *ld)
+{
+	ld->too_large = db_last_too_large(db);
+	ld->duplen = db_dup_value(db, ld->dup, sizeof ld->dup);
+}
+
+/*
+ * Past TiDB's limits on one transaction the load cannot be all or
+ * nothing: the way out is smaller loads. NULL: not that.
+ */
+static char *
+load_too_large(const struct load *ld, const char *what,
+    const char *what_to_do, const char *why)
+{
+	char	*msg;
+
+	if (!ld->too_large)
+		return NULL;
+	xasprintf(&msg, "%s is too large for one transaction on this server "
+	    "(%s): %s, each all or nothing by itself", what, why, what_to_do);
+	return msg;
+}
+
 static int
 load_run(struct db *db, struct load *ld, char **cause)
 {
@@ -256,11 +284,15 @@ load_run(struct db *db, struct load *ld, char **cause)
 		if (r == 0) {
 			/* One statement: the server undoes it by itself. */
 			rc = load_one(db, ld, user, cause);
+			if (rc != DB_OK)
+				load_caught(db, ld);
 			if (rc == DB_FAIL && user && !db_in_txn(db))
 				ld->undo = UNDO_GONE;
 			return rc;
 		}
 		rc = load_batches(db, ld, user, cause);
+		if (rc != DB_OK)
+			load_caught(db, ld);
 		if (rc != DB_FAIL)
 			return rc;
 		if (user) {
@@ -330,6 +362,7 @@ player_bulk(struct db *db, long long n, const char *prefix,
 {
 	struct bulk	b = { n, 0, prefix };
 	struct load	ld;
+	char		*why;
 	int		rc;
 
 	memset(&ld, 0, sizeof ld);
@@ -340,8 +373,18 @@ player_bulk(struct db *db, long long n, const char *prefix,
 	ld.progress = progress;
 	ld.parg = arg;
 	ld.total = (unsigned long long)n;
-	if ((rc = load_run(db, &ld, cause)) == DB_FAIL)
+	if ((rc = load_run(db, &ld, cause)) == DB_FAIL) {
+		why = load_too_large(&ld, "the bulk", "add fewer players at "
+		    "a time", *cause);
+		if (why == NULL && ld.duplen >= 0)
+			xasprintf(&why, "a player named '%s' already exists",
+			    ld.dup);
+		if (why != NULL) {
+			free(*cause);
+			*cause = why;
+		}
 		*cause = load_undone(&ld, "added", *cause);
+	}
 	load_free(&ld);
 	return rc;
 }
@@ -385,18 +428,167 @@ import_restart(void *arg)
 	return 0;
 }
 
+/* The names are equal as a case-blind, pad-space collation has them. */
+static int
+loosely_same(const char *a, size_t alen, const char *b, size_t blen)
+{
+	size_t	i;
+
+	while (alen > 0 && a[alen - 1] == ' ')
+		alen--;
+	while (blen > 0 && b[blen - 1] == ' ')
+		blen--;
+	if (alen != blen)
+		return 0;
+	for (i = 0; i < alen; i++) {
+		if (a[i] != b[i] && ((a[i] | 0x20) != (b[i] | 0x20) ||
+		    (a[i] | 0x20) < 'a' || (a[i] | 0x20) > 'z'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The first row of rows[from..to) with that name: exactly, or loosely. */
+static unsigned int
+find_row(const struct load *ld, unsigned int from, unsigned int to,
+    int exact)
+{
+	const struct player	*pl;
+
+	for (; from < to; from++) {
+		pl = &ld->rows[from];
+		if (exact ? pl->namelen == (size_t)ld->duplen &&
+		    memcmp(pl->name, ld->dup, pl->namelen) == 0 :
+		    loosely_same(pl->name, pl->namelen, ld->dup, ld->duplen))
+			return from;
+	}
+	return to;
+}
+
+/*
+ * The first line of the file before line before with that name (loosely:
+ * the table's collation may compare so); 0 when there is none, or when
+ * the input is no file to read again.
+ */
+static unsigned long
+earlier_line(const struct import *im, const struct load *ld,
+    unsigned long before)
+{
+	struct input	*in;
+	struct csv	*c;
+	struct stat	 sb;
+	unsigned long	 found = 0;
+	const char	*s;
+	size_t		 len;
+	char		*cause = NULL;
+	int		 fd, col[3];
+
+	if (im->marker || (fd = open(im->path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	in = input_fd(fd);
+	c = csv_open(in, im->path, 0);
+	if (csv_header(c, col, &cause) == 0) {
+		while (csv_read(c, &cause) == 1 && csv_line(c) < before) {
+			s = csv_nfields(c) > (unsigned int)col[0] ?
+			    csv_field(c, col[0], &len) : "";
+			if (loosely_same(s, strlen(s), ld->dup, ld->duplen)) {
+				found = csv_line(c);
+				break;
+			}
+		}
+	}
+	free(cause);
+	csv_close(c);
+	input_free(in);
+	close(fd);
+	return found;
+}
+
+static int
+got_player(const struct player *pl, void *arg)
+{
+	*(struct player *)arg = *pl;
+	return 0;
+}
+
+/*
+ * A name the server refused as a duplicate (1062 names it), put on its
+ * line: taken by a player already there, or on an earlier line of the
+ * same input. Asked after the import was undone, so that the table shows
+ * what was there before it. NULL: the name is not in the batch.
+ */
+static char *
+import_dup(struct db *db, const struct load *ld, const struct import *im)
+{
+	struct param	 p = { P_STR, 0, ld->dup, (size_t)ld->duplen };
+	struct player	 pl;
+	unsigned int	 f1, f2, c;
+	unsigned long	 line, other = 0;
+	char		*msg, *why = NULL;
+
+	if ((f1 = find_row(ld, 0, ld->k, 1)) == ld->k)
+		return NULL;
+	f2 = find_row(ld, f1 + 1, ld->k, 0);
+	line = ld->lines[f1];
+	pl.id = -1;
+	if (db_rows(db, ST_GET, &p, got_player, &pl, &why) != DB_OK) {
+		free(why);
+		return NULL;
+	}
+	if (pl.id != -1) {
+		if (pl.namelen == (size_t)ld->duplen &&
+		    memcmp(pl.name, ld->dup, pl.namelen) == 0)
+			xasprintf(&msg, "%s:%lu: a player named '%s' already "
+			    "exists", im->path, line, ld->dup);
+		else
+			xasprintf(&msg, "%s:%lu: the name '%s' is taken: a "
+			    "player named '%s' already exists (the table's "
+			    "collation counts them as one name)", im->path,
+			    line, ld->dup, pl.name);
+		return msg;
+	}
+	if ((c = find_row(ld, 0, f1, 0)) < f1)
+		other = ld->lines[c];
+	else if ((other = earlier_line(im, ld, ld->lines[0])) == 0 &&
+	    f2 < ld->k) {
+		other = line;
+		line = ld->lines[f2];
+	}
+	if (other != 0)
+		xasprintf(&msg, "%s:%lu: the name '%s' is also on line %lu",
+		    im->path, line, ld->dup, other);
+	else
+		xasprintf(&msg, "%s:%lu: the name '%s' is on an earlier line "
+		    "too", im->path, line, ld->dup);
+	return msg;
+}
+
 /* Why the import failed, where, and that nothing of it was kept. */
 static void
-import_failed(struct load *ld, const char *path, char **cause)
+import_failed(struct db *db, struct load *ld, const struct import *im,
+    char **cause)
 {
-	char	*why = *cause;
+	char	*why = *cause, *msg = NULL;
 
-	if (ld->sent_failed) {
-		xasprintf(cause, "%s:%lu-%lu: %s%s", path, ld->lines[0],
+	if ((msg = load_too_large(ld, "the import", "split the file and "
+	    "import the parts one by one", why)) != NULL) {
+		free(why);
+		xasprintf(&why, "%s: %s", im->path, msg);
+		free(msg);
+	} else if (ld->sent_failed && ld->duplen >= 0 &&
+	    (msg = import_dup(db, ld, im)) != NULL) {
+		free(why);
+		why = msg;
+	} else if (ld->sent_failed) {
+		xasprintf(&msg, "%s:%lu-%lu: %s%s", im->path, ld->lines[0],
 		    ld->lines[ld->k - 1], why, ld->unread ? " (not tried "
 		    "again: its input cannot be read twice)" : "");
 		free(why);
-		why = *cause;
+		why = msg;
 	}
 	*cause = load_undone(ld, "imported", why);
 }
@@ -448,7 +640,7 @@ player_import(struct db *db, const char *path, struct input *in,
 		ld.progress = progress;
 		ld.parg = arg;
 		if ((rc = load_run(db, &ld, cause)) == DB_FAIL)
-			import_failed(&ld, path, cause);
+			import_failed(db, &ld, &im, cause);
 	}
 	if (im.c != NULL) {
 		if (rc != DB_OK)

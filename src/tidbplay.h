@@ -252,6 +252,8 @@ int	 db_connected(const struct db *);
 void	 db_want_cancel(struct db *);
 void	 db_abandon(struct db *);
 int	 db_last_retryable(const struct db *);
+int	 db_last_too_large(const struct db *);
+int	 db_dup_value(const struct db *, char *, size_t);
 int	 db_backoff(struct db *, unsigned int, char **);
 unsigned int db_retries(const struct db *);
 void	 db_info(struct db *, struct db_info *);

@@ -235,6 +235,81 @@ like "$ERR" "^stdin:3: .*no transaction is open" "then commit has no transaction
 is "$(sql "SELECT COUNT(*) FROM fresh")" 0 "a savepoint the server lost: nothing kept"
 sql "DELETE FROM players"
 
+# ---- a duplicate name is reported on its line ----
+
+sql "INSERT INTO players (name, coins, goods) VALUES ('taken', 1, 1), ('alice', 1, 1)"
+before=$(snapshot)
+printf 'name,coins,goods\na,1,1\ntwin,1,1\nb,1,1\ntwin,2,2\n' >"$T/twin.csv"
+tp -e "import $T/twin.csv"
+refused "^-e:1: $T/twin.csv:5: the name 'twin' is also on line 3; nothing was imported$" \
+    "a name twice in one batch"
+tppipe "$T/twin.csv" -e 'import -'
+refused "^-e:1: stdin:5: the name 'twin' is also on line 3; nothing was imported$" \
+    "a name twice in one batch of standard input"
+{ mkcsv 300 x; echo 'x7,1,1'; } >"$T/far.csv"
+tppipe "$T/far.csv" -c "$T/batch.ini" -e 'import -'
+refused "^-e:1: stdin:302: the name 'x7' is on an earlier line too; nothing was imported$" \
+    "a name twice, batches apart, in a pipe (its earlier line is gone)"
+printf 'name,coins,goods\na,1,1\ntaken,1,1\ntaken,2,2\n' >"$T/taken.csv"
+tp -e "import $T/taken.csv"
+refused "^-e:1: $T/taken.csv:3: a player named 'taken' already exists; nothing was imported$" \
+    "a name in the table and twice in the file: its first line"
+printf 'name,coins,goods\nAlice,1,1\n' >"$T/case.csv"
+tp -e "import $T/case.csv"
+refused "^-e:1: $T/case.csv:2: the name 'Alice' is taken: a player named 'alice' already exists \(the table's collation counts them as one name\); nothing was imported$" \
+    "a name the table's collation counts as one already there"
+printf 'name,coins,goods\nbob,1,1\nz,1,1\nBOB ,1,1\n' >"$T/case2.csv"
+tp -e "import $T/case2.csv"
+refused "^-e:1: $T/case2.csv:4: the name 'BOB ' is also on line 2; nothing was imported$" \
+    "two names in the file that the table's collation counts as one"
+{ mkcsv 300 y; echo 'Y7,1,1'; } >"$T/far2.csv"
+tp -c "$T/batch.ini" -e "import $T/far2.csv"
+refused "^-e:1: $T/far2.csv:302: the name 'Y7' is also on line 9; nothing was imported$" \
+    "a file is read again to find the earlier line, batches back"
+sql "DELETE FROM players"
+
+# ---- too large for one TiDB transaction (8004, 8025, 9500) ----
+
+sql "CREATE TABLE toobig (name VARCHAR(32) PRIMARY KEY, errno INT NOT NULL)
+    ENGINE=MyISAM;
+DELIMITER //
+CREATE TRIGGER toobig_bi BEFORE INSERT ON players FOR EACH ROW BEGIN
+  DECLARE e INT;
+  SET e = (SELECT errno FROM toobig WHERE name = NEW.name);
+  IF e IS NOT NULL THEN
+    SIGNAL SQLSTATE 'HY000' SET MYSQL_ERRNO = e,
+        MESSAGE_TEXT = 'Transaction is too large, size: 104857600';
+  END IF;
+END//" || bail "cannot create the trigger"
+sql "INSERT INTO toobig VALUES ('big230', 8004), ('tiny1', 8025), ('bb_5', 8004)"
+sql "INSERT INTO players (name, coins, goods) VALUES ('here', 1, 1)"
+before=$(snapshot)
+mkcsv 250 big >"$T/big.csv"
+tp -c "$T/batch.ini" -e "import $T/big.csv"
+refused "^-e:1: $T/big.csv: the import is too large for one transaction on this server \(server error 8004 \(HY000\): Transaction is too large, size: 104857600\): split the file and import the parts one by one, each all or nothing by itself; nothing was imported$" \
+    "8004 in the third batch: too large, said so, with what to do"
+mkcsv 3 tiny >"$T/big3.csv"
+tp -e "import $T/big3.csv"
+refused "^-e:1: $T/big3.csv: the import is too large for one transaction on this server \(server error 8025 " \
+    "8025 in a one-statement import: too large too"
+sql "UPDATE toobig SET errno = 9500 WHERE name = 'tiny1'"
+tp -e "import $T/big3.csv"
+refused "too large for one transaction on this server \(server error 9500 " \
+    "9500: too large too"
+tpin "begin
+add mine 1 1
+import $T/big.csv
+commit" -c "$T/batch.ini" --force
+like "$ERR" "^stdin:3: $T/big.csv: the import is too large .*; nothing was imported: the transaction is still open, as it was before$" \
+    "8004 inside begin: the import undone, the transaction goes on"
+is "$(names)" "here mine" "8004 inside begin: commit keeps the rest"
+sql "DELETE FROM players WHERE name = 'mine'"
+before=$(snapshot)
+tp -c "$T/batch2.ini" -e 'bulk 8 bb'
+refused "^-e:1: the bulk is too large for one transaction on this server \(server error 8004 .*\): add fewer players at a time, each all or nothing by itself; nothing was added$" \
+    "bulk meeting 8004: too large, said so"
+sql "DROP TRIGGER toobig_bi; DELETE FROM players"
+
 # ---- at a terminal (tmux): typed data, and progress without a total ----
 
 if ! command -v tmux >/dev/null 2>&1; then
