@@ -65,6 +65,8 @@ static struct {
 static void
 append(char **buf, size_t *n, size_t *size, const char *p, size_t len)
 {
+	if (len == 0)
+		return;
 	if (*n + len > *size) {
 		*size = (*n + len) * 2;
 		*buf = xrealloc(*buf, *size);
@@ -189,7 +191,8 @@ spawn(const char *cmd)
 static void
 let_out(void)
 {
-	fwrite(pg.held, 1, pg.nheld, pg.real_out);
+	if (pg.nheld > 0)
+		fwrite(pg.held, 1, pg.nheld, pg.real_out);
 	fflush(pg.real_out);
 	pg.nheld = 0;
 	pg.state = P_DIRECT;
@@ -285,7 +288,8 @@ pager_wait(void)
 		;
 	pg.pid = 0;
 	sigaction(SIGPIPE, &pg.old_pipe, NULL);
-	fwrite(pg.later, 1, pg.nlater, pg.real_err);
+	if (pg.nlater > 0)
+		fwrite(pg.later, 1, pg.nlater, pg.real_err);
 	fflush(pg.real_err);
 	pg.nlater = 0;
 }
