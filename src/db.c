@@ -942,13 +942,18 @@ prepare_sql(struct db *db, const char *sql, unsigned int nparams,
     char **cause)
 {
 	MYSQL_STMT	*st;
-	int		 tries;
+	int		 tries, rc;
 	char		*ddl;
 
 	for (tries = 0; tries < 2; tries++) {
 		if ((st = mysql_stmt_init(db->my)) == NULL)
 			fatalx("out of memory");
-		if (mysql_stmt_prepare(st, sql, strlen(sql)) == 0)
+		/* A prepare waits on the server too: Ctrl-C may cut it. */
+		db->cancelled = 0;
+		db->cancellable = CANCEL_QUERY;
+		rc = mysql_stmt_prepare(st, sql, strlen(sql));
+		db->cancellable = CANCEL_NONE;
+		if (rc == 0)
 			break;
 		if (mysql_stmt_errno(st) != ER_NO_SUCH_TABLE || tries > 0) {
 			read_error(db, st, cause);
