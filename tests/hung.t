@@ -102,6 +102,38 @@ fi
 unlike "$(pane)" "error|lost" "Tab on a hung server: nothing said over the prompt"
 key C-u
 
+# ---- a write waits on a hung server ----
+# Its fate is unknown, and it is said so; its record is not read back
+# from the server that hangs (that would mean a new connection to it).
+
+resume
+sql "INSERT INTO players (name, coins, goods) VALUES ('writer', 1, 1)"
+fresh "tidbplay>"
+typein 'set coins writer +1'
+key Enter
+wait_prompt "tidbplay>" "the prompt"
+is "$(sql "SELECT coins FROM players WHERE name = 'writer'")" 2 \
+    "a write while the server runs"
+fresh "tidbplay>"
+hang
+typein 'set coins writer +1'
+key Enter
+sleep 1		# not an assertion: time for the write to be waiting
+ctrl_c_within_2s "Ctrl-C with a write waiting on a hung server"
+like "$(screen)" "may or may not have been applied" \
+    "the write is reported as one that may or may not have been applied"
+like "$(screen)" "now: no connection: the server did not answer" \
+    "its record is not read from the server that hangs"
+
+# The first use of a statement on a connection waits in its prepare.
+live "a write's prepare"
+typein 'set goods writer +1'
+key Enter
+sleep 1		# not an assertion: time for the prepare to be waiting
+ctrl_c_within_2s "Ctrl-C with a write's prepare waiting on a hung server"
+like "$(screen)" "the server did not answer, so the connection was dropped" \
+    "it says the connection was dropped"
+
 # ---- the server comes back ----
 
 resume
