@@ -222,18 +222,38 @@ collect_name(const struct player *pl, void *arg)
 
 static struct names	gen_names;
 
-/* The names that start with text, or none if the server is slow to say. */
+/*
+ * The names that start with text, or none if the server is slow to say.
+ * What the connection says meanwhile (a reconnect) would land in the
+ * middle of the line being edited: it is kept, then shown on a line of
+ * its own, and readline draws the prompt again below it.
+ */
 static void
 bounded_names(const char *text)
 {
-	char	*cause, c = WATCH_NAMES;
+	FILE	*said, *err = stderr;
+	char	*cause, *msg = NULL, c = WATCH_NAMES;
+	size_t	 len = 0;
 
+	if ((said = open_memstream(&msg, &len)) != NULL)
+		stderr = said;
 	(void)!write(cancel_pipe[1], &c, 1);
 	if (player_names(cur->db, text, COMPLETE_NAMES, collect_name,
 	    &gen_names, &cause) != DB_OK)
 		free(cause);
 	c = WATCH_DONE;
 	(void)!write(cancel_pipe[1], &c, 1);
+	if (said == NULL)
+		return;
+	stderr = err;
+	fclose(said);
+	if (len > 0) {
+		rl_crlf();
+		fflush(rl_outstream);
+		fwrite(msg, 1, len, stderr);
+		rl_on_new_line();
+	}
+	free(msg);
 }
 
 static char *

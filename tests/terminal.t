@@ -98,6 +98,20 @@ wait_screen "^\\| +3 \\|$" \
     "after a failed command, a good source does not fail: the count after it ran"
 is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'src2'")" 1 \
     "the sourced add ran"
+
+# ---- Tab when the server has closed the connection ----
+
+# TiDB Serverless closes idle connections: completion connects again, and
+# what it says about that goes on a line of its own, above the prompt.
+fresh "tidbplay>"
+kill_conn
+typein 'show vic'
+key Tab
+wait_prompt "tidbplay> show victim" \
+    "Tab after the server closed the connection: the name is completed"
+like "$(pane)" "^tidbplay: .*reconnected" "the reconnect is said on a line of its own"
+like "$(pane)" "^tidbplay> show vic$" "the line as it was stays above it"
+key C-u
 typein quit
 key Enter
 wait_exit "quit leaves"
