@@ -873,6 +873,20 @@ txn_check(struct db *db, enum stmt_id id, char **cause)
 	return DB_UNKNOWN;
 }
 
+/* A ping waits on the server like a statement: Ctrl-C may cut it. */
+static int
+ping(struct db *db)
+{
+	int	rc;
+
+	db->cancelled = 0;
+	db->executions++;
+	db->cancellable = CANCEL_QUERY;
+	rc = mysql_ping(db->my);
+	db->cancellable = CANCEL_NONE;
+	return rc;
+}
+
 /*
  * Before a statement, make sure the connection is still there; a
  * transaction open on a connection that went is gone (the server rolled
@@ -898,9 +912,22 @@ ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
 	if (def != NULL && def->rerun && !def->change && !was_user &&
 	    !was_ours)
 		return 0;
-	if (mysql_ping(db->my) == 0) {
+	if (ping(db) == 0) {
 		db->last_used = now_seconds();
 		return 0;
+	}
+	if (db->abandoned) {
+		/* Ctrl-C, with the server not answering even a ping. */
+		drop_connection(db);
+		db->cut = 1;
+		db->ours = 0;
+		if (was_user)
+			db->user = TXN_GONE;
+		xasprintf(cause, "cancelled: the server did not answer, so the "
+		    "connection was dropped; the next command makes a new "
+		    "one%s", was_user ? "; the transaction went with it, "
+		    "nothing in it was kept" : "");
+		return -1;
 	}
 	if (!is_lost(read_error(db, NULL, &why))) {
 		if (was_user && ends_txn(db->err, db->sqlstate))
