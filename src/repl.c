@@ -135,56 +135,49 @@ history_close(void)
 
 /* ---- completion ---- */
 
+/*
+ * One generator for every list of words: commands, a command's sub-words,
+ * formats, on/off, columns. gen_word gives the i-th word of the list in
+ * use, or NULL after the last.
+ */
+static const char	*(*gen_word)(size_t);
 static const char *const *gen_list;
-
-static char *
-gen_from_list(const char *text, int state)
-{
-	static size_t	i;
-	const char	*w;
-
-	if (state == 0)
-		i = 0;
-	while ((w = gen_list[i]) != NULL) {
-		i++;
-		if (strncmp(w, text, strlen(text)) == 0)
-			return xstrdup(w);
-	}
-	return NULL;
-}
-
-static char *
-gen_command(const char *text, int state)
-{
-	static size_t	i;
-	const char	*w;
-
-	if (state == 0)
-		i = 0;
-	while ((w = command_word(i)) != NULL) {
-		i++;
-		if (strncmp(w, text, strlen(text)) == 0)
-			return xstrdup(w);
-	}
-	return NULL;
-}
-
 static const char	*gen_cmd;
 
+static const char *
+list_word(size_t i)
+{
+	return gen_list[i];
+}
+
+static const char *
+sub_word(size_t i)
+{
+	return command_sub(gen_cmd, i);
+}
+
 static char *
-gen_sub(const char *text, int state)
+gen_words(const char *text, int state)
 {
 	static size_t	i;
 	const char	*w;
 
 	if (state == 0)
 		i = 0;
-	while ((w = command_sub(gen_cmd, i)) != NULL) {
+	while ((w = gen_word(i)) != NULL) {
 		i++;
 		if (strncmp(w, text, strlen(text)) == 0)
 			return xstrdup(w);
 	}
 	return NULL;
+}
+
+/* The matches of text among the words of list. */
+static char **
+words_matching(const char *text, const char *(*list)(size_t))
+{
+	gen_word = list;
+	return rl_completion_matches(text, gen_words);
 }
 
 struct names {
@@ -319,11 +312,11 @@ complete(const char *text, int start, int end)
 	w = ncmds > 0 ? cmds[0].argv : NULL;
 	if (n == 0) {
 		free_words(cmds, ncmds);
-		return rl_completion_matches(text, gen_command);
+		return words_matching(text, command_word);
 	}
 	gen_cmd = w[0];
 	if (n == 1 && command_sub(w[0], 0) != NULL) {
-		m = rl_completion_matches(text, gen_sub);
+		m = words_matching(text, sub_word);
 		free_words(cmds, ncmds);
 		return m;
 	}
@@ -350,11 +343,11 @@ complete(const char *text, int start, int end)
 		gen_list = columns;
 		break;
 	case A_COMMAND:
-		return rl_completion_matches(text, gen_command);
+		return words_matching(text, command_word);
 	default:
 		return NULL;
 	}
-	return rl_completion_matches(text, gen_from_list);
+	return words_matching(text, list_word);
 }
 
 /* ---- Ctrl-C ---- */
