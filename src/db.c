@@ -1718,6 +1718,14 @@ db_rollback(struct db *db, char **cause)
 	return rc;
 }
 
+/* The host in use, without asking the server anything. */
+const char *
+db_host(const struct db *db, unsigned int *port)
+{
+	*port = db->hosts[db->cur].port;
+	return db->hosts[db->cur].name;
+}
+
 int
 db_in_txn(const struct db *db)
 {

@@ -560,6 +560,7 @@ prompt_expand(struct session *se, const char *fmt)
 	enum txn_state		 txn = player_txn(se->db);
 	char			*buf = NULL;
 	size_t			 size = 0;
+	unsigned int		 port;
 	FILE			*f;
 
 	if ((f = open_memstream(&buf, &size)) == NULL)
@@ -571,10 +572,11 @@ prompt_expand(struct session *se, const char *fmt)
 		}
 		switch (*++fmt) {
 		case 'h':
-			fputs(s->host, f);
+			fputs(db_host(se->db, &port), f);
 			break;
 		case 'p':
-			fprintf(f, "%u", s->port);
+			(void)db_host(se->db, &port);
+			fprintf(f, "%u", port);
 			break;
 		case 'd':
 			fputs(s->database, f);
