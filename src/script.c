@@ -292,6 +292,8 @@ script_end(struct script *sc)
 {
 	if (queue_flush(sc) != 0)
 		sc->se->failed = 1;
+	/* The last lines may have been the ones that lost the server. */
+	(void)server_left(sc->se);
 	if (sc->q != NULL)
 		queue_clear(sc->q);
 	free(sc->q);

@@ -10,6 +10,18 @@ start_server
 
 SRV2=$T/srv2
 server_pid=$(cat "$SRV/pid")
+
+# SIGSTOP, and wait until the server is stopped indeed (on a busy machine
+# it may run on for a moment), so that what follows finds it hung.
+stop_server() {
+	kill -STOP "$server_pid"
+	_i=0
+	while [ $_i -lt 100 ] && [ "$(sed 's/^.*) //' "/proc/$server_pid/stat" |
+	    cut -d' ' -f1)" != T ]; do
+		sleep 0.05
+		_i=$((_i + 1))
+	done
+}
 # A stopped server must never outlive the test, nor the second one.
 cleanup_all() {
 	kill -CONT "$server_pid" 2>/dev/null
@@ -169,7 +181,7 @@ for cmd in 'set coins a +1' 'show a'; do
 	{
 		echo "set coins z $zv"
 		wait_for "SELECT 1 FROM players WHERE name = 'z' AND coins = $zv"
-		kill -STOP "$server_pid"
+		stop_server
 		echo "$cmd"
 		echo 'add after 1 1'
 	} | tpfed --read-timeout 2 --force

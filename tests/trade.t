@@ -93,7 +93,7 @@ is "$(sql "SELECT coins, goods FROM players WHERE name IN ('buyer', 'seller')
 # timeout (1205) arrives with the rows, and the trade is retried whole.
 sql "SET GLOBAL innodb_lock_wait_timeout = 1"
 (printf '%s\n' "BEGIN; SELECT id FROM players WHERE name = 'seller' FOR UPDATE;" \
-    'SELECT SLEEP(2); COMMIT;' | "$TP_ADMIN" test >/dev/null 2>&1) &
+    'SELECT SLEEP(3); COMMIT;' | "$TP_ADMIN" test >/dev/null 2>&1) &
 holder=$!
 i=0
 until [ "$(sql "SELECT COUNT(*) FROM information_schema.INNODB_TRX")" = 1 ] ||
