@@ -129,23 +129,6 @@ load_send(struct db *db, struct load *ld, char **cause)
 	return DB_OK;
 }
 
-/* Every row in one statement: retried as it is, outside a transaction. */
-static int
-load_one(struct db *db, struct load *ld, int user, char **cause)
-{
-	unsigned int	attempt;
-	int		rc;
-
-	for (attempt = 0;; attempt++) {
-		rc = load_send(db, ld, cause);
-		if (rc != DB_FAIL || user || !db_last_retryable(db))
-			return rc;
-		if (retry_wait(db, attempt, cause) != 0)
-			return DB_FAIL;
-		ld->sent_failed = 0;
-	}
-}
-
 /*
  * Batch after batch, the first one filled, in one transaction: ours, or
  * the user's after a savepoint, so that a failure can take back the load
@@ -282,8 +265,11 @@ load_run(struct db *db, struct load *ld, char **cause)
 		if (r == 0 && ld->k == 0)
 			return DB_OK;
 		if (r == 0) {
-			/* One statement: the server undoes it by itself. */
-			rc = load_one(db, ld, user, cause);
+			/*
+			 * One statement, atomic by itself: outside a
+			 * transaction it is retried as any statement is.
+			 */
+			rc = load_send(db, ld, cause);
 			if (rc != DB_OK)
 				load_caught(db, ld);
 			if (rc == DB_FAIL && user && !db_in_txn(db))

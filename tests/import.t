@@ -310,6 +310,44 @@ refused "^-e:1: the bulk is too large for one transaction on this server \(serve
     "bulk meeting 8004: too large, said so"
 sql "DROP TRIGGER toobig_bi; DELETE FROM players"
 
+# ---- retries: a file is run again whole, a statement as a statement ----
+
+sql "CREATE TABLE fault (name VARCHAR(32) PRIMARY KEY, k INT NOT NULL,
+    n INT NOT NULL DEFAULT 0) ENGINE=MyISAM;
+DELIMITER //
+CREATE TRIGGER fault_bi BEFORE INSERT ON players FOR EACH ROW BEGIN
+  IF (SELECT n < k FROM fault WHERE name = NEW.name) THEN
+    UPDATE fault SET n = n + 1 WHERE name = NEW.name;
+    SIGNAL SQLSTATE '40001' SET MYSQL_ERRNO = 9007,
+        MESSAGE_TEXT = 'injected conflict';
+  END IF;
+END//" || bail "cannot create the fault trigger"
+fault() { sql "DELETE FROM fault; INSERT INTO fault VALUES ('$1', $2, 0)"; }
+hits() { sql "SELECT n FROM fault"; }
+
+fault tiny1 99
+tp -e "import $T/big3.csv"
+is "$RC" 1 "a conflict every time, one statement: exit 1"
+like "$ERR" "server error 9007 .*\(gave up after 5 attempts\); nothing was imported$" \
+    "one statement: gives up after the retries"
+is "$(hits)" 5 "one statement: retried as a statement, 5 attempts in all"
+fault sp230 2
+tp -c "$T/batch.ini" -e "import $T/sp.csv"
+is "$RC" 0 "a conflict twice in the third batch of a file: exit 0"
+is "$(printf '%s\n' "$ERR" | grep -c 'retrying (attempt [23] of 5)')" 2 \
+    "the file's transaction was run again twice, and said so"
+is "$(sql "SELECT COUNT(*), COUNT(DISTINCT name) FROM players WHERE name LIKE 'sp%'")" \
+    "250	250" "the file was read again from its start: every row once"
+sql "DELETE FROM players"
+fault sp230 2
+tppipe "$T/sp.csv" -c "$T/batch.ini" -e 'import -'
+is "$RC" 1 "a conflict in the third batch of a pipe: exit 1"
+like "$ERR" "server error 9007 .*\(not tried again: its input cannot be read twice\); nothing was imported$" \
+    "a pipe is not run again, and the error says why"
+is "$(hits)" 1 "a pipe: one attempt"
+is "$(sql "SELECT COUNT(*) FROM players")" 0 "a pipe: nothing kept"
+sql "DROP TRIGGER fault_bi"
+
 # ---- at a terminal (tmux): typed data, and progress without a total ----
 
 if ! command -v tmux >/dev/null 2>&1; then
