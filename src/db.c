@@ -126,6 +126,8 @@ static const struct stmt_def {
 	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1, 0 },
 	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0, 0 },
 	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0, 0 },
+	[ST_MAX_PACKET] = { "SELECT @@max_allowed_packet", 0, RS_COUNT, 1,
+	    0 },
 	/* TiDB has savepoints since v6.2; a new one replaces its namesake. */
 	[ST_SAVEPOINT] = { "SAVEPOINT tidbplay_load", 0, RS_NONE, 0, 0 },
 	[ST_ROLLBACK_SAVEPOINT] = { "ROLLBACK TO SAVEPOINT tidbplay_load", 0,
@@ -164,6 +166,16 @@ struct db {
 	unsigned long long	 conn_id;	/* CONNECTION_ID(), 0: unread */
 	/* The table's collation, for status; "": not read yet. */
 	char			 collation[COLLATION_MAX + 1];
+	unsigned long long	 max_packet;	/* the server's; 0: unread */
+	/*
+	 * The parameters of the multi-row statements, kept from one batch
+	 * to the next: a batch has up to 65535, and fresh pages for every
+	 * one cost the client more than the rest of an import.
+	 */
+	struct param		*params;
+	size_t			 nparams;
+	MYSQL_BIND		*binds;
+	size_t			 nbinds;
 	unsigned long		 thread_id;	/* the handshake's, 32 bits */
 	int			 want_conn_id;	/* Ctrl-C may need it */
 	enum txn_state		 user;		/* the user's transaction */
@@ -189,6 +201,7 @@ struct db {
 static int	prepare(struct db *, enum stmt_id, char **);
 static int	txn_gone(struct db *, char *, char **);
 static void	learn_conn_id(struct db *);
+static int	got_id(const struct player *, void *);
 static int	kill_query(struct db *);
 
 static void
@@ -585,6 +598,7 @@ use_connection(struct db *db, size_t i, MYSQL *my)
 	db->thread_id = mysql_thread_id(my);
 	db->conn_id = 0;
 	db->collation[0] = '\0';
+	db->max_packet = 0;
 	db->down = 0;
 	db->abandoned = 0;
 	db->hung = 0;
@@ -696,6 +710,8 @@ db_close(struct db *db)
 	free(db->ca_desc);
 	free(db->ca_file);
 	free(db->ca_dir);
+	free(db->params);
+	free(db->binds);
 	free(db);
 }
 
@@ -1188,8 +1204,17 @@ static int
 execute(struct db *db, MYSQL_STMT *st, const struct call *c, char **cause)
 {
 	unsigned int	 n = stmt_defs[c->id].nparams * c->rows;
-	MYSQL_BIND	 small[8], *b = n <= 8 ? small : xcalloc(n, sizeof *b);
+	MYSQL_BIND	 small[8], *b = small;
 	int		 rc = 0;
+
+	if (n > 8) {
+		if (db->nbinds < n) {
+			free(db->binds);
+			db->binds = xcalloc(n, sizeof *db->binds);
+			db->nbinds = n;
+		}
+		b = db->binds;
+	}
 
 	if (n > 0) {
 		bind_params(b, c->p, n);
@@ -1202,8 +1227,6 @@ execute(struct db *db, MYSQL_STMT *st, const struct call *c, char **cause)
 		db->cancellable = CANCEL_QUERY;
 		rc = mysql_stmt_execute(st);
 	}
-	if (b != small)
-		free(b);
 	if (rc != 0) {
 		db->cancellable = CANCEL_NONE;
 		read_error(db, st, cause);
@@ -1571,14 +1594,25 @@ db_rows(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
  * One multi-row INSERT, applied whole or not at all; the caller decides
  * the transaction around it.
  */
+/* Room for n parameters of a multi-row statement. */
+static struct param *
+many_params(struct db *db, size_t n)
+{
+	if (db->nparams < n) {
+		free(db->params);
+		db->params = xreallocarray(NULL, n, sizeof *db->params);
+		db->nparams = n;
+	}
+	return db->params;
+}
+
 int
 db_insert_many(struct db *db, const struct player *pl, unsigned int n,
     char **cause)
 {
-	struct param	*p = xcalloc((size_t)n * 3, sizeof *p);
+	struct param	*p = many_params(db, (size_t)n * 3);
 	struct call	 c = { .id = ST_INSERT_MANY, .p = p, .rows = n };
 	unsigned int	 i;
-	int		 rc;
 
 	for (i = 0; i < n; i++) {
 		p[3 * i] = (struct param){ P_STR, 0, pl[i].name,
@@ -1586,9 +1620,51 @@ db_insert_many(struct db *db, const struct player *pl, unsigned int n,
 		p[3 * i + 1] = (struct param){ P_INT, pl[i].coins, NULL, 0 };
 		p[3 * i + 2] = (struct param){ P_INT, pl[i].goods, NULL, 0 };
 	}
-	rc = run(db, &c, cause);
-	free(p);
-	return rc;
+	return run(db, &c, cause);
+}
+
+/*
+ * What one row adds to a multi-row INSERT as COM_STMT_EXECUTE sends it:
+ * the three parameters' types (two bytes each), the name with its length
+ * (one byte below 251), two 8-byte integers, and the null bitmap's bits.
+ */
+size_t
+db_row_bytes(const struct player *pl)
+{
+	return 6 + (pl->namelen < 251 ? 1 : 3) + pl->namelen + 16 + 1;
+}
+
+/* The packet's own bytes, and the statement's header and id. */
+#define PACKET_OVERHEAD	64
+/* No server takes less than this in a packet (1024 is the least). */
+#define PACKET_FLOOR	1024
+/* One packet of the protocol; larger ones go in pieces, which we spare. */
+#define PACKET_CAP	(16UL * 1024 * 1024 - 1)
+
+/*
+ * Whether a multi-row INSERT of rows that take bytes (db_row_bytes) goes
+ * to the server in one packet: the server refuses a larger one and drops
+ * the connection. Its max_allowed_packet is read once per connection, and
+ * only when a batch is large enough to need it. 1 yes, 0 no, -1 error.
+ */
+int
+db_batch_fits(struct db *db, size_t bytes, char **cause)
+{
+	struct call	 c = { .id = ST_MAX_PACKET, .rows = 1, .cb = got_id };
+	unsigned long long v = 0;
+
+	bytes += PACKET_OVERHEAD;
+	if (bytes <= PACKET_FLOOR)
+		return 1;
+	if (db->max_packet == 0) {
+		c.arg = &v;
+		if (run(db, &c, cause) != DB_OK)
+			return -1;
+		db->max_packet = v < PACKET_FLOOR ? PACKET_FLOOR : v;
+		if (db->max_packet > PACKET_CAP)
+			db->max_packet = PACKET_CAP;
+	}
+	return bytes <= db->max_packet;
 }
 
 /* The players named in pl[0..n), in one round trip. */
@@ -1596,17 +1672,14 @@ int
 db_lookup_names(struct db *db, const struct player *pl, unsigned int n,
     row_cb cb, void *arg, char **cause)
 {
-	struct param	*p = xcalloc(n, sizeof *p);
+	struct param	*p = many_params(db, n);
 	struct call	 c = { .id = ST_GET_MANY, .p = p, .rows = n, .cb = cb,
 			       .arg = arg };
 	unsigned int	 i;
-	int		 rc;
 
 	for (i = 0; i < n; i++)
 		p[i] = (struct param){ P_STR, 0, pl[i].name, pl[i].namelen };
-	rc = run(db, &c, cause);
-	free(p);
-	return rc;
+	return run(db, &c, cause);
 }
 
 /*

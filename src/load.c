@@ -80,35 +80,45 @@ struct load {
 };
 
 /*
- * The next batch into rows[0..k): 0 when it is the last one, 1 when more
- * follow, -1 when next() failed. One row beyond a full batch is read to
- * know which.
+ * The next batch into rows[0..k): as many rows as one statement takes, by
+ * the batch setting and by the bytes of the server's packet. Returns 0
+ * when it is the last one, 1 when more follow (the row that would not
+ * fit waits in rows[k]), -1 when a row could not be had.
  */
 static int
-load_fill(struct load *ld, char **cause)
+load_fill(struct db *db, struct load *ld, char **cause)
 {
-	int	r;
+	struct player	*pl;
+	size_t		 b, bytes = 0;
+	int		 r;
 
-	ld->k = 0;
 	if (ld->held) {
-		ld->rows[0] = ld->rows[ld->cap];
-		ld->lines[0] = ld->lines[ld->cap];
-		ld->k = 1;
+		ld->rows[0] = ld->rows[ld->k];
+		ld->lines[0] = ld->lines[ld->k];
 		ld->held = 0;
-	}
+		ld->k = 1;
+		bytes = db_row_bytes(&ld->rows[0]);
+	} else
+		ld->k = 0;
 	while (!ld->ended) {
-		r = ld->next(ld->arg, &ld->rows[ld->k], &ld->lines[ld->k],
-		    cause);
-		if (r < 0)
+		pl = &ld->rows[ld->k];
+		if ((r = ld->next(ld->arg, pl, &ld->lines[ld->k], cause)) < 0)
 			return -1;
 		if (r == 0) {
 			ld->ended = 1;
 			break;
 		}
-		if (ld->k == ld->cap) {
+		b = db_row_bytes(pl);
+		if (ld->k == ld->cap)
+			r = 0;
+		else if (ld->k > 0 &&
+		    (r = db_batch_fits(db, bytes + b, cause)) < 0)
+			return -1;
+		if (r == 0) {
 			ld->held = 1;
 			return 1;
 		}
+		bytes += b;
 		ld->k++;
 	}
 	return 0;
@@ -149,7 +159,7 @@ load_batches(struct db *db, struct load *ld, int user, char **cause)
 	for (;;) {
 		if ((rc = load_send(db, ld, cause)) != DB_OK || !more)
 			break;
-		if ((more = load_fill(ld, cause)) < 0) {
+		if ((more = load_fill(db, ld, cause)) < 0) {
 			rc = DB_FAIL;
 			break;
 		}
@@ -255,12 +265,14 @@ load_run(struct db *db, struct load *ld, char **cause)
 	unsigned int	attempt;
 	int		user = db_in_txn(db), r, rc, again;
 
+	if (ld->cap > BATCH_ROWS_MAX)
+		ld->cap = BATCH_ROWS_MAX;
 	ld->rows = xcalloc(ld->cap + 1, sizeof *ld->rows);
 	ld->lines = xcalloc(ld->cap + 1, sizeof *ld->lines);
 	if (user)
 		ld->undo = UNDO_LOAD;
 	for (attempt = 0;; attempt++) {
-		if ((r = load_fill(ld, cause)) < 0)
+		if ((r = load_fill(db, ld, cause)) < 0)
 			return DB_FAIL;
 		if (r == 0 && ld->k == 0)
 			return DB_OK;
@@ -638,6 +650,55 @@ player_import(struct db *db, const char *path, struct input *in,
 		close(fd);
 	}
 	*rows = ld.done;
+	load_free(&ld);
+	return rc;
+}
+
+struct array {
+	const struct player	*rows;
+	unsigned int		 n;
+	unsigned int		 i;
+};
+
+static int
+array_next(void *arg, struct player *pl, unsigned long *line, char **cause)
+{
+	struct array	*a = arg;
+
+	(void)cause;
+	if (a->i == a->n)
+		return 0;
+	*pl = a->rows[a->i++];
+	*line = a->i;
+	return 1;
+}
+
+static int
+array_restart(void *arg)
+{
+	((struct array *)arg)->i = 0;
+	return 0;
+}
+
+/*
+ * Many adds, applied whole or not at all, so a DB_FAIL means none of the
+ * rows was added: one multi-row INSERT, or, when they do not fit in one
+ * packet, several in a transaction.
+ */
+int
+player_add_many(struct db *db, struct player *rows, unsigned int n,
+    char **cause)
+{
+	struct array	a = { rows, n, 0 };
+	struct load	ld;
+	int		rc;
+
+	memset(&ld, 0, sizeof ld);
+	ld.next = array_next;
+	ld.restart = array_restart;
+	ld.arg = &a;
+	ld.cap = n;
+	rc = load_run(db, &ld, cause);
 	load_free(&ld);
 	return rc;
 }

@@ -447,17 +447,6 @@ player_trade(struct db *db, const char *buyer, const char *seller,
 	return in_transaction(db, trade_once, &t, cause);
 }
 
-/*
- * Many adds as one multi-row INSERT: applied whole or not at all, so a
- * DB_FAIL means none of the rows was added.
- */
-int
-player_add_many(struct db *db, struct player *rows, unsigned int n,
-    char **cause)
-{
-	return db_insert_many(db, rows, n, cause);
-}
-
 struct added {
 	struct player	*rows;
 	unsigned int	 n;
@@ -481,17 +470,33 @@ found_id(const struct player *pl, void *arg)
 
 /*
  * The ids of rows just added, which need not be consecutive, in one round
- * trip; a row that is gone already keeps the id -1.
+ * trip (more when the names do not fit one packet); a row that is gone
+ * already keeps the id -1.
  */
 int
 player_ids(struct db *db, struct player *rows, unsigned int n, char **cause)
 {
 	struct added	 a = { rows, n };
-	unsigned int	 i;
+	unsigned int	 i, j;
+	size_t		 bytes, b;
+	int		 fits = 1;
 
 	for (i = 0; i < n; i++)
 		rows[i].id = -1;
-	return db_lookup_names(db, rows, n, found_id, &a, cause);
+	/* As many names at once as fit one packet (an insert's bytes, more). */
+	for (i = 0; i < n; i = j) {
+		for (bytes = 0, j = i; j < n; j++) {
+			b = db_row_bytes(&rows[j]);
+			if (j > i && (fits = db_batch_fits(db, bytes + b,
+			    cause)) <= 0)
+				break;
+			bytes += b;
+		}
+		if (fits < 0 || db_lookup_names(db, rows + i, j - i, found_id,
+		    &a, cause) != DB_OK)
+			return DB_FAIL;
+	}
+	return DB_OK;
 }
 
 /* The user's transaction. */

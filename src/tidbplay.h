@@ -18,6 +18,8 @@
 #define NAME_MAX_BYTES	(NAME_MAX_CHARS * 4)
 #define INT_LIMIT	2147483647LL
 #define TABLE_MAX	64
+/* Rows of three in one prepared statement: the protocol's 65535 '?'s. */
+#define BATCH_ROWS_MAX	(65535 / 3)
 
 /* Exit statuses, documented in tidbplay(1). */
 #define EXIT_FAILED	1	/* a command failed */
@@ -156,6 +158,7 @@ enum stmt_id {
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
+	ST_MAX_PACKET,		/* the server's max_allowed_packet */
 	ST_SAVEPOINT,		/* before a load inside the user's begin */
 	ST_ROLLBACK_SAVEPOINT,	/* undoes that load alone */
 	ST_COUNT_ALL
@@ -241,6 +244,8 @@ int	 db_rows(struct db *, enum stmt_id, const struct param *, row_cb,
 	     void *, char **);
 int	 db_insert_many(struct db *, const struct player *, unsigned int,
 	     char **);
+size_t	 db_row_bytes(const struct player *);
+int	 db_batch_fits(struct db *, size_t, char **);
 int	 db_lookup_names(struct db *, const struct player *, unsigned int,
 	     row_cb, void *, char **);
 int	 db_begin(struct db *, int, char **);
@@ -279,8 +284,6 @@ int	 player_names(struct db *, const char *, unsigned int, row_cb, void *,
 	     char **);
 int	 player_trade(struct db *, const char *, const char *, long long,
 	     long long, char **);
-int	 player_add_many(struct db *, struct player *, unsigned int,
-	     char **);
 int	 player_ids(struct db *, struct player *, unsigned int, char **);
 int	 player_begin(struct db *, char **);
 int	 player_commit(struct db *, char **);
@@ -289,6 +292,8 @@ enum txn_state player_txn(const struct db *);
 void	 player_status(struct db *, struct db_info *);
 
 /* load.c */
+int	 player_add_many(struct db *, struct player *, unsigned int,
+	     char **);
 int	 player_bulk(struct db *, long long, const char *, unsigned int,
 	     progress_cb, void *, char **);
 int	 player_import(struct db *, const char *, struct input *,

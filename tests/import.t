@@ -348,6 +348,41 @@ is "$(hits)" 1 "a pipe: one attempt"
 is "$(sql "SELECT COUNT(*) FROM players")" 0 "a pipe: nothing kept"
 sql "DROP TRIGGER fault_bi"
 
+# ---- batches sized by the server's max_allowed_packet ----
+
+com() { sql "SHOW GLOBAL STATUS LIKE 'Com_$1'" | cut -f2; }
+# 28 four-byte characters and a number: names of 128 bytes or so.
+wide=$(printf '\360\237\216\211%.0s' $(seq 28))
+awk -v p="$wide" 'BEGIN { print "name,coins,goods";
+    for (i = 0; i < 1000; i++) printf "%s%04d,%d,1\n", p, i, i }' >"$T/wide.csv"
+sql "SET GLOBAL max_allowed_packet = 16384"
+s0=$(com select) i0=$(com insert)
+tp -e "import $T/wide.csv"
+s1=$(com select) i1=$(com insert)
+is "$RC" 0 "1000 rows of long names, max_allowed_packet 16 KiB: exit 0"
+is "$ERR" "" "a batch too large for one packet is split, never refused"
+is "$(sql "SELECT COUNT(*), SUM(coins), MAX(LENGTH(name)) FROM players")" \
+    "1000	499500	116" "every row, in as many INSERTs as the packet needs"
+ok $([ $((i1 - i0)) -ge 8 ]; echo $?) "split into at least 8 INSERTs ($((i1 - i0)))"
+ok $([ $((s1 - s0)) -le 2 ]; echo $?) \
+    "max_allowed_packet is read once for the connection, not per batch ($((s1 - s0)) reads)"
+s0=$(com select)
+tp -e "import $T/3.csv"
+s1=$(com select)
+is "$((s1 - s0))" 0 "a batch smaller than any packet needs no read of max_allowed_packet"
+sql "DELETE FROM players"
+tp -e "bulk 1000 '$(printf '\360\237\216\211%.0s' $(seq 26))'"
+is "$RC" 0 "bulk 1000 of long names, max_allowed_packet 16 KiB: exit 0"
+is "$(sql "SELECT COUNT(*) FROM players")" 1000 "bulk: every row"
+sql "DELETE FROM players"
+awk -v p="$wide" 'BEGIN { for (i = 0; i < 600; i++)
+    printf "add %s%04d %d 1\n", p, i, i }' >"$T/wide.tp"
+tp <"$T/wide.tp"
+is "$RC" 0 "600 piped adds of long names, max_allowed_packet 16 KiB: exit 0"
+is "$(printf '%s\n' "$OUT" | grep -c '^[0-9][0-9]*$')" 600 "every add says its id"
+is "$(sql "SELECT COUNT(*) FROM players")" 600 "piped adds: every row"
+sql "SET GLOBAL max_allowed_packet = 16777216; DELETE FROM players"
+
 # ---- at a terminal (tmux): typed data, and progress without a total ----
 
 if ! command -v tmux >/dev/null 2>&1; then
