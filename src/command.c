@@ -901,7 +901,8 @@ cmd_import(struct session *se, char **av, int ac)
 	if (strcmp(path, "-") == 0) {
 		path = "stdin";
 		in = se->input != NULL ? se->input : input_stdin();
-		if (se->interactive)
+		/* Someone types the rows: at the prompt, or -e at a terminal. */
+		if (isatty(STDIN_FILENO))
 			fputs("Enter the rows as CSV, the header "
 			    "(name,coins,goods) first; end with a line \\. "
 			    "or Ctrl-D.\n", stderr);

@@ -457,6 +457,17 @@ wait_screen "^added 'tty3'" "the shell goes on after Ctrl-D ended the data"
 until_ok count_is tty 3
 ok $? "both typed imports and the add are in the table"
 
+# -e 'import -' at a terminal: the rows are typed there too.
+shell tty_e -e "'import -'"
+wait_screen 'end with a line \\\. or Ctrl-D' "-e 'import -' at a terminal says how the data ends"
+typein 'name,coins,goods'
+typein 'tty_e1,1,1'
+typein '\.'
+until_ok test -s "$T/exit"
+is "$(cat "$T/exit")" 0 "-e 'import -' at a terminal: exit 0"
+until_ok count_is tty_e 1
+ok $? "-e 'import -' at a terminal: the typed row is in the table"
+
 # Progress once the import has run a second, as rows, the total unknown.
 mkcsv 400 prog >"$T/400.csv"
 rm -f "$T/fifo" "$T/go"
