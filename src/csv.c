@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,6 +53,24 @@ struct fd_input {
 	char		 buf[CSV_CHUNK];
 };
 
+/*
+ * Wait for input, asking the input's cancelled() ten times a second: a
+ * terminal where rows are typed may be given Ctrl-C instead.
+ */
+static int
+fd_wait(struct fd_input *fi)
+{
+	struct pollfd	pfd = { fi->fd, POLLIN, 0 };
+
+	while (poll(&pfd, 1, 100) != 1) {
+		if (fi->in.cancelled(fi->in.cancel_arg)) {
+			errno = ECANCELED;
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int
 fd_next(void *arg, const char **p, size_t *len)
 {
@@ -59,6 +78,8 @@ fd_next(void *arg, const char **p, size_t *len)
 	ssize_t		 n;
 
 	if (fi->start == fi->end) {
+		if (fi->in.cancelled != NULL && fd_wait(fi) != 0)
+			return -1;
 		do
 			n = read(fi->fd, fi->buf, sizeof fi->buf);
 		while (n == -1 && errno == EINTR);
@@ -347,6 +368,10 @@ csv_read(struct csv *c, char **cause)
 	c->line = c->next;
 	c->n = 0;
 	if (ch == EOF) {
+		if (c->eof < 0 && c->read_errno == ECANCELED) {
+			xasprintf(cause, "%s:%lu: cancelled", c->path, c->next);
+			return -1;
+		}
 		if (c->eof < 0) {
 			xasprintf(cause, "%s:%lu: read error: %s", c->path,
 			    c->next, strerror(c->read_errno));

@@ -1829,6 +1829,13 @@ db_last_retryable(const struct db *db)
 	return is_retryable(db->err) || db->rolled_back;
 }
 
+/* Ctrl-C came during this command. */
+int
+db_interrupted(const struct db *db)
+{
+	return db->interrupted;
+}
+
 /*
  * Whether the last failure was one of TiDB's limits on one transaction:
  * 8004 (txn-total-size-limit), 8025 (an entry too large), 9500 (the same,

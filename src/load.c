@@ -592,6 +592,12 @@ import_failed(struct db *db, struct load *ld, const struct import *im,
 }
 
 static int
+typed_cancelled(void *arg)
+{
+	return db_interrupted(arg);
+}
+
+static int
 open_csv(const char *path, int *fd, char **cause)
 {
 	struct stat	sb;
@@ -624,6 +630,11 @@ player_import(struct db *db, const char *path, struct input *in,
 	int		 fd = -1, rc = DB_FAIL;
 
 	memset(&ld, 0, sizeof ld);
+	/* Rows typed at a terminal: Ctrl-C stops the wait for them. */
+	if (in != NULL && in == input_stdin() && isatty(STDIN_FILENO)) {
+		in->cancelled = typed_cancelled;
+		in->cancel_arg = db;
+	}
 	if (in == NULL) {
 		if (open_csv(path, &fd, cause) != 0)
 			return DB_FAIL;
@@ -648,7 +659,8 @@ player_import(struct db *db, const char *path, struct input *in,
 	if (in == NULL) {
 		input_free(im.in);
 		close(fd);
-	}
+	} else
+		in->cancelled = NULL;
 	*rows = ld.done;
 	load_free(&ld);
 	return rc;

@@ -348,7 +348,8 @@ script_run(struct session *se, int fd, const char *source)
 {
 	struct script	 sc = { se, NULL };
 	struct lines	 lr = { fd, NULL, 0, 0, 65536, 0 };
-	struct input	 in = { lines_chunk, lines_unread, &lr, 1 };
+	struct input	 in = { .next = lines_chunk, .unread = lines_unread,
+			       .arg = &lr, .line = 1 };
 	struct input	*was = se->input;
 	const char	*line;
 	size_t		 len;

@@ -230,6 +230,9 @@ struct input {
 	void		(*unread)(void *, size_t);
 	void		*arg;
 	unsigned long	 line;
+	/* Asked while waiting on a terminal: stop (Ctrl-C). NULL: never. */
+	int		(*cancelled)(void *);
+	void		*cancel_arg;
 };
 
 struct db;
@@ -259,6 +262,7 @@ void	 db_want_cancel(struct db *);
 void	 db_abandon(struct db *);
 int	 db_last_retryable(const struct db *);
 int	 db_last_too_large(const struct db *);
+int	 db_interrupted(const struct db *);
 int	 db_dup_value(const struct db *, char *, size_t);
 int	 db_backoff(struct db *, unsigned int, char **);
 unsigned int db_retries(const struct db *);

@@ -457,6 +457,19 @@ wait_screen "^added 'tty3'" "the shell goes on after Ctrl-D ended the data"
 until_ok count_is tty 3
 ok $? "both typed imports and the add are in the table"
 
+typein 'import -'
+typein 'name,coins,goods'
+typein 'tty_c1,1,1'
+tm send-keys -t "$S" C-c
+wait_screen '^error: stdin:[0-9]+: cancelled; nothing was imported$' \
+    "Ctrl-C while rows are typed cancels the import at once"
+typein 'add tty_c2 1 1'
+wait_screen "^added 'tty_c2'" "after Ctrl-C the prompt takes commands again"
+until_ok count_is tty_c2 1
+ok $? "the command after the cancelled import ran"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'tty_c1'")" 0 \
+    "the cancelled import kept nothing"
+
 # -e 'import -' at a terminal: the rows are typed there too.
 shell tty_e -e "'import -'"
 wait_screen 'end with a line \\\. or Ctrl-D' "-e 'import -' at a terminal says how the data ends"

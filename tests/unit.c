@@ -919,7 +919,8 @@ static size_t
 csv_case(const struct block *bl, size_t chunk, char ***lines)
 {
 	struct mem_input m = { bl->in.p, bl->in.len, 0, chunk, 0 };
-	struct input	 in = { mem_next, mem_unread, &m, 1 };
+	struct input	 in = { .next = mem_next, .unread = mem_unread,
+			       .arg = &m, .line = 1 };
 	struct buf	 cur = { 0 };
 	struct player	 pl;
 	struct csv	*c;

@@ -45,7 +45,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct chunks	 ch = { data, size };
-	struct input	 in = { next_chunk, unread_chunk, &ch, 1 };
+	struct input	 in = { .next = next_chunk, .unread = unread_chunk,
+			       .arg = &ch, .line = 1 };
 	struct player	 pl;
 	struct csv	*c;
 	char		*cause;
