@@ -67,6 +67,12 @@ static const struct stmt_def {
 	enum shape	 shape;
 	int		 rerun;		/* safe to run again after a reconnect */
 	int		 change;	/* changes the table */
+	/*
+	 * Ours, not a command's, with no parameters and at most a number to
+	 * return: sent as a plain query, which spares the round trip of a
+	 * prepare on a new connection.
+	 */
+	int		 text;
 } stmt_defs[ST_COUNT_ALL] = {
 	[ST_INSERT] = { "INSERT INTO `%s` (name, coins, goods) "
 	    "VALUES (?, ?, ?)", 3, RS_NONE, 0, 1 },
@@ -115,7 +121,7 @@ static const struct stmt_def {
 	    "coins = CASE id WHEN ? THEN coins - ? ELSE coins + ? END, "
 	    "goods = CASE id WHEN ? THEN goods + ? ELSE goods - ? END "
 	    "WHERE id IN (?, ?)", 8, RS_NONE, 0, 1 },
-	[ST_CONNECTION_ID] = { "SELECT CONNECTION_ID()", 0, RS_COUNT, 1, 0 },
+	[ST_CONNECTION_ID] = { "SELECT CONNECTION_ID()", 0, RS_COUNT, 1, 0, 1 },
 	/* Names match as this compares them; a table not made yet gets the
 	   database's default. */
 	[ST_COLLATION] = { "SELECT COALESCE((SELECT table_collation FROM "
@@ -123,21 +129,34 @@ static const struct stmt_def {
 	    "table_name = ?), (SELECT default_collation_name FROM "
 	    "information_schema.schemata WHERE schema_name = DATABASE()))",
 	    1, RS_NAME, 1, 0 },
-	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1, 0 },
-	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0, 0 },
-	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0, 0 },
+	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1, 0, 1 },
+	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0, 0, 1 },
+	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0, 0, 1 },
 	[ST_MAX_PACKET] = { "SELECT @@max_allowed_packet", 0, RS_COUNT, 1,
-	    0 },
+	    0, 1 },
 	/* TiDB has savepoints since v6.2; a new one replaces its namesake. */
-	[ST_SAVEPOINT] = { "SAVEPOINT tidbplay_load", 0, RS_NONE, 0, 0 },
+	[ST_SAVEPOINT] = { "SAVEPOINT tidbplay_load", 0, RS_NONE, 0, 0, 1 },
 	[ST_ROLLBACK_SAVEPOINT] = { "ROLLBACK TO SAVEPOINT tidbplay_load", 0,
-	    RS_NONE, 0, 0 },
+	    RS_NONE, 0, 0, 1 },
+	[ST_AUTOCOMMIT_OFF] = { "SET autocommit = 0", 0, RS_NONE, 1, 0, 1 },
+	[ST_AUTOCOMMIT_ON] = { "SET autocommit = 1", 0, RS_NONE, 1, 0, 1 },
 };
 
 /* A multi-row statement, prepared for one number of rows. */
 struct many_stmt {
 	MYSQL_STMT	*stmt;
 	unsigned int	 rows;
+};
+
+/*
+ * The statements sent and not yet answered, oldest first: the batches of
+ * a pipelined load (see db_insert_send).
+ */
+#define PIPE_MAX	64
+struct pipe {
+	MYSQL_STMT	*st[PIPE_MAX];
+	unsigned int	 head;
+	unsigned int	 n;
 };
 
 /* One server of the host list, with how it is reached. */
@@ -180,6 +199,8 @@ struct db {
 	int			 want_conn_id;	/* Ctrl-C may need it */
 	enum txn_state		 user;		/* the user's transaction */
 	int			 ours;		/* one of ours is open */
+	int			 autocommit_off; /* ours: SET autocommit = 0 */
+	struct pipe		 pipe;		/* unanswered statements */
 	unsigned int		 err;		/* of the last failure */
 	char			 sqlstate[6];
 	char			 dup[256];	/* the last 1062's message */
@@ -200,6 +221,7 @@ struct db {
 
 static int	prepare(struct db *, enum stmt_id, char **);
 static int	txn_gone(struct db *, char *, char **);
+static int	run_simple(struct db *, enum stmt_id, char **);
 static void	learn_conn_id(struct db *);
 static int	got_id(const struct player *, void *);
 static int	kill_query(struct db *);
@@ -599,6 +621,7 @@ use_connection(struct db *db, size_t i, MYSQL *my)
 	db->conn_id = 0;
 	db->collation[0] = '\0';
 	db->max_packet = 0;
+	db->autocommit_off = 0;
 	db->down = 0;
 	db->abandoned = 0;
 	db->hung = 0;
@@ -684,6 +707,8 @@ close_statements(struct db *db)
 	}
 	close_many(db->insert_many);
 	close_many(db->get_many);
+	/* Their answers went with them. */
+	db->pipe.n = db->pipe.head = 0;
 }
 
 /* The connection is of no more use: statements and handle go. */
@@ -871,7 +896,13 @@ server_in_txn(const struct db *db)
 static int
 txn_check(struct db *db, enum stmt_id id, char **cause)
 {
-	if (id == ST_COMMIT || id == ST_ROLLBACK || server_in_txn(db))
+	/*
+	 * With autocommit off (a pipelined load) a statement after the end
+	 * opens a new transaction, so the flag says nothing; the load fails
+	 * on any error, and rolls back.
+	 */
+	if (id == ST_COMMIT || id == ST_ROLLBACK || server_in_txn(db) ||
+	    db->autocommit_off)
 		return DB_OK;
 	if (id == ST_BEGIN) {
 		xasprintf(cause, "the server did not start a transaction");
@@ -1331,25 +1362,42 @@ fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 }
 
 /*
- * START TRANSACTION, COMMIT and ROLLBACK take nothing from the user and
- * return no rows: they go as plain text, which spares the round trip a
- * prepare costs on a new connection (TiDB has no pipelined prepare).
+ * A statement of ours (stmt_def.text): plain text, and the number it
+ * returns, if any, handed to the callback as a row's id.
  */
 static int
 run_text(struct db *db, struct call *c, char **cause)
 {
 	const char	*sql = stmt_defs[c->id].sql;
+	struct player	 pl;
+	MYSQL_RES	*res = NULL;
+	MYSQL_ROW	 row = NULL;
 	int		 rc;
 
 	db->cancelled = 0;
 	db->executions++;
 	db->cancellable = CANCEL_QUERY;
 	rc = mysql_real_query(db->my, sql, strlen(sql));
+	if (rc == 0 && stmt_defs[c->id].shape == RS_COUNT &&
+	    ((res = mysql_store_result(db->my)) == NULL ||
+	    (row = mysql_fetch_row(res)) == NULL || row[0] == NULL))
+		rc = -1;
 	db->cancellable = CANCEL_NONE;
 	db->last_used = now_seconds();
 	if (rc != 0) {
+		if (res != NULL)
+			mysql_free_result(res);
 		read_error(db, NULL, cause);
 		return -1;
+	}
+	if (res != NULL) {
+		memset(&pl, 0, sizeof pl);
+		pl.id = (long long)strtoull(row[0], NULL, 10);
+		mysql_free_result(res);
+		c->emitted = 1;
+		if (c->cb != NULL)
+			c->cb(&pl, c->arg);
+		return 0;
 	}
 	c->affected = mysql_affected_rows(db->my);
 	return 0;
@@ -1365,7 +1413,7 @@ run_once(struct db *db, struct call *c, char **cause)
 
 	if (refuse_interrupted(db, c->id, cause))
 		return -1;
-	if (def->nparams == 0 && def->shape == RS_NONE)
+	if (def->text)
 		return run_text(db, c, cause);
 	if ((st = statement(db, c, cause)) == NULL)
 		return -1;
@@ -1491,6 +1539,19 @@ lost(struct db *db, const struct call *c, char *why, char **cause)
 	return DB_FAIL;
 }
 
+/*
+ * The connection went under statement c, sent at t0: a server that let
+ * read_timeout pass without a word is hung. lost() says what it means.
+ */
+static int
+lost_under(struct db *db, const struct call *c, double t0, char *why,
+    char **cause)
+{
+	db->hung = db->s->read_timeout > 0 &&
+	    now_seconds() - t0 >= db->s->read_timeout * 0.9;
+	return lost(db, c, why, cause);
+}
+
 /* The user's transaction is gone: no change may run as if inside it. */
 static int
 refuse_gone(struct db *db, enum stmt_id id, char **cause)
@@ -1519,6 +1580,12 @@ run(struct db *db, struct call *c, char **cause)
 
 	db->err = 0;
 	db->rolled_back = 0;
+	if (db->pipe.n > 0) {
+		/* Its answer would be read as that of the batches before. */
+		xasprintf(cause, "internal error: %u statements sent are not "
+		    "answered yet", db->pipe.n);
+		return DB_FAIL;
+	}
 	if (refuse_gone(db, c->id, cause) ||
 	    ensure_connected(db, &stmt_defs[c->id], cause) != 0)
 		return DB_FAIL;
@@ -1530,9 +1597,8 @@ run(struct db *db, struct call *c, char **cause)
 		if (run_once(db, c, &why) == 0)
 			return open ? txn_check(db, c->id, cause) : DB_OK;
 		if (is_lost(db->err)) {
-			db->hung = db->s->read_timeout > 0 &&
-			    now_seconds() - t0 >= db->s->read_timeout * 0.9;
-			if ((rc = lost(db, c, why, cause)) != RUN_AGAIN)
+			if ((rc = lost_under(db, c, t0, why, cause)) !=
+			    RUN_AGAIN)
 				return rc;
 			/* A server that keeps dropping us is not waited on. */
 			if (++reruns >= db->s->retries) {
@@ -1606,12 +1672,18 @@ many_params(struct db *db, size_t n)
 	return db->params;
 }
 
-int
-db_insert_many(struct db *db, const struct player *pl, unsigned int n,
-    char **cause)
+/* The packet's own bytes, and the statement's header and id. */
+#define PACKET_OVERHEAD	64
+/* No server takes less than this in a packet (1024 is the least). */
+#define PACKET_FLOOR	1024
+/* One packet of the protocol; larger ones go in pieces, which we spare. */
+#define PACKET_CAP	(16UL * 1024 * 1024 - 1)
+
+/* The parameters of a multi-row INSERT of pl[0..n). */
+static const struct param *
+insert_params(struct db *db, const struct player *pl, unsigned int n)
 {
 	struct param	*p = many_params(db, (size_t)n * 3);
-	struct call	 c = { .id = ST_INSERT_MANY, .p = p, .rows = n };
 	unsigned int	 i;
 
 	for (i = 0; i < n; i++) {
@@ -1620,7 +1692,195 @@ db_insert_many(struct db *db, const struct player *pl, unsigned int n,
 		p[3 * i + 1] = (struct param){ P_INT, pl[i].coins, NULL, 0 };
 		p[3 * i + 2] = (struct param){ P_INT, pl[i].goods, NULL, 0 };
 	}
+	return p;
+}
+
+int
+db_insert_many(struct db *db, const struct player *pl, unsigned int n,
+    char **cause)
+{
+	struct call	 c = { .id = ST_INSERT_MANY, .rows = n };
+
+	c.p = insert_params(db, pl, n);
 	return run(db, &c, cause);
+}
+
+/*
+ * A pipelined load. Its batches go one after another, each sent without
+ * waiting for the answer to the one before (a server reads its commands
+ * in turn, whenever they came), and the answers are read in the order
+ * sent: the next batch is on the wire while the server inserts the last,
+ * as LOAD DATA streams its file. Across a link of 50 ms round trips that
+ * is one round trip for all the batches instead of one each. Sending
+ * without reading the answer takes MariaDB Connector/C
+ * (MARIADB_OPT_SKIP_READ_RESPONSE); with another client library a load
+ * waits for each batch.
+ *
+ * A batch sent after one that failed still runs. Had the failure ended
+ * the transaction (a deadlock does), that batch would run on its own, in
+ * autocommit, and be kept: so the transaction is begun by turning
+ * autocommit off, and such a batch opens a new one, which the rollback
+ * after the failure takes back with the rest.
+ */
+int
+db_can_pipeline(const struct db *db)
+{
+#if HAVE_DECL_MARIADB_OPT_SKIP_READ_RESPONSE
+	return db->my != NULL;
+#else
+	(void)db;
+	return 0;
+#endif
+}
+
+int
+db_begin_pipelined(struct db *db, char **cause)
+{
+	if (db->user == TXN_OPEN || db->ours) {
+		xasprintf(cause, "a transaction is already open");
+		return DB_FAIL;
+	}
+	/* A batch is sized by it, and it cannot be asked mid-flight. */
+	if (db_batch_fits(db, PACKET_FLOOR, cause) < 0 ||
+	    run_simple(db, ST_AUTOCOMMIT_OFF, cause) != DB_OK)
+		return DB_FAIL;
+	db->ours = 1;
+	db->autocommit_off = 1;
+	if (db->my->server_status & SERVER_STATUS_AUTOCOMMIT) {
+		xasprintf(cause, "the server did not turn autocommit off");
+		return DB_FAIL;
+	}
+	return DB_OK;
+}
+
+/* Whether a batch of n rows has its statement (else it is prepared). */
+int
+db_insert_ready(const struct db *db, unsigned int n)
+{
+	unsigned int	i;
+
+	for (i = 0; i < 2; i++) {
+		if (db->insert_many[i].stmt != NULL &&
+		    db->insert_many[i].rows == n)
+			return 1;
+	}
+	return 0;
+}
+
+unsigned int
+db_pending(const struct db *db)
+{
+	return db->pipe.n;
+}
+
+/*
+ * Send a multi-row INSERT of pl[0..n) inside db_begin_pipelined's
+ * transaction, without waiting: db_insert_answer reads its answer later.
+ * A statement still to be prepared is prepared first, which waits, so
+ * the caller reads the answers owed before that (db_insert_ready).
+ */
+int
+db_insert_send(struct db *db, const struct player *pl, unsigned int n,
+    char **cause)
+{
+#if HAVE_DECL_MARIADB_OPT_SKIP_READ_RESPONSE
+	struct call	 c = { .id = ST_INSERT_MANY, .rows = n };
+	MYSQL_STMT	*st;
+	my_bool		 skip = 1;
+	double		 t0 = now_seconds();
+	char		*why = NULL;
+	int		 rc = -1;
+
+	db->err = 0;
+	if (refuse_interrupted(db, c.id, cause))
+		return DB_FAIL;
+	if (db->my == NULL || !db->autocommit_off ||
+	    db->pipe.n == PIPE_MAX ||
+	    (db->pipe.n > 0 && !db_insert_ready(db, n))) {
+		xasprintf(cause, "internal error: a batch sent out of turn");
+		return DB_FAIL;
+	}
+	c.p = insert_params(db, pl, n);
+	if ((st = statement(db, &c, &why)) != NULL) {
+		mysql_options(db->my, MARIADB_OPT_SKIP_READ_RESPONSE, &skip);
+		rc = execute(db, st, &c, &why);
+		skip = 0;
+		mysql_options(db->my, MARIADB_OPT_SKIP_READ_RESPONSE, &skip);
+		db->cancellable = CANCEL_NONE;
+	}
+	db->last_used = now_seconds();
+	if (rc == 0) {
+		db->pipe.st[(db->pipe.head + db->pipe.n++) % PIPE_MAX] = st;
+		return DB_OK;
+	}
+	if (is_lost(db->err))
+		return lost_under(db, &c, t0, why, cause);
+	*cause = why;
+	return DB_FAIL;
+#else
+	(void)pl;
+	(void)n;
+	db->err = 0;
+	xasprintf(cause, "internal error: no pipelining in this build");
+	return DB_FAIL;
+#endif
+}
+
+/*
+ * The answer to the oldest statement db_insert_send sent: DB_OK, or why
+ * the server refused that batch, or that the connection went (and the
+ * transaction with it).
+ */
+int
+db_insert_answer(struct db *db, char **cause)
+{
+	struct call	 c = { .id = ST_INSERT_MANY, .rows = 1 };
+	MYSQL_STMT	*st;
+	double		 t0 = now_seconds();
+	char		*why;
+	int		 rc;
+
+	if (db->pipe.n == 0 || db->my == NULL)
+		return DB_OK;
+	st = db->pipe.st[db->pipe.head];
+	db->pipe.head = (db->pipe.head + 1) % PIPE_MAX;
+	db->pipe.n--;
+	db->cancelled = 0;
+	db->cancellable = CANCEL_QUERY;
+	rc = db->my->methods->db_read_execute_response(st);
+	db->cancellable = CANCEL_NONE;
+	db->last_used = now_seconds();
+	if (rc == 0)
+		return DB_OK;
+	read_error(db, st, &why);
+	if (is_lost(db->err))
+		return lost_under(db, &c, t0, why, cause);
+	*cause = why;
+	return DB_FAIL;
+}
+
+/*
+ * After a failure, the answers still owed are read and dropped (each
+ * batch ran or failed; the rollback takes them back); what the server
+ * said of the failure is what is kept.
+ */
+void
+db_insert_discard(struct db *db)
+{
+	unsigned int	 err = db->err;
+	char		 state[sizeof db->sqlstate], dup[sizeof db->dup];
+	char		*why;
+
+	memcpy(state, db->sqlstate, sizeof state);
+	memcpy(dup, db->dup, sizeof dup);
+	while (db->pipe.n > 0) {
+		why = NULL;
+		if (db_insert_answer(db, &why) != DB_OK)
+			free(why);
+	}
+	db->err = err;
+	memcpy(db->sqlstate, state, sizeof state);
+	memcpy(db->dup, dup, sizeof dup);
 }
 
 /*
@@ -1634,12 +1894,6 @@ db_row_bytes(const struct player *pl)
 	return 6 + (pl->namelen < 251 ? 1 : 3) + pl->namelen + 16 + 1;
 }
 
-/* The packet's own bytes, and the statement's header and id. */
-#define PACKET_OVERHEAD	64
-/* No server takes less than this in a packet (1024 is the least). */
-#define PACKET_FLOOR	1024
-/* One packet of the protocol; larger ones go in pieces, which we spare. */
-#define PACKET_CAP	(16UL * 1024 * 1024 - 1)
 
 /*
  * Whether a multi-row INSERT of rows that take bytes (db_row_bytes) goes
@@ -1708,6 +1962,28 @@ run_simple(struct db *db, enum stmt_id id, char **cause)
 	return run(db, &c, cause);
 }
 
+/*
+ * After the commit or rollback of a pipelined load: autocommit on again.
+ * A session that stayed with it off would keep nothing of the commands
+ * after, so if the server cannot be told, the connection goes, and the
+ * next command makes a new one (autocommit on, as every new one is).
+ */
+static void
+autocommit_back(struct db *db)
+{
+	char	*why = NULL;
+
+	if (!db->autocommit_off)
+		return;
+	db->autocommit_off = 0;
+	if (db->my != NULL &&
+	    (run_simple(db, ST_AUTOCOMMIT_ON, &why) != DB_OK ||
+	    (db->my != NULL &&
+	    !(db->my->server_status & SERVER_STATUS_AUTOCOMMIT))))
+		drop_connection(db);
+	free(why);
+}
+
 /* user: the user's begin (never retried) rather than one of ours. */
 int
 db_begin(struct db *db, int user, char **cause)
@@ -1757,6 +2033,7 @@ db_commit(struct db *db, char **cause)
 	if (rc != DB_FAIL) {
 		db->ours = 0;
 		db->user = TXN_NONE;
+		autocommit_back(db);
 	}
 	return rc;
 }
@@ -1779,6 +2056,7 @@ db_rollback(struct db *db, char **cause)
 		rc = run_simple(db, ST_ROLLBACK, &why);
 	db->user = TXN_NONE;
 	db->ours = 0;
+	autocommit_back(db);
 	/* Cleaning up after a failure keeps that failure for the caller. */
 	if (rc == DB_OK) {
 		db->err = err;

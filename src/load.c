@@ -48,6 +48,14 @@ enum undo {
 };
 
 /*
+ * A pipelined load keeps at most this many batches, and about this many
+ * bytes, sent and not yet answered: across 50 ms round trips enough to
+ * keep the server busy, and a bound on what a failure leaves running.
+ */
+#define PIPE_BATCHES	32
+#define PIPE_BYTES	(1024 * 1024)
+
+/*
  * A load (bulk, import): the rows next() hands out, read once, go to the
  * server in multi-row INSERTs of up to cap rows, all or nothing. Rows that
  * fit one statement are that statement alone, atomic by itself; more go
@@ -57,6 +65,8 @@ struct load {
 	int		(*next)(void *, struct player *, unsigned long *,
 			    char **);
 	int		(*restart)(void *);	/* NULL: the rows come once */
+	int		 reread;	/* restart reads the same rows, at
+					   once: they can be pipelined */
 	void		*arg;
 	unsigned int	 cap;
 	progress_cb	 progress;
@@ -77,6 +87,17 @@ struct load {
 	enum undo	 undo;		/* what a failure left */
 	char		*undo_why;	/* why a savepoint could not be used */
 	unsigned long long done;
+
+	size_t		 bytes;		/* of rows[0..k), as sent */
+	/* A pipelined load: the batches sent and not yet answered. */
+	unsigned int	 fly_k[PIPE_BATCHES];
+	size_t		 fly_bytes[PIPE_BATCHES];
+	unsigned int	 fly_head;
+	unsigned int	 fly_n;
+	size_t		 fly_sum;	/* their bytes */
+	unsigned long	 nsent;		/* batches, in this attempt */
+	unsigned long	 nanswered;
+	unsigned long	 failed;	/* the batch the server refused */
 };
 
 /*
@@ -97,9 +118,9 @@ load_fill(struct db *db, struct load *ld, char **cause)
 		ld->lines[0] = ld->lines[ld->k];
 		ld->held = 0;
 		ld->k = 1;
-		bytes = db_row_bytes(&ld->rows[0]);
+		bytes = ld->bytes = db_row_bytes(&ld->rows[0]);
 	} else
-		ld->k = 0;
+		ld->k = ld->bytes = 0;
 	while (!ld->ended) {
 		pl = &ld->rows[ld->k];
 		if ((r = ld->next(ld->arg, pl, &ld->lines[ld->k], cause)) < 0)
@@ -119,6 +140,7 @@ load_fill(struct db *db, struct load *ld, char **cause)
 			return 1;
 		}
 		bytes += b;
+		ld->bytes = bytes;
 		ld->k++;
 	}
 	return 0;
@@ -139,15 +161,125 @@ load_send(struct db *db, struct load *ld, char **cause)
 	return DB_OK;
 }
 
+/* The answer to the oldest batch in flight: its rows are done. */
+static int
+load_answer(struct db *db, struct load *ld, char **cause)
+{
+	int	rc;
+
+	if ((rc = db_insert_answer(db, cause)) != DB_OK) {
+		ld->sent_failed = 1;
+		ld->failed = ld->nanswered;
+		return rc;
+	}
+	ld->nanswered++;
+	ld->done += ld->fly_k[ld->fly_head];
+	ld->fly_sum -= ld->fly_bytes[ld->fly_head];
+	ld->fly_head = (ld->fly_head + 1) % PIPE_BATCHES;
+	ld->fly_n--;
+	if (ld->progress != NULL)
+		ld->progress(ld->done, ld->total, ld->parg);
+	return DB_OK;
+}
+
+/*
+ * Batch j of this attempt back in rows[0..k), for what is said of its
+ * failure: in a pipelined load it was long since overwritten, so the
+ * input is read again from its start. Without it, nothing is said of
+ * where the batch was.
+ */
+static void
+load_refill(struct db *db, struct load *ld, unsigned long j)
+{
+	unsigned long	 i;
+	char		*why = NULL;
+
+	if (ld->restart != NULL && ld->restart(ld->arg) == 0) {
+		ld->k = ld->held = ld->ended = 0;
+		for (i = 0; i <= j; i++) {
+			if (load_fill(db, ld, &why) < 0 || ld->k == 0)
+				break;
+		}
+		if (i > j)
+			return;
+	}
+	free(why);
+	ld->sent_failed = 0;
+	ld->k = 0;
+}
+
+/*
+ * Batch after batch, the first one filled, in a transaction of ours, each
+ * sent while the server still works on those before (db_insert_send).
+ * Before a batch that needs a statement prepared, which waits, and when
+ * enough are in flight, the oldest answers are read.
+ */
+static int
+load_pipelined(struct db *db, struct load *ld, char **cause)
+{
+	int	rc, more = 1;
+
+	ld->fly_head = ld->fly_n = 0;
+	ld->fly_sum = 0;
+	ld->nsent = ld->nanswered = 0;
+	if ((rc = db_begin_pipelined(db, cause)) != DB_OK)
+		return rc;
+	for (;;) {
+		while (ld->fly_n > 0 && (!db_insert_ready(db, ld->k) ||
+		    ld->fly_n == PIPE_BATCHES ||
+		    ld->fly_sum + ld->bytes > PIPE_BYTES)) {
+			if ((rc = load_answer(db, ld, cause)) != DB_OK)
+				goto failed;
+		}
+		if ((rc = db_insert_send(db, ld->rows, ld->k, cause)) !=
+		    DB_OK) {
+			ld->sent_failed = 1;
+			ld->failed = ld->nsent;
+			goto failed;
+		}
+		ld->fly_k[(ld->fly_head + ld->fly_n) % PIPE_BATCHES] = ld->k;
+		ld->fly_bytes[(ld->fly_head + ld->fly_n) % PIPE_BATCHES] =
+		    ld->bytes;
+		ld->fly_n++;
+		ld->fly_sum += ld->bytes;
+		ld->nsent++;
+		if (!more)
+			break;
+		if ((more = load_fill(db, ld, cause)) < 0) {
+			rc = DB_FAIL;
+			goto failed;
+		}
+		if (ld->k == 0)
+			break;
+	}
+	while (ld->fly_n > 0) {
+		if ((rc = load_answer(db, ld, cause)) != DB_OK)
+			goto failed;
+	}
+	return db_commit(db, cause);
+
+failed:
+	db_insert_discard(db);
+	if (ld->sent_failed)
+		load_refill(db, ld, ld->failed);
+	return rc;
+}
+
 /*
  * Batch after batch, the first one filled, in one transaction: ours, or
  * the user's after a savepoint, so that a failure can take back the load
- * and nothing else of theirs.
+ * and nothing else of theirs. Ours is pipelined where the client library
+ * can, and where the rows can be had again for what a failure says;
+ * inside the user's, each batch waits for its answer (a batch sent after
+ * a failure that ended the user's transaction would run in autocommit).
  */
 static int
 load_batches(struct db *db, struct load *ld, int user, char **cause)
 {
 	int	rc, more = 1;
+
+	if (!user && ld->reread && db_can_pipeline(db))
+		return load_pipelined(db, ld, cause);
 
 	if (user)
 		rc = db_exec(db, ST_SAVEPOINT, NULL, NULL, NULL, cause);
@@ -366,6 +498,7 @@ player_bulk(struct db *db, long long n, const char *prefix,
 	memset(&ld, 0, sizeof ld);
 	ld.next = bulk_next;
 	ld.restart = bulk_restart;
+	ld.reread = 1;
 	ld.arg = &b;
 	ld.cap = batch;
 	ld.progress = progress;
@@ -627,6 +760,7 @@ player_import(struct db *db, const char *path, struct input *in,
 {
 	struct import	 im = { in, NULL, path, in != NULL, { 0 } };
 	struct load	 ld;
+	struct stat	 sb;
 	int		 fd = -1, rc = DB_FAIL;
 
 	memset(&ld, 0, sizeof ld);
@@ -644,6 +778,9 @@ player_import(struct db *db, const char *path, struct input *in,
 	if (csv_header(im.c, im.col, cause) == 0) {
 		ld.next = import_next;
 		ld.restart = in == NULL ? import_restart : NULL;
+		/* A pipe or a FIFO waits for its rows, and comes once. */
+		ld.reread = in == NULL && fstat(fd, &sb) == 0 &&
+		    S_ISREG(sb.st_mode);
 		ld.arg = &im;
 		ld.cap = batch;
 		ld.progress = progress;
@@ -708,6 +845,7 @@ player_add_many(struct db *db, struct player *rows, unsigned int n,
 	memset(&ld, 0, sizeof ld);
 	ld.next = array_next;
 	ld.restart = array_restart;
+	ld.reread = 1;
 	ld.arg = &a;
 	ld.cap = n;
 	rc = load_run(db, &ld, cause);

@@ -84,7 +84,7 @@ static const struct keyword {
 	  0, 0, NULL },
 	{ "shell", "retries", NULL, K_RETRIES, V_INT, OFF(retries), "5", 0,
 	  1, 100, "attempts" },
-	{ "shell", "batch", NULL, K_BATCH, V_INT, OFF(batch), "10000", 0, 1,
+	{ "shell", "batch", NULL, K_BATCH, V_INT, OFF(batch), "1000", 0, 1,
 	  BATCH_ROWS_MAX, "rows" },
 	{ "shell", "pager", NULL, K_PAGER, V_TEXT, OFF(pager), "on",
 	  F_NONEMPTY | F_SWITCH, 0, 0, NULL },

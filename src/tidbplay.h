@@ -161,6 +161,8 @@ enum stmt_id {
 	ST_MAX_PACKET,		/* the server's max_allowed_packet */
 	ST_SAVEPOINT,		/* before a load inside the user's begin */
 	ST_ROLLBACK_SAVEPOINT,	/* undoes that load alone */
+	ST_AUTOCOMMIT_OFF,	/* a pipelined load's transaction */
+	ST_AUTOCOMMIT_ON,	/* and after it */
 	ST_COUNT_ALL
 };
 
@@ -249,6 +251,14 @@ int	 db_insert_many(struct db *, const struct player *, unsigned int,
 	     char **);
 size_t	 db_row_bytes(const struct player *);
 int	 db_batch_fits(struct db *, size_t, char **);
+int	 db_can_pipeline(const struct db *);
+int	 db_begin_pipelined(struct db *, char **);
+int	 db_insert_ready(const struct db *, unsigned int);
+int	 db_insert_send(struct db *, const struct player *, unsigned int,
+	     char **);
+int	 db_insert_answer(struct db *, char **);
+void	 db_insert_discard(struct db *);
+unsigned int db_pending(const struct db *);
 int	 db_lookup_names(struct db *, const struct player *, unsigned int,
 	     row_cb, void *, char **);
 int	 db_begin(struct db *, int, char **);
