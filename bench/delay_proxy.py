@@ -7,12 +7,16 @@ milliseconds after it arrived (default 25, so a round trip costs 50 ms), in
 order, byte for byte. TLS passes through untouched: the proxy never looks
 inside the stream.
 
-A round trip is a burst from the client answered by data from the server.
-Per connection, the proxy counts the times data from the server arrives
-after data from the client; the connection itself is the first request (a
-MySQL server speaks first: its greeting answers the connect). Data the
-server sends after the client has closed its side answers nobody and is not
-counted. New connections: the proxy connects upstream one delay after it
+A round trip is a wait: the client, silent, waiting for the server's answer
+before it says more. Per connection, the proxy counts the times the client
+sends data (or closes) after data from the server arrived, at least one
+round trip after that data and after the client's own data before (it could
+not have reacted sooner, and sent nothing meanwhile); the connection itself
+is the first request (a MySQL server speaks first: its greeting answers the
+connect). For a client that waits for every answer this is the number of
+answers; a client that sends its next statements while the server still
+works on the last (a pipeline) pays one round trip for the run of them,
+not one per answer. The last answer before the client closes is one too. New connections: the proxy connects upstream one delay after it
 accepted, so the greeting arrives one round trip after the connect (a real
 link spends one more on the TCP handshake; the kernel completes it here).
 
@@ -40,28 +44,45 @@ CHUNK = 65536
 
 
 class Conn:
-    def __init__(self, n):
+    def __init__(self, n, delay, now):
         self.n = n
+        # Times are when the proxy reads the data, before it delays it: an
+        # answer read at s reaches the client at s + delay, and what the
+        # client says back is read here at once; the client's own data
+        # before came back as that answer one round trip later at least.
+        # (A little less, for the timers' slack.)
+        self.react = delay * 0.8
+        self.rtt = 2 * delay * 0.8
         self.rtts = 0
-        self.awaiting = True    # the connect waits for the greeting
+        self.last_client = now  # the connect
+        self.last_server = None
+        self.answered = False   # server data since the client's last
         self.client_closed = False
         self.up = 0
         self.down = 0
 
-    def from_client(self, data):
+    def waited(self, now):
+        if (self.answered and now - self.last_server >= self.react and
+                now - self.last_client >= self.rtt):
+            self.rtts += 1
+        self.answered = False
+        self.last_client = now
+
+    def from_client(self, data, now):
+        if self.client_closed:
+            return
         if data:
             self.up += len(data)
-            self.awaiting = True
         else:
             self.client_closed = True
+        self.waited(now)
 
-    def from_server(self, data):
-        if not data:
+    def from_server(self, data, now):
+        if not data or self.client_closed:
             return
         self.down += len(data)
-        if self.awaiting and not self.client_closed:
-            self.rtts += 1
-            self.awaiting = False
+        self.answered = True
+        self.last_server = now
 
 
 class Proxy:
@@ -104,7 +125,7 @@ class Proxy:
                     data = await reader.read(CHUNK)
                 except OSError:
                     data = b""
-                note(data)
+                note(data, loop.time())
                 queue.put_nowait((loop.time() + self.delay, data))
                 if not data:
                     break
@@ -114,7 +135,7 @@ class Proxy:
 
     async def client(self, creader, cwriter):
         self.seq += 1
-        conn = Conn(self.seq)
+        conn = Conn(self.seq, self.delay, asyncio.get_running_loop().time())
         self.conns.append(conn)
         nodelay(cwriter)
         try:

@@ -209,59 +209,50 @@ load_refill(struct db *db, struct load *ld, unsigned long j)
 }
 
 /*
- * Batch after batch, the first one filled, in a transaction of ours, each
- * sent while the server still works on those before (db_insert_send).
- * Before a batch that needs a statement prepared, which waits, and when
- * enough are in flight, the oldest answers are read.
+ * A batch of a pipelined load, sent while the server still works on those
+ * before it (db_insert_send). Before a batch that needs its statement
+ * prepared, which waits, and when enough are in flight, the oldest
+ * answers are read first.
  */
 static int
-load_pipelined(struct db *db, struct load *ld, char **cause)
+load_push(struct db *db, struct load *ld, char **cause)
 {
-	int	rc, more = 1;
+	unsigned int	tail;
+	int		rc;
 
-	ld->fly_head = ld->fly_n = 0;
-	ld->fly_sum = 0;
-	ld->nsent = ld->nanswered = 0;
-	if ((rc = db_begin_pipelined(db, cause)) != DB_OK)
-		return rc;
-	for (;;) {
-		while (ld->fly_n > 0 && (!db_insert_ready(db, ld->k) ||
-		    ld->fly_n == PIPE_BATCHES ||
-		    ld->fly_sum + ld->bytes > PIPE_BYTES)) {
-			if ((rc = load_answer(db, ld, cause)) != DB_OK)
-				goto failed;
-		}
-		if ((rc = db_insert_send(db, ld->rows, ld->k, cause)) !=
-		    DB_OK) {
-			ld->sent_failed = 1;
-			ld->failed = ld->nsent;
-			goto failed;
-		}
-		ld->fly_k[(ld->fly_head + ld->fly_n) % PIPE_BATCHES] = ld->k;
-		ld->fly_bytes[(ld->fly_head + ld->fly_n) % PIPE_BATCHES] =
-		    ld->bytes;
-		ld->fly_n++;
-		ld->fly_sum += ld->bytes;
-		ld->nsent++;
-		if (!more)
-			break;
-		if ((more = load_fill(db, ld, cause)) < 0) {
-			rc = DB_FAIL;
-			goto failed;
-		}
-		if (ld->k == 0)
-			break;
-	}
-	while (ld->fly_n > 0) {
+	while (ld->fly_n > 0 && (!db_insert_ready(db, ld->k) ||
+	    ld->fly_n == PIPE_BATCHES || ld->fly_sum + ld->bytes > PIPE_BYTES)) {
 		if ((rc = load_answer(db, ld, cause)) != DB_OK)
-			goto failed;
+			return rc;
 	}
-	return db_commit(db, cause);
+	if ((rc = db_insert_send(db, ld->rows, ld->k, cause)) != DB_OK) {
+		ld->sent_failed = 1;
+		ld->failed = ld->nsent;
+		return rc;
+	}
+	tail = (ld->fly_head + ld->fly_n++) % PIPE_BATCHES;
+	ld->fly_k[tail] = ld->k;
+	ld->fly_bytes[tail] = ld->bytes;
+	ld->fly_sum += ld->bytes;
+	ld->nsent++;
+	return DB_OK;
+}
 
-failed:
-	db_insert_discard(db);
-	if (ld->sent_failed)
-		load_refill(db, ld, ld->failed);
+/*
+ * The end of a pipelined load's batches: the answers still owed are read
+ * (rc says how the sending went). After a failure they are dropped, and
+ * the batch the server refused is read again for what is said of it.
+ */
+static int
+load_drain(struct db *db, struct load *ld, int rc, char **cause)
+{
+	while (rc == DB_OK && ld->fly_n > 0)
+		rc = load_answer(db, ld, cause);
+	if (rc != DB_OK) {
+		db_insert_discard(db);
+		if (ld->sent_failed)
+			load_refill(db, ld, ld->failed);
+	}
 	return rc;
 }
 
@@ -269,27 +260,32 @@ failed:
  * Batch after batch, the first one filled, in one transaction: ours, or
  * the user's after a savepoint, so that a failure can take back the load
  * and nothing else of theirs. Ours is pipelined where the client library
- * can, and where the rows can be had again for what a failure says;
- * inside the user's, each batch waits for its answer (a batch sent after
- * a failure that ended the user's transaction would run in autocommit).
+ * can and where the rows can be had again for what a failure says; in the
+ * user's, each batch waits for its answer (sent after a failure that
+ * ended the user's transaction, a batch would run in autocommit).
  */
 static int
 load_batches(struct db *db, struct load *ld, int user, char **cause)
 {
+	int	pipelined = !user && ld->reread && db_can_pipeline(db);
 	int	rc, more = 1;
 
-	if (!user && ld->reread && db_can_pipeline(db))
-		return load_pipelined(db, ld, cause);
-
+	ld->fly_head = ld->fly_n = 0;
+	ld->fly_sum = 0;
+	ld->nsent = ld->nanswered = 0;
 	if (user)
 		rc = db_exec(db, ST_SAVEPOINT, NULL, NULL, NULL, cause);
+	else if (pipelined)
+		rc = db_begin_pipelined(db, cause);
 	else
 		rc = db_begin(db, 0, cause);
 	if (rc != DB_OK)
 		return rc;
 	ld->saved = user;
 	for (;;) {
-		if ((rc = load_send(db, ld, cause)) != DB_OK || !more)
+		rc = pipelined ? load_push(db, ld, cause) :
+		    load_send(db, ld, cause);
+		if (rc != DB_OK || !more)
 			break;
 		if ((more = load_fill(db, ld, cause)) < 0) {
 			rc = DB_FAIL;
@@ -298,6 +294,8 @@ load_batches(struct db *db, struct load *ld, int user, char **cause)
 		if (ld->k == 0)
 			break;
 	}
+	if (pipelined)
+		rc = load_drain(db, ld, rc, cause);
 	if (rc == DB_OK && !user)
 		rc = db_commit(db, cause);
 	return rc;
