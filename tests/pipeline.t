@@ -22,17 +22,23 @@ mkcsv() {
 	}'
 }
 count() { sql "SELECT COUNT(*) FROM players WHERE name LIKE '$1\\_%'"; }
+# soon CMD...: CMD succeeds within 30 seconds.
+soon() {
+	_i=0
+	until "$@"; do
+		[ $_i -ge 300 ] && return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+said() { grep -q "$1" "$T/b.out" 2>/dev/null; }
 
 # ---- through a link of 50 ms round trips, counted ----
 
 "$PY" "$top_srcdir/bench/delay_proxy.py" --delay 25 --ready "$T/proxy.ready" \
     "$TP_PORT" 2>"$T/proxy.err" &
 proxy=$!
-i=0
-while [ ! -s "$T/proxy.ready" ] && [ $i -lt 200 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+soon test -s "$T/proxy.ready"
 read -r pport pctl <"$T/proxy.ready" || bail "no proxy: $(cat "$T/proxy.err")"
 
 # ask COMMAND: the proxy's answer, once no client of it is connected.
@@ -144,12 +150,7 @@ mkfifo "$T/b.in"
 other=$!
 exec 3>"$T/b.in"
 echo "BEGIN; INSERT INTO players (name, coins, goods) SELECT CONCAT('fill_', seq), 1, 1 FROM seq_1_to_2000; INSERT INTO players (name, coins, goods) VALUES ('dl_b', 1, 1); SELECT 'held';" >&3
-i=0
-until grep -q held "$T/b.out" 2>/dev/null || [ $i -ge 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-grep -q held "$T/b.out" || bail "the other session did not start: $(cat "$T/b.err")"
+soon said held || bail "the other session did not start: $(cat "$T/b.err")"
 
 (
 	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
@@ -163,20 +164,10 @@ imp=$!
 waiting() {
 	[ "$(sql "SELECT COUNT(*) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'")" = 1 ]
 }
-i=0
-until waiting || [ $i -ge 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-waiting
+soon waiting
 ok $? "the import's first batch waits for the other session's row"
 echo "INSERT INTO players (name, coins, goods) VALUES ('dl_1', 1, 1); SELECT 'second';" >&3
-i=0
-until grep -q second "$T/b.out" 2>/dev/null || [ $i -ge 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-grep -q second "$T/b.out"
+soon said second
 ok $? "the other session got 'dl_1' once the import was the deadlock's victim"
 echo "ROLLBACK; SELECT 'done';" >&3
 exec 3>&-
