@@ -224,7 +224,7 @@ static int	txn_gone(struct db *, char *, char **);
 static int	run_simple(struct db *, enum stmt_id, char **);
 static void	learn_conn_id(struct db *);
 static int	got_id(const struct player *, void *);
-static int	kill_query(struct db *);
+static int	kill_query(struct db *, int);
 
 static void
 db_notice(struct db *db, const char *fmt, ...)
@@ -1286,7 +1286,7 @@ stop_fetch(struct db *db, MYSQL_STMT *st)
 	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
 		if (++n % 256 == 0 && now_seconds() > until) {
 			if (!db->cancelled)
-				kill_query(db);
+				kill_query(db, 0);
 			return;
 		}
 	}
@@ -1873,6 +1873,17 @@ db_insert_discard(struct db *db)
 
 	memcpy(state, db->sqlstate, sizeof state);
 	memcpy(dup, db->dup, sizeof dup);
+	if (db->interrupted && db->pipe.n > 0) {
+		/*
+		 * Ctrl-C: the batches queued on the server would each still
+		 * run, however slow; the connection goes instead, and the
+		 * transaction with it. The next command makes a new one.
+		 */
+		if (kill_query(db, 1) == 0)
+			(void)shutdown((int)mysql_get_socket(db->my), SHUT_RDWR);
+		drop_connection(db);
+		db->ours = 0;
+	}
 	while (db->pipe.n > 0) {
 		why = NULL;
 		if (db_insert_answer(db, &why) != DB_OK)
@@ -2305,9 +2316,13 @@ db_abandon(struct db *db)
  * (it hangs), the statement is abandoned: one Ctrl-C always gives the
  * prompt back within a couple of seconds.
  */
-/* KILL QUERY over a second connection: the statement stops, we stay. */
+/*
+ * KILL QUERY over a second connection: the statement stops, we stay. With
+ * connection set, KILL CONNECTION: the statements queued behind it go
+ * too, and the transaction with them.
+ */
 static int
-kill_query(struct db *db)
+kill_query(struct db *db, int connection)
 {
 	unsigned long long id = db->conn_id != 0 ? db->conn_id : db->thread_id;
 	MYSQL		*my;
@@ -2320,7 +2335,8 @@ kill_query(struct db *db)
 		free(cause);
 		return 0;
 	}
-	snprintf(sql, sizeof sql, "KILL QUERY %llu", id);
+	snprintf(sql, sizeof sql, "KILL %s %llu", connection ? "CONNECTION" :
+	    "QUERY", id);
 	if (mysql_real_query(my, sql, strlen(sql)) != 0)
 		db_notice(db, "cannot cancel: %s", mysql_error(my));
 	else
@@ -2343,7 +2359,7 @@ db_cancel(struct db *db)
 	if (db->cancellable == CANCEL_WAIT)
 		return;		/* nothing runs on the server */
 	mysql_thread_init();
-	killed = kill_query(db);
+	killed = kill_query(db, 0);
 	mysql_thread_end();
 	end = now_seconds() + (killed ? CANCEL_GRACE_SECONDS : 0);
 	while (db->cancellable == CANCEL_QUERY && db->executions == gen &&

@@ -504,4 +504,37 @@ is "$(cat "$T/exit")" 0 "the import with progress: exit 0"
 until_ok count_is prog 400
 ok $? "the import with progress: every row"
 
+# Ctrl-C while a file's batches are queued on a slow server (5 s a batch
+# here): the one running is stopped, and the ones behind it are neither
+# waited for nor left to run: the connection goes with them (KILL
+# CONNECTION), and nothing of the import is kept.
+sql "CREATE TRIGGER slow_rows BEFORE INSERT ON players FOR EACH ROW SET NEW.coins = NEW.coins + 0 * SLEEP(IF(NEW.name LIKE 'slowc\\_%', 0.005, 0))"
+mkcsv 20000 slowc_ >"$T/slowc.csv"
+tm kill-session -t "$S" 2>/dev/null
+shell slowc
+wait_screen '^tidbplay> $' "the slow import's shell: the prompt"
+typein "import $T/slowc.csv"
+wait_screen '^import: [0-9]+ rows' "the slow import shows its progress"
+tm send-keys -t "$S" C-c
+wait_screen 'cancelled.*nothing was imported' \
+    "Ctrl-C stops an import whose batches are queued on a slow server"
+# Left to run, the next batch would go on for seconds after the message.
+stopped() {
+	[ "$(sql "SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'INSERT INTO%'")" = 0 ]
+}
+_i=0
+until stopped || [ $_i -ge 20 ]; do
+	sleep 0.1
+	_i=$((_i + 1))
+done
+stopped
+ok $? "the batches queued behind the cancelled one do not run on the server"
+typein 'add slowc_after 1 1'
+wait_screen "^added 'slowc_after'" "the shell goes on after the cancelled import"
+until_ok count_is slowc_after 1
+ok $? "the add after the cancelled import is committed"
+until_ok count_is slowc_ 1
+ok $? "nothing of the cancelled import is kept"
+sql "DROP TRIGGER slow_rows"
+
 done_testing
