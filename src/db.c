@@ -1767,12 +1767,6 @@ db_insert_ready(const struct db *db, unsigned int n)
 	return 0;
 }
 
-unsigned int
-db_pending(const struct db *db)
-{
-	return db->pipe.n;
-}
-
 /*
  * Send a multi-row INSERT of pl[0..n) inside db_begin_pipelined's
  * transaction, without waiting: db_insert_answer reads its answer later.

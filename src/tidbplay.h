@@ -258,7 +258,6 @@ int	 db_insert_send(struct db *, const struct player *, unsigned int,
 	     char **);
 int	 db_insert_answer(struct db *, char **);
 void	 db_insert_discard(struct db *);
-unsigned int db_pending(const struct db *);
 int	 db_lookup_names(struct db *, const struct player *, unsigned int,
 	     row_cb, void *, char **);
 int	 db_begin(struct db *, int, char **);
