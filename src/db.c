@@ -7,73 +7,9 @@
  */
 #include "config.h"
 
-#include <sys/socket.h>
-#include <sys/stat.h>
+#include "db-private.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <netdb.h>
-#include <poll.h>
-#include <stdarg.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <mysql.h>
-#include <errmsg.h>
-#include <mysqld_error.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-
-#include "tidbplay.h"
-
-/*
- * A connection that has idled this long is pinged before it is used, in
- * case something between us and the server dropped it without a word;
- * otherwise a local look at the socket finds a closed one for free.
- */
-#define IDLE_PING_SECONDS	240.0
-#define BACKOFF_CAP_MS		3000.0
-#define CANCEL_GRACE_SECONDS	1.0	/* after KILL QUERY, before abandoning */
-#define COLLATION_MAX		64	/* information_schema's longest */
-#define CANCEL_TIMEOUT		1	/* seconds, for the KILL connection */
-
-enum shape {
-	RS_NONE,
-	RS_PLAYER,
-	RS_COUNT,
-	RS_NAME
-};
-
-/* What Ctrl-C finds: nothing, a statement to kill, or a wait to cut short. */
-enum cancel_state {
-	CANCEL_NONE,
-	CANCEL_QUERY,
-	CANCEL_WAIT
-};
-
-/* A player's columns, in the order bind_result() takes them. */
-#define SELECT_PLAYERS	"SELECT id, name, coins, goods FROM `%s` "
-
-static const struct stmt_def {
-	const char	*sql;		/* %s is the table; NULL: built per
-					   number of rows */
-	unsigned int	 nparams;	/* per row for the multi-row ones */
-	enum shape	 shape;
-	int		 rerun;		/* safe to run again after a reconnect */
-	int		 change;	/* changes the table */
-	/*
-	 * Ours, not a command's, with no parameters and at most a number to
-	 * return: sent as a plain query, which spares the round trip of a
-	 * prepare on a new connection.
-	 */
-	int		 text;
-} stmt_defs[ST_COUNT_ALL] = {
+const struct stmt_def stmt_defs[ST_COUNT_ALL] = {
 	[ST_INSERT] = { "INSERT INTO `%s` (name, coins, goods) "
 	    "VALUES (?, ?, ?)", 3, RS_NONE, 0, 1 },
 	[ST_INSERT_MANY] = { NULL, 3, RS_NONE, 0, 1 },
@@ -141,97 +77,10 @@ static const struct stmt_def {
 	[ST_AUTOCOMMIT_OFF] = { "SET autocommit = 0", 0, RS_NONE, 1, 0, 1 },
 	[ST_AUTOCOMMIT_ON] = { "SET autocommit = 1", 0, RS_NONE, 1, 0, 1 },
 };
-
-/* A multi-row statement, prepared for one number of rows. */
-struct many_stmt {
-	MYSQL_STMT	*stmt;
-	unsigned int	 rows;
-};
-
-/*
- * The statements sent and not yet answered, oldest first: the batches of
- * a pipelined load (see db_insert_send).
- */
-#define PIPE_MAX	64
-struct pipe {
-	MYSQL_STMT	*st[PIPE_MAX];
-	unsigned int	 head;
-	unsigned int	 n;
-};
-
-/* One server of the host list, with how it is reached. */
-struct endpoint {
-	char		*name;
-	unsigned int	 port;
-	int		 tls;		/* verified TLS; else plaintext */
-};
-
-struct db {
-	const struct settings	*s;
-	MYSQL			*my;
-	MYSQL_STMT		*stmt[ST_COUNT_ALL];
-	/* Two sizes each: the full batch, and the rest. */
-	struct many_stmt	 insert_many[2];
-	struct many_stmt	 get_many[2];
-	struct endpoint		*hosts;
-	size_t			 nhosts;
-	size_t			 cur;		/* the host in use */
-	char			*ca_desc;	/* what verifies the server */
-	char			*ca_file;
-	char			*ca_dir;
-	double			 last_used;
-	unsigned long		 retries;
-	unsigned long		 reconnects;
-	unsigned long long	 conn_id;	/* CONNECTION_ID(), 0: unread */
-	/* The table's collation, for status; "": not read yet. */
-	char			 collation[COLLATION_MAX + 1];
-	unsigned long long	 max_packet;	/* the server's; 0: unread */
-	/*
-	 * The parameters of the multi-row statements, kept from one batch
-	 * to the next: a batch has up to 65535, and fresh pages for every
-	 * one cost the client more than the rest of an import.
-	 */
-	struct param		*params;
-	size_t			 nparams;
-	MYSQL_BIND		*binds;
-	size_t			 nbinds;
-	unsigned long		 thread_id;	/* the handshake's, 32 bits */
-	int			 want_conn_id;	/* Ctrl-C may need it */
-	enum txn_state		 user;		/* the user's transaction */
-	int			 ours;		/* one of ours is open */
-	int			 autocommit_off; /* ours: SET autocommit = 0 */
-	struct pipe		 pipe;		/* unanswered statements */
-	unsigned int		 err;		/* of the last failure */
-	char			 sqlstate[6];
-	char			 dup[256];	/* the last 1062's message */
-	int			 rolled_back;	/* ours went with the
-						   connection */
-	int			 down;		/* no server could be reached */
-	volatile enum cancel_state cancellable;
-	volatile int		 cancelled;
-	volatile int		 interrupted;	/* Ctrl-C in this command */
-	volatile int		 abandoned;	/* the socket was cut */
-	int			 hung;		/* no answer in read_timeout */
-	int			 cut;		/* dropped for not answering:
-						   no new one in this command */
-	volatile unsigned long	 executions;	/* statements sent */
-	notice_cb		 notice;	/* db.c prints nothing itself */
-	void			*notice_arg;
-};
-
 static int	prepare(struct db *, enum stmt_id, char **);
-static int	txn_gone(struct db *, char *, char **);
-static int	run_simple(struct db *, enum stmt_id, char **);
-static void	learn_conn_id(struct db *);
-static int	got_id(const struct player *, void *);
-static int	kill_query(struct db *, int);
-
-static void
-db_notice(struct db *db, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /* Something the user should hear while a command runs. */
-static void
+void
 db_notice(struct db *db, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -251,7 +100,7 @@ db_notice(struct db *db, const char *fmt, ...)
  * a killed or timed-out connection looks like over TLS, not a failed
  * handshake.
  */
-static int
+int
 is_lost(unsigned int err)
 {
 	return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST ||
@@ -262,7 +111,7 @@ is_lost(unsigned int err)
 }
 
 /* A server that is restarting refuses connections for a moment. */
-static int
+int
 is_transient_connect(unsigned int err)
 {
 	return err == CR_CONNECTION_ERROR || err == CR_CONN_HOST_ERROR ||
@@ -293,551 +142,10 @@ is_retryable(unsigned int err)
  * does where the server is set to. Such a transaction is rolled back
  * whole, so that client and server agree that nothing of it is kept.
  */
-static int
+int
 ends_txn(unsigned int err, const char *sqlstate)
 {
 	return is_retryable(err) || strcmp(sqlstate, "40001") == 0;
-}
-
-/*
- * Loopback is an address, not a spelling: an IPv4 literal in 127.0.0.0/8,
- * ::1, or localhost (which the library takes to the local socket). A name
- * such as 127.example.net is a name like any other, and gets TLS.
- */
-static int
-is_loopback(const char *host)
-{
-	struct in_addr	 a4;
-	struct in6_addr	 a6;
-	char		 buf[INET6_ADDRSTRLEN + 2];
-	size_t		 len = strlen(host);
-
-	if (strcmp(host, "localhost") == 0)
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (len > 2 && host[0] == '[' && host[len - 1] == ']' &&
-	    len - 2 < sizeof buf) {
-		memcpy(buf, host + 1, len - 2);
-		buf[len - 2] = '\0';
-		host = buf;
-	}
-	return inet_pton(AF_INET6, host, &a6) == 1 &&
-	    IN6_IS_ADDR_LOOPBACK(&a6);
-}
-
-/*
- * Why a TCP connection to the host failed, found by trying once more
- * ourselves: the library reports only the errno of its non-blocking
- * connect (EINPROGRESS), which says nothing.
- */
-static const char *
-tcp_failure(const struct endpoint *e)
-{
-	struct addrinfo	 hints, *res, *ai;
-	struct pollfd	 pfd;
-	char		 port[16];
-	const char	*why = NULL;
-	int		 fd, err;
-	socklen_t	 len = sizeof err;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof port, "%u", e->port);
-	if (getaddrinfo(e->name, port, &hints, &res) != 0)
-		return "the host name does not resolve";
-	for (ai = res; ai != NULL && why == NULL; ai = ai->ai_next) {
-		if ((fd = socket(ai->ai_family, ai->ai_socktype |
-		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
-			continue;
-		err = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 :
-		    errno;
-		if (err == EINPROGRESS) {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			if (poll(&pfd, 1, 2000) != 1)
-				err = ETIMEDOUT;
-			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
-			    &len) != 0)
-				err = errno;
-		}
-		close(fd);
-		if (err == ECONNREFUSED)
-			why = "connection refused (is the server running, "
-			    "and on that port?)";
-		else if (err == ETIMEDOUT)
-			why = "timed out";
-		else if (err == EHOSTUNREACH || err == ENETUNREACH)
-			why = "no route to host";
-	}
-	freeaddrinfo(res);
-	return why;
-}
-
-/* Why a connection failed, in the user's words; returns the exit status. */
-static int
-connect_cause(struct db *db, const struct endpoint *e, MYSQL *my,
-    char **cause)
-{
-	const struct settings	*s = db->s;
-	unsigned int		 err = mysql_errno(my);
-	const char		*msg = mysql_error(my), *why;
-
-	if (err == ER_ACCESS_DENIED_ERROR) {
-		xasprintf(cause, "access denied for user '%s' at %s:%u: wrong "
-		    "password%s (%u)", s->user, e->name, e->port,
-		    e->tls ? "" : ", or the account requires TLS (give a CA "
-		    "with --ca)", err);
-		return EXIT_CONNECT;
-	}
-	if (err == ER_BAD_DB_ERROR) {
-		xasprintf(cause, "database '%s' does not exist on %s:%u (%u)",
-		    s->database, e->name, e->port, err);
-		return EXIT_CONNECT;
-	}
-	if (err == CR_SSL_CONNECTION_ERROR || strstr(msg, "SSL") != NULL ||
-	    strstr(msg, "TLS") != NULL || strstr(msg, "certificate") != NULL) {
-		if (strstr(msg, "doesn't support") != NULL ||
-		    strstr(msg, "not support") != NULL ||
-		    strstr(msg, "is required") != NULL)
-			why = "the server offers no TLS, and tidbplay never "
-			    "sends the password in plaintext to it (use "
-			    "--tls off only on a network you trust)";
-		else if (strstr(msg, "expired") != NULL)
-			why = "the server's certificate has expired";
-		else if (strstr(msg, "hostname") != NULL ||
-		    strstr(msg, "host name") != NULL ||
-		    strstr(msg, "mismatch") != NULL ||
-		    strstr(msg, "Validation of SSL server certificate") != NULL)
-			why = "the server's certificate does not name the host";
-		else if (strstr(msg, "issuer") != NULL ||
-		    strstr(msg, "self-signed") != NULL ||
-		    strstr(msg, "self signed") != NULL ||
-		    strstr(msg, "verify failed") != NULL)
-			why = "the server's certificate is not signed by a "
-			    "trusted CA";
-		else
-			why = "the TLS handshake failed";
-		xasprintf(cause, "TLS verification of %s:%u failed: %s "
-		    "(verified with %s): %s", e->name, e->port, why,
-		    db->ca_desc, msg);
-		return EXIT_TLS;
-	}
-	if ((err == CR_CONN_HOST_ERROR || err == CR_CONNECTION_ERROR ||
-	    err == CR_UNKNOWN_HOST) && (why = tcp_failure(e)) != NULL) {
-		xasprintf(cause, "cannot connect to %s:%u: %s", e->name,
-		    e->port, why);
-		return EXIT_CONNECT;
-	}
-	xasprintf(cause, "cannot connect to %s:%u: %s (%u)", e->name, e->port,
-	    msg, err);
-	return EXIT_CONNECT;
-}
-
-/* Check that a CA file is there and holds at least one PEM certificate. */
-static int
-check_ca_file(const char *path, char **cause)
-{
-	FILE		*f;
-	X509		*x;
-	struct stat	 sb;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		const char *sys = getenv(X509_get_default_cert_file_env());
-
-		if (sys == NULL)
-			sys = X509_get_default_cert_file();
-		xasprintf(cause, "CA file %s: %s (leave the CA empty to use "
-		    "the system store, %s)", path, strerror(errno), sys);
-		return -1;
-	}
-	/* fopen() opens a directory; reading it then fails obscurely. */
-	if (fstat(fileno(f), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		fclose(f);
-		xasprintf(cause, "CA file %s is a directory, not a PEM file",
-		    path);
-		return -1;
-	}
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	if (x == NULL) {
-		xasprintf(cause, "CA file %s holds no PEM certificate", path);
-		return -1;
-	}
-	X509_free(x);
-	return 0;
-}
-
-/* No CA given: the trust store OpenSSL would use. */
-static int
-system_store(struct db *db, char **cause)
-{
-	const char	*file, *dir;
-	struct stat	 sb;
-
-	if (db->ca_desc != NULL)
-		return 0;
-	file = getenv(X509_get_default_cert_file_env());
-	if (file == NULL)
-		file = X509_get_default_cert_file();
-	dir = getenv(X509_get_default_cert_dir_env());
-	if (dir == NULL)
-		dir = X509_get_default_cert_dir();
-	if (stat(file, &sb) == 0)
-		db->ca_file = xstrdup(file);
-	if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode))
-		db->ca_dir = xstrdup(dir);
-	if (db->ca_file == NULL && db->ca_dir == NULL) {
-		xasprintf(cause, "no CA given and no system trust store at %s "
-		    "or %s: install ca-certificates or give --ca", file, dir);
-		return -1;
-	}
-	xasprintf(&db->ca_desc, "the system trust store %s",
-	    db->ca_file != NULL ? db->ca_file : db->ca_dir);
-	return 0;
-}
-
-/*
- * Decide how each host is verified, before the first connection: a CA
- * given is checked once and used for every host; without one, a loopback
- * host is plaintext and any other is verified against the system store.
- */
-static int
-tls_policy(struct db *db, char **cause)
-{
-	const struct settings	*s = db->s;
-	size_t			 i;
-
-	if (s->ca != NULL && *s->ca != '\0') {
-		if (s->tls != TLS_OFF && check_ca_file(s->ca, cause) != 0)
-			return -1;
-		db->ca_file = xstrdup(s->ca);
-		xasprintf(&db->ca_desc, "%s, from %s", s->ca,
-		    s->origin[K_CA]);
-	}
-	for (i = 0; i < db->nhosts; i++) {
-		struct endpoint *e = &db->hosts[i];
-
-		if (s->tls == TLS_OFF) {
-			if (!is_loopback(e->name))
-				db_notice(db, "warning: tls is off: the "
-				    "password and data cross the network to %s "
-				    "in plaintext", e->name);
-			continue;
-		}
-		if (db->ca_desc == NULL && is_loopback(e->name))
-			continue;
-		if (system_store(db, cause) != 0)
-			return -1;
-		e->tls = 1;
-	}
-	return 0;
-}
-
-/* The host list of the settings, one endpoint each. */
-static void
-endpoints(struct db *db)
-{
-	const struct settings	*s = db->s;
-	size_t			 i;
-
-	db->nhosts = s->nhosts;
-	db->hosts = xcalloc(s->nhosts, sizeof *db->hosts);
-	for (i = 0; i < s->nhosts; i++) {
-		db->hosts[i].name = xstrdup(s->hosts[i].name);
-		db->hosts[i].port = s->hosts[i].port;
-	}
-}
-
-/* One connection to host i with the policy's checks; an exit status. */
-static int
-connect_one(struct db *db, size_t i, unsigned int timeout,
-    unsigned int read_timeout, MYSQL **out, char **cause)
-{
-	const struct settings	*s = db->s;
-	const struct endpoint	*e = &db->hosts[i];
-	MYSQL			*my;
-	unsigned int		 proto = MYSQL_PROTOCOL_TCP;
-	my_bool			 on = 1;
-	const char		*host = e->name;
-	char			 buf[INET6_ADDRSTRLEN + 2];
-	size_t			 len = strlen(host);
-	int			 status;
-
-	if ((my = mysql_init(NULL)) == NULL)
-		fatalx("out of memory");
-	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	mysql_options(my, MYSQL_OPT_PROTOCOL, &proto);
-	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	if (read_timeout > 0) {
-		mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
-		mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
-	}
-	if (len > 2 && host[0] == '[' && len - 2 < sizeof buf) {
-		memcpy(buf, host + 1, len - 2);
-		buf[len - 2] = '\0';
-		host = buf;
-	}
-	if (e->tls) {
-#if HAVE_DECL_MYSQL_OPT_SSL_ENFORCE
-		mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
-		mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
-#elif HAVE_DECL_SSL_MODE_VERIFY_IDENTITY
-		{
-			unsigned int mode = SSL_MODE_VERIFY_IDENTITY;
-
-			(void)on;
-			mysql_options(my, MYSQL_OPT_SSL_MODE, &mode);
-		}
-#else
-#error "no way to make the client library verify TLS"
-#endif
-		if (db->ca_file != NULL)
-			mysql_options(my, MYSQL_OPT_SSL_CA, db->ca_file);
-		if (db->ca_dir != NULL)
-			mysql_options(my, MYSQL_OPT_SSL_CAPATH, db->ca_dir);
-#if HAVE_DECL_MARIADB_OPT_TLS_VERSION
-		mysql_options(my, MARIADB_OPT_TLS_VERSION, "TLSv1.2,TLSv1.3");
-#endif
-	}
-	if (mysql_real_connect(my, host, s->user, s->password, s->database,
-	    e->port, NULL, CLIENT_FOUND_ROWS) == NULL) {
-		db->err = mysql_errno(my);
-		status = connect_cause(db, e, my, cause);
-		mysql_close(my);
-		return status;
-	}
-	*out = my;
-	return 0;
-}
-
-/* A new connection is ours: what we know of the last one is forgotten. */
-static void
-use_connection(struct db *db, size_t i, MYSQL *my)
-{
-	db->my = my;
-	db->cur = i;
-	db->thread_id = mysql_thread_id(my);
-	db->conn_id = 0;
-	db->collation[0] = '\0';
-	db->max_packet = 0;
-	db->autocommit_off = 0;
-	db->down = 0;
-	db->abandoned = 0;
-	db->hung = 0;
-	db->cut = 0;
-	db->last_used = now_seconds();
-}
-
-/*
- * Each host in turn, from host first: the first that takes us. A refused
- * password or certificate on one host ends the search (it would be refused
- * everywhere, and must be seen); a host that is down is skipped, and so is
- * one whose name does not resolve (a node taken out of the DNS). Returns an
- * exit status, with *cause the last host's failure.
- */
-static int
-connect_any(struct db *db, size_t first, char **cause)
-{
-	MYSQL	*my;
-	size_t	 k, i;
-	int	 status = EXIT_CONNECT;
-
-	*cause = NULL;
-	for (k = 0; k < db->nhosts; k++) {
-		i = (first + k) % db->nhosts;
-		free(*cause);
-		*cause = NULL;
-		if ((status = connect_one(db, i, db->s->connect_timeout,
-		    db->s->read_timeout, &my, cause)) == 0) {
-			use_connection(db, i, my);
-			return 0;
-		}
-		if (!is_transient_connect(db->err) &&
-		    db->err != CR_UNKNOWN_HOST)
-			break;
-	}
-	return status;
-}
-
-struct db *
-db_open(const struct settings *s, notice_cb notice, void *arg, int *status,
-    char **cause)
-{
-	struct db	*db;
-
-	db = xcalloc(1, sizeof *db);
-	db->s = s;
-	db->notice = notice;
-	db->notice_arg = arg;
-	endpoints(db);
-	if (tls_policy(db, cause) != 0) {
-		*status = EXIT_TLS;
-		db_close(db);
-		return NULL;
-	}
-	if ((*status = connect_any(db, 0, cause)) != 0) {
-		db_close(db);
-		return NULL;
-	}
-	return db;
-}
-
-static void
-close_many(struct many_stmt *m)
-{
-	int	i;
-
-	for (i = 0; i < 2; i++) {
-		if (m[i].stmt != NULL)
-			mysql_stmt_close(m[i].stmt);
-		memset(&m[i], 0, sizeof m[i]);
-	}
-}
-
-static void
-close_statements(struct db *db)
-{
-	int	i;
-
-	for (i = 0; i < ST_COUNT_ALL; i++) {
-		if (db->stmt[i] != NULL)
-			mysql_stmt_close(db->stmt[i]);
-		db->stmt[i] = NULL;
-	}
-	close_many(db->insert_many);
-	close_many(db->get_many);
-	/* Their answers went with them. */
-	db->pipe.n = db->pipe.head = 0;
-}
-
-/* The connection is of no more use: statements and handle go. */
-static void
-drop_connection(struct db *db)
-{
-	close_statements(db);
-	if (db->my != NULL)
-		mysql_close(db->my);
-	db->my = NULL;
-}
-
-void
-db_close(struct db *db)
-{
-	size_t	i;
-
-	if (db == NULL)
-		return;
-	drop_connection(db);
-	for (i = 0; i < db->nhosts; i++)
-		free(db->hosts[i].name);
-	free(db->hosts);
-	free(db->ca_desc);
-	free(db->ca_file);
-	free(db->ca_dir);
-	free(db->params);
-	free(db->binds);
-	free(db);
-}
-
-/* TiDB's backoff: (1.5^n + rand) x 100 ms, capped. */
-static double
-backoff_ms(unsigned int attempt)
-{
-	double	ms;
-
-	ms = (pow(1.5, attempt) + (double)random() / RAND_MAX) * 100.0;
-	return ms > BACKOFF_CAP_MS ? BACKOFF_CAP_MS : ms;
-}
-
-/*
- * Wait ms milliseconds, or less if Ctrl-C comes: the watcher thread finds
- * CANCEL_WAIT, has nothing to kill on the server and only marks us
- * cancelled. The wait goes in short slices so that the mark is seen soon,
- * and so that a signal that interrupts nanosleep before the watcher has
- * run (or any other signal) only ends a slice.
- */
-static int
-wait_ms(struct db *db, double ms)
-{
-	struct timespec	ts;
-	double		end, left;
-
-	if (db->interrupted)
-		return -1;
-	end = now_seconds() + ms / 1000.0;
-	db->cancelled = 0;
-	db->cancellable = CANCEL_WAIT;
-	while (!db->cancelled && (left = end - now_seconds()) > 0) {
-		if (left > 0.05)
-			left = 0.05;
-		ts.tv_sec = 0;
-		ts.tv_nsec = (long)(left * 1e9);
-		(void)nanosleep(&ts, NULL);
-	}
-	db->cancellable = CANCEL_NONE;
-	return db->cancelled ? -1 : 0;
-}
-
-/*
- * The server went away: connect again, with the same checks, to the next
- * host of the list first (the one we were on is the likeliest to be
- * down). A server that is restarting refuses connections for a moment, so
- * those are tried again with the backoff, up to the retries setting; a
- * refused password or certificate is not. Whatever the outcome, a
- * transaction that was open is gone.
- */
-static int
-reconnect(struct db *db, char **cause)
-{
-	unsigned int	 attempt;
-	char		*why;
-
-	drop_connection(db);
-	db->ours = 0;
-	if (db->user == TXN_OPEN)
-		db->user = TXN_GONE;
-	for (attempt = 0; connect_any(db, (db->cur + 1) % db->nhosts,
-	    &why) != 0; attempt++) {
-		if (!is_transient_connect(db->err) ||
-		    attempt + 1 >= db->s->retries ||
-		    wait_ms(db, backoff_ms(attempt)) != 0) {
-			db->down = 1;
-			xasprintf(cause, "lost the connection and could not "
-			    "reconnect: %s", why);
-			free(why);
-			return -1;
-		}
-		free(why);
-	}
-	db->reconnects++;
-	db_notice(db, "the connection was lost; reconnected to %s:%u "
-	    "(connection id %lu)", db->hosts[db->cur].name,
-	    db->hosts[db->cur].port, db->thread_id);
-	return 0;
-}
-
-/*
- * Whether the server has closed the connection while it idled (TiDB
- * Serverless and wait_timeout close idle ones): a closed connection has
- * its FIN, or an error packet, waiting in the socket, which a look that
- * does not wait finds at no cost. Something else may be waiting too (a
- * TLS session ticket), so what the look sees is confirmed with a ping. A
- * connection idle for very long is pinged anyway.
- */
-static int
-looks_closed(struct db *db)
-{
-	struct pollfd	pfd;
-
-	pfd.fd = (int)mysql_get_socket(db->my);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	if (pfd.fd < 0)
-		return 1;
-	if (poll(&pfd, 1, 0) == 1 && pfd.revents != 0)
-		return 1;
-	return now_seconds() - db->last_used > IDLE_PING_SECONDS;
 }
 
 /*
@@ -846,7 +154,7 @@ looks_closed(struct db *db)
  * arrives while rows are fetched: a deadlock on a cluster, a cancelled
  * query), so both are read; the number is kept for the retry rules.
  */
-static unsigned int
+unsigned int
 read_error(struct db *db, MYSQL_STMT *st, char **cause)
 {
 	unsigned int	 err = st != NULL ? mysql_stmt_errno(st) : 0;
@@ -918,91 +226,6 @@ txn_check(struct db *db, enum stmt_id id, char **cause)
 	    "transaction was kept%s", db->user == TXN_GONE ? " (start again "
 	    "with begin)" : "");
 	return DB_UNKNOWN;
-}
-
-/* A ping waits on the server like a statement: Ctrl-C may cut it. */
-static int
-ping(struct db *db)
-{
-	int	rc;
-
-	db->cancelled = 0;
-	db->executions++;
-	db->cancellable = CANCEL_QUERY;
-	rc = mysql_ping(db->my);
-	db->cancellable = CANCEL_NONE;
-	return rc;
-}
-
-/*
- * Before a statement, make sure the connection is still there; a
- * transaction open on a connection that went is gone (the server rolled
- * it back), and carrying on would run the rest of it in autocommit. A
- * read that is safe to repeat needs no ping: if the connection has gone it
- * fails at once, and runs again after the reconnect.
- */
-static int
-ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
-{
-	int	 was_user = db->user == TXN_OPEN, was_ours = db->ours;
-	char	*why;
-
-	if (db->my == NULL && db->cut) {
-		/* The server just failed to answer: it would not now either. */
-		xasprintf(cause, "no connection: the server did not answer");
-		return -1;
-	}
-	if (db->my == NULL)
-		return reconnect(db, cause);
-	if (!looks_closed(db))
-		return 0;
-	if (def != NULL && def->rerun && !def->change && !was_user &&
-	    !was_ours)
-		return 0;
-	if (ping(db) == 0) {
-		db->last_used = now_seconds();
-		return 0;
-	}
-	if (db->abandoned) {
-		/* Ctrl-C, with the server not answering even a ping. */
-		drop_connection(db);
-		db->cut = 1;
-		db->ours = 0;
-		if (was_user)
-			db->user = TXN_GONE;
-		xasprintf(cause, "cancelled: the server did not answer, so the "
-		    "connection was dropped; the next command makes a new "
-		    "one%s", was_user ? "; the transaction went with it, "
-		    "nothing in it was kept" : "");
-		return -1;
-	}
-	if (!is_lost(read_error(db, NULL, &why))) {
-		if (was_user && ends_txn(db->err, db->sqlstate))
-			return txn_gone(db, why, cause) == DB_OK ? 0 : -1;
-		*cause = why;
-		return -1;
-	}
-	free(why);
-	if (reconnect(db, &why) != 0) {
-		if (!was_user && !was_ours) {
-			*cause = why;
-			return -1;
-		}
-		xasprintf(cause, "the connection was lost while a transaction "
-		    "was open: the server rolls it back, nothing in it is kept; "
-		    "%s", why);
-		free(why);
-		return -1;
-	}
-	if (was_user || was_ours) {
-		db->rolled_back = was_ours;
-		xasprintf(cause, "the connection was lost while a transaction "
-		    "was open: the server rolled it back, nothing in it was "
-		    "kept%s", was_user ? " (start again with begin)" : "");
-		return -1;
-	}
-	db->err = 0;
-	return 0;
 }
 
 static int
@@ -1195,24 +418,12 @@ bind_result(MYSQL_BIND *b, enum shape shape, struct player *pl,
 	}
 }
 
-/* One statement of the run path, and what came of it. */
-struct call {
-	enum stmt_id		 id;
-	const struct param	*p;
-	unsigned int		 rows;		/* of a multi-row statement */
-	row_cb			 cb;
-	void			*arg;
-	unsigned long long	 affected;
-	unsigned long long	 insert_id;
-	unsigned long		 emitted;	/* rows handed to cb */
-};
-
 /*
  * Ctrl-C that came between two statements of a command (a bulk's batches,
  * a trade's steps) stops the statements that follow, but never the
  * ROLLBACK that undoes what went before.
  */
-static int
+int
 refuse_interrupted(struct db *db, enum stmt_id id, char **cause)
 {
 	if (id == ST_ROLLBACK || id == ST_ROLLBACK_SAVEPOINT ||
@@ -1223,7 +434,7 @@ refuse_interrupted(struct db *db, enum stmt_id id, char **cause)
 	return 1;
 }
 
-static MYSQL_STMT *
+MYSQL_STMT *
 statement(struct db *db, const struct call *c, char **cause)
 {
 	if (stmt_defs[c->id].sql == NULL)
@@ -1231,7 +442,7 @@ statement(struct db *db, const struct call *c, char **cause)
 	return prepare(db, c->id, cause) == 0 ? db->stmt[c->id] : NULL;
 }
 
-static int
+int
 execute(struct db *db, MYSQL_STMT *st, const struct call *c, char **cause)
 {
 	unsigned int	 n = stmt_defs[c->id].nparams * c->rows;
@@ -1404,7 +615,7 @@ run_text(struct db *db, struct call *c, char **cause)
 }
 
 /* Run one statement once. */
-static int
+int
 run_once(struct db *db, struct call *c, char **cause)
 {
 	const struct stmt_def	*def = &stmt_defs[c->id];
@@ -1437,7 +648,7 @@ run_once(struct db *db, struct call *c, char **cause)
  * client and server agree, and changes are refused until rollback or
  * begin. why is taken.
  */
-static int
+int
 txn_gone(struct db *db, char *why, char **cause)
 {
 	struct call	 c = { .id = ST_ROLLBACK, .rows = 1 };
@@ -1543,7 +754,7 @@ lost(struct db *db, const struct call *c, char *why, char **cause)
  * The connection went under statement c, sent at t0: a server that let
  * read_timeout pass without a word is hung. lost() says what it means.
  */
-static int
+int
 lost_under(struct db *db, const struct call *c, double t0, char *why,
     char **cause)
 {
@@ -1570,7 +781,7 @@ refuse_gone(struct db *db, enum stmt_id id, char **cause)
  * reconnect only statements that are safe to repeat run again, and a write
  * whose fate is unknown is reported as such, never repeated.
  */
-static int
+int
 run(struct db *db, struct call *c, char **cause)
 {
 	unsigned int	 attempt = 0, reruns = 0;
@@ -1656,310 +867,7 @@ db_rows(struct db *db, enum stmt_id id, const struct param *p, row_cb cb,
 	return run(db, &c, cause);
 }
 
-/*
- * One multi-row INSERT, applied whole or not at all; the caller decides
- * the transaction around it.
- */
-/* Room for n parameters of a multi-row statement. */
-static struct param *
-many_params(struct db *db, size_t n)
-{
-	if (db->nparams < n) {
-		free(db->params);
-		db->params = xreallocarray(NULL, n, sizeof *db->params);
-		db->nparams = n;
-	}
-	return db->params;
-}
-
-/* The packet's own bytes, and the statement's header and id. */
-#define PACKET_OVERHEAD	64
-/* No server takes less than this in a packet (1024 is the least). */
-#define PACKET_FLOOR	1024
-/* One packet of the protocol; larger ones go in pieces, which we spare. */
-#define PACKET_CAP	(16UL * 1024 * 1024 - 1)
-
-/* The parameters of a multi-row INSERT of pl[0..n). */
-static const struct param *
-insert_params(struct db *db, const struct player *pl, unsigned int n)
-{
-	struct param	*p = many_params(db, (size_t)n * 3);
-	unsigned int	 i;
-
-	for (i = 0; i < n; i++) {
-		p[3 * i] = (struct param){ P_STR, 0, pl[i].name,
-		    pl[i].namelen };
-		p[3 * i + 1] = (struct param){ P_INT, pl[i].coins, NULL, 0 };
-		p[3 * i + 2] = (struct param){ P_INT, pl[i].goods, NULL, 0 };
-	}
-	return p;
-}
-
 int
-db_insert_many(struct db *db, const struct player *pl, unsigned int n,
-    char **cause)
-{
-	struct call	 c = { .id = ST_INSERT_MANY, .rows = n };
-
-	c.p = insert_params(db, pl, n);
-	return run(db, &c, cause);
-}
-
-/*
- * A pipelined load. Its batches go one after another, each sent without
- * waiting for the answer to the one before (a server reads its commands
- * in turn, whenever they came), and the answers are read in the order
- * sent: the next batch is on the wire while the server inserts the last,
- * as LOAD DATA streams its file. Across a link of 50 ms round trips that
- * is one round trip for all the batches instead of one each. Sending
- * without reading the answer takes MariaDB Connector/C
- * (MARIADB_OPT_SKIP_READ_RESPONSE); with another client library a load
- * waits for each batch.
- *
- * A batch sent after one that failed still runs. Had the failure ended
- * the transaction (a deadlock does), that batch would run on its own, in
- * autocommit, and be kept: so the transaction is begun by turning
- * autocommit off, and such a batch opens a new one, which the rollback
- * after the failure takes back with the rest.
- */
-int
-db_can_pipeline(const struct db *db)
-{
-#if HAVE_DECL_MARIADB_OPT_SKIP_READ_RESPONSE
-	return db->my != NULL;
-#else
-	(void)db;
-	return 0;
-#endif
-}
-
-int
-db_begin_pipelined(struct db *db, char **cause)
-{
-	if (db->user == TXN_OPEN || db->ours) {
-		xasprintf(cause, "a transaction is already open");
-		return DB_FAIL;
-	}
-	/* A batch is sized by it, and it cannot be asked mid-flight. */
-	if (db_batch_fits(db, PACKET_FLOOR, cause) < 0 ||
-	    run_simple(db, ST_AUTOCOMMIT_OFF, cause) != DB_OK)
-		return DB_FAIL;
-	db->ours = 1;
-	db->autocommit_off = 1;
-	if (db->my->server_status & SERVER_STATUS_AUTOCOMMIT) {
-		xasprintf(cause, "the server did not turn autocommit off");
-		return DB_FAIL;
-	}
-	return DB_OK;
-}
-
-/* Whether a batch of n rows has its statement (else it is prepared). */
-int
-db_insert_ready(const struct db *db, unsigned int n)
-{
-	unsigned int	i;
-
-	for (i = 0; i < 2; i++) {
-		if (db->insert_many[i].stmt != NULL &&
-		    db->insert_many[i].rows == n)
-			return 1;
-	}
-	return 0;
-}
-
-/*
- * Send a multi-row INSERT of pl[0..n) inside db_begin_pipelined's
- * transaction, without waiting: db_insert_answer reads its answer later.
- * A statement still to be prepared is prepared first, which waits, so
- * the caller reads the answers owed before that (db_insert_ready).
- */
-int
-db_insert_send(struct db *db, const struct player *pl, unsigned int n,
-    char **cause)
-{
-#if HAVE_DECL_MARIADB_OPT_SKIP_READ_RESPONSE
-	struct call	 c = { .id = ST_INSERT_MANY, .rows = n };
-	MYSQL_STMT	*st;
-	my_bool		 skip = 1;
-	double		 t0 = now_seconds();
-	char		*why = NULL;
-	int		 rc = -1;
-
-	db->err = 0;
-	if (refuse_interrupted(db, c.id, cause))
-		return DB_FAIL;
-	if (db->my == NULL || !db->autocommit_off ||
-	    db->pipe.n == PIPE_MAX ||
-	    (db->pipe.n > 0 && !db_insert_ready(db, n))) {
-		xasprintf(cause, "internal error: a batch sent out of turn");
-		return DB_FAIL;
-	}
-	c.p = insert_params(db, pl, n);
-	if ((st = statement(db, &c, &why)) != NULL) {
-		mysql_options(db->my, MARIADB_OPT_SKIP_READ_RESPONSE, &skip);
-		rc = execute(db, st, &c, &why);
-		skip = 0;
-		mysql_options(db->my, MARIADB_OPT_SKIP_READ_RESPONSE, &skip);
-		db->cancellable = CANCEL_NONE;
-	}
-	db->last_used = now_seconds();
-	if (rc == 0) {
-		db->pipe.st[(db->pipe.head + db->pipe.n++) % PIPE_MAX] = st;
-		return DB_OK;
-	}
-	if (is_lost(db->err))
-		return lost_under(db, &c, t0, why, cause);
-	*cause = why;
-	return DB_FAIL;
-#else
-	(void)pl;
-	(void)n;
-	db->err = 0;
-	xasprintf(cause, "internal error: no pipelining in this build");
-	return DB_FAIL;
-#endif
-}
-
-/*
- * The answer to the oldest statement db_insert_send sent: DB_OK, or why
- * the server refused that batch, or that the connection went (and the
- * transaction with it).
- */
-int
-db_insert_answer(struct db *db, char **cause)
-{
-	struct call	 c = { .id = ST_INSERT_MANY, .rows = 1 };
-	MYSQL_STMT	*st;
-	double		 t0 = now_seconds();
-	char		*why;
-	int		 rc;
-
-	if (db->pipe.n == 0 || db->my == NULL)
-		return DB_OK;
-	st = db->pipe.st[db->pipe.head];
-	db->pipe.head = (db->pipe.head + 1) % PIPE_MAX;
-	db->pipe.n--;
-	db->cancelled = 0;
-	db->cancellable = CANCEL_QUERY;
-	rc = db->my->methods->db_read_execute_response(st);
-	db->cancellable = CANCEL_NONE;
-	db->last_used = now_seconds();
-	if (rc == 0)
-		return DB_OK;
-	read_error(db, st, &why);
-	if (is_lost(db->err))
-		return lost_under(db, &c, t0, why, cause);
-	*cause = why;
-	return DB_FAIL;
-}
-
-/*
- * After a failure, the answers still owed are read and dropped (each
- * batch ran or failed; the rollback takes them back); what the server
- * said of the failure is what is kept.
- */
-void
-db_insert_discard(struct db *db)
-{
-	unsigned int	 err = db->err;
-	char		 state[sizeof db->sqlstate], dup[sizeof db->dup];
-	char		*why;
-
-	memcpy(state, db->sqlstate, sizeof state);
-	memcpy(dup, db->dup, sizeof dup);
-	if (db->interrupted && db->pipe.n > 0) {
-		/*
-		 * Ctrl-C: the batches queued on the server would each still
-		 * run, however slow; the connection goes instead, and the
-		 * transaction with it. The next command makes a new one.
-		 */
-		if (kill_query(db, 1) == 0)
-			(void)shutdown((int)mysql_get_socket(db->my), SHUT_RDWR);
-		drop_connection(db);
-		db->ours = 0;
-	}
-	while (db->pipe.n > 0) {
-		why = NULL;
-		if (db_insert_answer(db, &why) != DB_OK)
-			free(why);
-	}
-	db->err = err;
-	memcpy(db->sqlstate, state, sizeof state);
-	memcpy(db->dup, dup, sizeof dup);
-}
-
-/*
- * What one row adds to a multi-row INSERT as COM_STMT_EXECUTE sends it:
- * the three parameters' types (two bytes each), the name with its length
- * (one byte below 251), two 8-byte integers, and the null bitmap's bits.
- */
-size_t
-db_row_bytes(const struct player *pl)
-{
-	return 6 + (pl->namelen < 251 ? 1 : 3) + pl->namelen + 16 + 1;
-}
-
-
-/*
- * Whether a multi-row INSERT of rows that take bytes (db_row_bytes) goes
- * to the server in one packet: the server refuses a larger one and drops
- * the connection. Its max_allowed_packet is read once per connection, and
- * only when a batch is large enough to need it. 1 yes, 0 no, -1 error.
- */
-int
-db_batch_fits(struct db *db, size_t bytes, char **cause)
-{
-	struct call	 c = { .id = ST_MAX_PACKET, .rows = 1, .cb = got_id };
-	unsigned long long v = 0;
-
-	bytes += PACKET_OVERHEAD;
-	if (bytes <= PACKET_FLOOR)
-		return 1;
-	if (db->max_packet == 0) {
-		c.arg = &v;
-		if (run(db, &c, cause) != DB_OK)
-			return -1;
-		db->max_packet = v < PACKET_FLOOR ? PACKET_FLOOR : v;
-		if (db->max_packet > PACKET_CAP)
-			db->max_packet = PACKET_CAP;
-	}
-	return bytes <= db->max_packet;
-}
-
-/* The players named in pl[0..n), in one round trip. */
-int
-db_lookup_names(struct db *db, const struct player *pl, unsigned int n,
-    row_cb cb, void *arg, char **cause)
-{
-	struct param	*p = many_params(db, n);
-	struct call	 c = { .id = ST_GET_MANY, .p = p, .rows = n, .cb = cb,
-			       .arg = arg };
-	unsigned int	 i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (struct param){ P_STR, 0, pl[i].name, pl[i].namelen };
-	return run(db, &c, cause);
-}
-
-/*
- * Before attempt + 2 of a statement or of a whole transaction: say so,
- * count it, and wait. Ctrl-C during the wait gives up.
- */
-int
-db_backoff(struct db *db, unsigned int attempt, char **cause)
-{
-	db->retries++;
-	db_notice(db, "server error %u, retrying (attempt %u of %u)", db->err,
-	    attempt + 2, db->s->retries);
-	if (wait_ms(db, backoff_ms(attempt)) != 0) {
-		xasprintf(cause, "cancelled while waiting to retry; nothing "
-		    "was changed");
-		return -1;
-	}
-	return 0;
-}
-
-static int
 run_simple(struct db *db, enum stmt_id id, char **cause)
 {
 	struct call	c = { .id = id, .rows = 1 };
@@ -2074,14 +982,6 @@ db_rollback(struct db *db, char **cause)
 	return rc;
 }
 
-/* The host in use, without asking the server anything. */
-const char *
-db_host(const struct db *db, unsigned int *port)
-{
-	*port = db->hosts[db->cur].port;
-	return db->hosts[db->cur].name;
-}
-
 int
 db_in_txn(const struct db *db)
 {
@@ -2094,13 +994,6 @@ db_txn(const struct db *db)
 	return db->user;
 }
 
-/* Whether a server is there to talk to (else a script stops). */
-int
-db_connected(const struct db *db)
-{
-	return !db->down;
-}
-
 /*
  * Whether the last failure may be retried as a whole transaction: a
  * retryable error, or our transaction lost with a connection that came back
@@ -2110,13 +1003,6 @@ int
 db_last_retryable(const struct db *db)
 {
 	return is_retryable(db->err) || db->rolled_back;
-}
-
-/* Ctrl-C came during this command. */
-int
-db_interrupted(const struct db *db)
-{
-	return db->interrupted;
 }
 
 /*
@@ -2163,7 +1049,8 @@ db_retries(const struct db *db)
 	return db->s->retries;
 }
 
-static int
+/* A number the server returned, as a row's id. */
+int
 got_id(const struct player *pl, void *arg)
 {
 	*(unsigned long long *)arg = (unsigned long long)pl->id;
@@ -2203,30 +1090,6 @@ learn_collation(struct db *db)
 		db->err = 0;
 		db->collation[0] = '\0';
 	}
-}
-
-static void
-learn_conn_id(struct db *db)
-{
-	struct call	 c = { .id = ST_CONNECTION_ID, .rows = 1, .cb = got_id };
-	unsigned long long id = 0;
-	char		*why;
-
-	c.arg = &id;
-	if (!db->want_conn_id || db->conn_id != 0 || db->my == NULL)
-		return;
-	if (run_once(db, &c, &why) != 0) {
-		free(why);
-		db->err = 0;
-		return;
-	}
-	db->conn_id = id;
-}
-
-void
-db_want_cancel(struct db *db)
-{
-	db->want_conn_id = 1;
 }
 
 void
@@ -2276,89 +1139,4 @@ db_info(struct db *db, struct db_info *info)
 		info->cipher = mysql_get_ssl_cipher(db->my);
 		info->ca = db->ca_desc;
 	}
-}
-
-/* A new command: a Ctrl-C that came before it is not for it. */
-void
-db_cancel_reset(struct db *db)
-{
-	db->interrupted = 0;
-	db->cut = 0;
-}
-
-/*
- * Give up on the running statement: cut the socket under it, so that the
- * blocked read returns at once, whatever the server does. The statement
- * fails as a lost connection (a write in flight may or may not have been
- * applied), and the next command connects again.
- */
-void
-db_abandon(struct db *db)
-{
-	MYSQL	*my = db->my;
-
-	if (my == NULL || db->cancellable != CANCEL_QUERY)
-		return;
-	db->abandoned = 1;
-	(void)shutdown((int)mysql_get_socket(my), SHUT_RDWR);
-}
-
-/*
- * Called from the signal watcher thread: stop the running statement with
- * KILL QUERY over a second connection, which gets short timeouts of its
- * own; the session itself goes on. When the server does not answer either
- * (it hangs), the statement is abandoned: one Ctrl-C always gives the
- * prompt back within a couple of seconds.
- */
-/*
- * KILL QUERY over a second connection: the statement stops, we stay. With
- * connection set, KILL CONNECTION: the statements queued behind it go
- * too, and the transaction with them.
- */
-static int
-kill_query(struct db *db, int connection)
-{
-	unsigned long long id = db->conn_id != 0 ? db->conn_id : db->thread_id;
-	MYSQL		*my;
-	char		*cause, sql[64];
-	int		 killed = 0;
-
-	if (connect_one(db, db->cur, CANCEL_TIMEOUT, CANCEL_TIMEOUT, &my,
-	    &cause) != 0) {
-		db_notice(db, "cannot cancel: %s", cause);
-		free(cause);
-		return 0;
-	}
-	snprintf(sql, sizeof sql, "KILL %s %llu", connection ? "CONNECTION" :
-	    "QUERY", id);
-	if (mysql_real_query(my, sql, strlen(sql)) != 0)
-		db_notice(db, "cannot cancel: %s", mysql_error(my));
-	else
-		killed = 1;
-	mysql_close(my);
-	return killed;
-}
-
-void
-db_cancel(struct db *db)
-{
-	unsigned long	 gen = db->executions;
-	double		 end;
-	int		 killed;
-
-	db->interrupted = 1;
-	if (db->cancellable == CANCEL_NONE)
-		return;
-	db->cancelled = 1;
-	if (db->cancellable == CANCEL_WAIT)
-		return;		/* nothing runs on the server */
-	mysql_thread_init();
-	killed = kill_query(db, 0);
-	mysql_thread_end();
-	end = now_seconds() + (killed ? CANCEL_GRACE_SECONDS : 0);
-	while (db->cancellable == CANCEL_QUERY && db->executions == gen &&
-	    now_seconds() < end)
-		(void)poll(NULL, 0, 20);
-	if (db->cancellable == CANCEL_QUERY && db->executions == gen)
-		db_abandon(db);
 }
