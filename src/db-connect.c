@@ -43,7 +43,6 @@ static const char *
 tcp_failure(const struct endpoint *e)
 {
 	struct addrinfo	 hints, *res, *ai;
-	struct pollfd	 pfd;
 	char		 port[16];
 	const char	*why = NULL;
 	int		 fd, err;
@@ -61,10 +60,8 @@ tcp_failure(const struct endpoint *e)
 		err = connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? 0 :
 		    errno;
 		if (err == EINPROGRESS) {
-			pfd.fd = fd;
-			pfd.events = POLLOUT;
-			if (poll(&pfd, 1, 2000) != 1)
-				err = ETIMEDOUT;
+			if ((err = intr_poll(fd, POLLOUT, 2000)) != 1)
+				err = err == 0 ? ETIMEDOUT : EINTR;
 			else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err,
 			    &len) != 0)
 				err = errno;
@@ -257,63 +254,111 @@ endpoints(struct db *db)
 	}
 }
 
-/* One connection to host i with the policy's checks; an exit status. */
-int
-connect_one(struct db *db, size_t i, unsigned int timeout,
-    unsigned int read_timeout, MYSQL **out, char **cause)
+/* The options every connection to host e takes: TLS as the policy says. */
+static const char *
+set_options(struct db *db, const struct endpoint *e, MYSQL *my,
+    char *buf, size_t size)
 {
-	const struct settings	*s = db->s;
-	const struct endpoint	*e = &db->hosts[i];
-	MYSQL			*my;
-	unsigned int		 proto = MYSQL_PROTOCOL_TCP;
-	my_bool			 on = 1;
-	const char		*host = e->name;
-	char			 buf[INET6_ADDRSTRLEN + 2];
-	size_t			 len = strlen(host);
-	int			 status;
+	unsigned int	 proto = MYSQL_PROTOCOL_TCP;
+	my_bool		 on = 1;
+	const char	*host = e->name;
+	size_t		 len = strlen(host);
 
-	if ((my = mysql_init(NULL)) == NULL)
-		fatalx("out of memory");
 	mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	mysql_options(my, MYSQL_OPT_PROTOCOL, &proto);
-	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-	if (read_timeout > 0) {
-		mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
-		mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
-	}
-	if (len > 2 && host[0] == '[' && len - 2 < sizeof buf) {
+	if (len > 2 && host[0] == '[' && len - 2 < size) {
 		memcpy(buf, host + 1, len - 2);
 		buf[len - 2] = '\0';
 		host = buf;
 	}
 	if (e->tls) {
-#if HAVE_DECL_MYSQL_OPT_SSL_ENFORCE
 		mysql_options(my, MYSQL_OPT_SSL_ENFORCE, &on);
 		mysql_options(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
-#elif HAVE_DECL_SSL_MODE_VERIFY_IDENTITY
-		{
-			unsigned int mode = SSL_MODE_VERIFY_IDENTITY;
-
-			(void)on;
-			mysql_options(my, MYSQL_OPT_SSL_MODE, &mode);
-		}
-#else
-#error "no way to make the client library verify TLS"
-#endif
 		if (db->ca_file != NULL)
 			mysql_options(my, MYSQL_OPT_SSL_CA, db->ca_file);
 		if (db->ca_dir != NULL)
 			mysql_options(my, MYSQL_OPT_SSL_CAPATH, db->ca_dir);
-#if HAVE_DECL_MARIADB_OPT_TLS_VERSION
 		mysql_options(my, MARIADB_OPT_TLS_VERSION, "TLSv1.2,TLSv1.3");
-#endif
 	}
-	if (mysql_real_connect(my, host, s->user, s->password, s->database,
-	    e->port, NULL, CLIENT_FOUND_ROWS) == NULL) {
+	return host;
+}
+
+/*
+ * One connection to host i with the policy's checks, made in the one
+ * wait (io_wait): connect_timeout and Ctrl-C end it. An exit status.
+ */
+static int
+connect_one(struct db *db, size_t i, MYSQL **out, char **cause)
+{
+	const struct settings	*s = db->s;
+	const struct endpoint	*e = &db->hosts[i];
+	MYSQL			*my, *ret = NULL;
+	char			 buf[INET6_ADDRSTRLEN + 2];
+	const char		*host;
+	int			 status;
+
+	if ((my = mysql_init(NULL)) == NULL)
+		fatalx("out of memory");
+	host = set_options(db, e, my, buf, sizeof buf);
+	mysql_options(my, MYSQL_OPT_NONBLOCK, 0);
+	/* The library's own bound, for the TLS handshake, which it does
+	   blocking; the rest of the connect waits in io_wait. */
+	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &s->connect_timeout);
+	db->connect_deadline = s->connect_timeout > 0 ?
+	    now_seconds() + s->connect_timeout : 0;
+	db->gave_up = GAVE_UP_NOT;
+	conn_to(db, CONN_CONNECTING);
+	ASYNC(db, my, WAIT_CONNECT,
+	    mysql_real_connect_start(&ret, my, host, s->user, s->password,
+	    s->database, e->port, NULL, CLIENT_FOUND_ROWS),
+	    mysql_real_connect_cont(&ret, my, ev));
+	if (ret == NULL) {
 		db->err = mysql_errno(my);
-		status = connect_cause(db, e, my, cause);
+		if (db->gave_up == GAVE_UP_CANCEL) {
+			xasprintf(cause, "cancelled while connecting to %s:%u",
+			    e->name, e->port);
+			status = EXIT_CONNECT;
+		} else if (db->gave_up == GAVE_UP_TIMEOUT) {
+			xasprintf(cause, "cannot connect to %s:%u: timed out "
+			    "(no answer within connect_timeout, %u s)", e->name,
+			    e->port, s->connect_timeout);
+			db->err = CR_CONN_HOST_ERROR;
+			status = EXIT_CONNECT;
+		} else
+			status = connect_cause(db, e, my, cause);
 		mysql_close(my);
+		conn_to(db, CONN_NONE);
 		return status;
+	}
+	*out = my;
+	return 0;
+}
+
+/*
+ * The second connection, for KILL: blocking, with short timeouts of its
+ * own, to the host in use. 0, or -1 with *cause.
+ */
+int
+kill_connect(struct db *db, MYSQL **out, char **cause)
+{
+	const struct settings	*s = db->s;
+	const struct endpoint	*e = &db->hosts[db->cur];
+	unsigned int		 t = CANCEL_TIMEOUT;
+	char			 buf[INET6_ADDRSTRLEN + 2];
+	const char		*host;
+	MYSQL			*my;
+
+	if ((my = mysql_init(NULL)) == NULL)
+		fatalx("out of memory");
+	host = set_options(db, e, my, buf, sizeof buf);
+	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &t);
+	mysql_options(my, MYSQL_OPT_READ_TIMEOUT, &t);
+	mysql_options(my, MYSQL_OPT_WRITE_TIMEOUT, &t);
+	if (mysql_real_connect(my, host, s->user, s->password, s->database,
+	    e->port, NULL, 0) == NULL) {
+		xasprintf(cause, "%s", mysql_error(my));
+		mysql_close(my);
+		return -1;
 	}
 	*out = my;
 	return 0;
@@ -323,26 +368,32 @@ connect_one(struct db *db, size_t i, unsigned int timeout,
 static void
 use_connection(struct db *db, size_t i, MYSQL *my)
 {
+	int	fd = (int)mysql_get_socket(my);
+
+	/*
+	 * The library leaves the socket blocking after a TLS handshake, and
+	 * a blocking read would wait inside it, where no Ctrl-C and no
+	 * deadline reach: every wait must be io_wait's.
+	 */
+	if (fd >= 0)
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	db->my = my;
 	db->cur = i;
 	db->thread_id = mysql_thread_id(my);
 	db->conn_id = 0;
 	db->collation[0] = '\0';
 	db->max_packet = 0;
-	db->autocommit_off = 0;
-	db->down = 0;
-	db->abandoned = 0;
-	db->hung = 0;
-	db->cut = 0;
 	db->last_used = now_seconds();
+	db->born = db->last_used;
+	conn_to(db, CONN_IDLE);
 }
 
 /*
  * Each host in turn, from host first: the first that takes us. A refused
  * password or certificate on one host ends the search (it would be refused
  * everywhere, and must be seen); a host that is down is skipped, and so is
- * one whose name does not resolve (a node taken out of the DNS). Returns an
- * exit status, with *cause the last host's failure.
+ * one whose name does not resolve (a node taken out of the DNS). Ctrl-C
+ * ends the search. Returns an exit status, with *cause each failure.
  */
 static int
 connect_any(struct db *db, size_t first, char **cause)
@@ -350,21 +401,31 @@ connect_any(struct db *db, size_t first, char **cause)
 	MYSQL	*my;
 	size_t	 k, i;
 	int	 status = EXIT_CONNECT;
+	char	*why, *all = NULL, *next;
 
 	*cause = NULL;
 	for (k = 0; k < db->nhosts; k++) {
 		i = (first + k) % db->nhosts;
-		free(*cause);
-		*cause = NULL;
-		if ((status = connect_one(db, i, db->s->connect_timeout,
-		    db->s->read_timeout, &my, cause)) == 0) {
+		why = NULL;
+		if ((status = connect_one(db, i, &my, &why)) == 0) {
+			free(all);
 			use_connection(db, i, my);
 			return 0;
 		}
-		if (!is_transient_connect(db->err) &&
-		    db->err != CR_UNKNOWN_HOST)
+		if (all == NULL)
+			all = why;
+		else {
+			xasprintf(&next, "%s; %s", all, why);
+			free(all);
+			free(why);
+			all = next;
+		}
+		if (db->gave_up == GAVE_UP_CANCEL ||
+		    (!is_transient_connect(db->err) &&
+		    db->err != CR_UNKNOWN_HOST))
 			break;
 	}
+	*cause = all;
 	return status;
 }
 
@@ -408,7 +469,7 @@ close_statements(struct db *db)
 {
 	int	i;
 
-	for (i = 0; i < ST_COUNT_ALL; i++) {
+	for (i = 0; i < NSTATEMENTS; i++) {
 		if (db->stmt[i] != NULL)
 			mysql_stmt_close(db->stmt[i]);
 		db->stmt[i] = NULL;
@@ -427,6 +488,7 @@ drop_connection(struct db *db)
 	if (db->my != NULL)
 		mysql_close(db->my);
 	db->my = NULL;
+	conn_to(db, CONN_NONE);
 }
 
 void
@@ -453,8 +515,8 @@ db_close(struct db *db)
  * host of the list first (the one we were on is the likeliest to be
  * down). A server that is restarting refuses connections for a moment, so
  * those are tried again with the backoff, up to the retries setting; a
- * refused password or certificate is not. Whatever the outcome, a
- * transaction that was open is gone.
+ * refused password or certificate is not, and Ctrl-C ends it all.
+ * Whatever the outcome, a transaction that was open is gone.
  */
 int
 reconnect(struct db *db, char **cause)
@@ -463,17 +525,23 @@ reconnect(struct db *db, char **cause)
 	char		*why;
 
 	drop_connection(db);
-	db->ours = 0;
-	if (db->user == TXN_OPEN)
-		db->user = TXN_GONE;
+	txn_lost(db);
 	for (attempt = 0; connect_any(db, (db->cur + 1) % db->nhosts,
 	    &why) != 0; attempt++) {
-		if (!is_transient_connect(db->err) ||
+		if (db->gave_up == GAVE_UP_CANCEL ||
+		    !is_transient_connect(db->err) ||
 		    attempt + 1 >= db->s->retries ||
 		    wait_ms(db, backoff_ms(attempt)) != 0) {
-			db->down = 1;
-			xasprintf(cause, "lost the connection and could not "
-			    "reconnect: %s", why);
+			if (db->gave_up == GAVE_UP_CANCEL ||
+			    intr_pending() > 0) {
+				conn_to(db, CONN_CANCELLED);
+				xasprintf(cause, "cancelled: no new connection "
+				    "was made (%s)", why);
+			} else {
+				conn_to(db, CONN_DOWN);
+				xasprintf(cause, "lost the connection and "
+				    "could not reconnect: %s", why);
+			}
 			free(why);
 			return -1;
 		}
@@ -513,14 +581,38 @@ looks_closed(struct db *db)
 static int
 ping(struct db *db)
 {
-	int	rc;
+	int	rc = 1;
 
-	db->cancelled = 0;
-	db->executions++;
-	db->cancellable = CANCEL_QUERY;
-	rc = mysql_ping(db->my);
-	db->cancellable = CANCEL_NONE;
+	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
+	    mysql_ping_start(&rc, db->my)), mysql_ping_cont(&rc, db->my, ev));
+	busy_end(db);
 	return rc;
+}
+
+/*
+ * The connection was given up on while the server did not answer (Ctrl-C
+ * or read_timeout): it goes, with any transaction on it, and no new one
+ * is made in this command (the server would not answer it either).
+ */
+int
+gave_up_on(struct db *db, char **cause)
+{
+	int	was_user = db->txn == TX_USER;
+
+	drop_connection(db);
+	txn_lost(db);
+	if (db->gave_up == GAVE_UP_TIMEOUT) {
+		conn_to(db, CONN_HUNG);
+		xasprintf(cause, "the server did not answer within "
+		    "read_timeout (%u s)", db->s->read_timeout);
+	} else {
+		conn_to(db, CONN_CANCELLED);
+		xasprintf(cause, "cancelled: the server did not answer, so the "
+		    "connection was dropped; the next command makes a new "
+		    "one%s", was_user ? "; the transaction went with it, "
+		    "nothing in it was kept" : "");
+	}
+	return -1;
 }
 
 /*
@@ -533,16 +625,25 @@ ping(struct db *db)
 int
 ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
 {
-	int	 was_user = db->user == TXN_OPEN, was_ours = db->ours;
+	int	 was_user = db->txn == TX_USER;
+	int	 was_ours = db->txn == TX_OURS || db->txn == TX_LOAD;
 	char	*why;
 
-	if (db->my == NULL && db->cut) {
+	switch (db->conn) {
+	case CONN_CANCELLED:
+	case CONN_HUNG:
 		/* The server just failed to answer: it would not now either. */
 		xasprintf(cause, "no connection: the server did not answer");
 		return -1;
-	}
-	if (db->my == NULL)
+	case CONN_NONE:
+	case CONN_DOWN:
 		return reconnect(db, cause);
+	case CONN_IDLE:
+		break;
+	default:
+		xasprintf(cause, "internal error: the connection is busy");
+		return -1;
+	}
 	if (!looks_closed(db))
 		return 0;
 	if (def != NULL && def->rerun && !def->change && !was_user &&
@@ -552,21 +653,10 @@ ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
 		db->last_used = now_seconds();
 		return 0;
 	}
-	if (db->abandoned) {
-		/* Ctrl-C, with the server not answering even a ping. */
-		drop_connection(db);
-		db->cut = 1;
-		db->ours = 0;
-		if (was_user)
-			db->user = TXN_GONE;
-		xasprintf(cause, "cancelled: the server did not answer, so the "
-		    "connection was dropped; the next command makes a new "
-		    "one%s", was_user ? "; the transaction went with it, "
-		    "nothing in it was kept" : "");
-		return -1;
-	}
+	if (db->gave_up != GAVE_UP_NOT)
+		return gave_up_on(db, cause);
 	if (!is_lost(read_error(db, NULL, &why))) {
-		if (was_user && ends_txn(db->err, db->sqlstate))
+		if (was_user)
 			return txn_gone(db, why, cause) == DB_OK ? 0 : -1;
 		*cause = why;
 		return -1;
@@ -584,7 +674,7 @@ ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
 		return -1;
 	}
 	if (was_user || was_ours) {
-		db->rolled_back = was_ours;
+		db->ours_lost = was_ours;
 		xasprintf(cause, "the connection was lost while a transaction "
 		    "was open: the server rolled it back, nothing in it was "
 		    "kept%s", was_user ? " (start again with begin)" : "");
@@ -606,5 +696,19 @@ db_host(const struct db *db, unsigned int *port)
 int
 db_connected(const struct db *db)
 {
-	return !db->down;
+	return db->conn != CONN_DOWN && db->conn != CONN_HUNG;
+}
+
+/* The client library's version, for --version. */
+const char *
+db_client_version(void)
+{
+	return mysql_get_client_info();
+}
+
+/* At exit: what the client library holds goes. */
+void
+db_library_end(void)
+{
+	mysql_library_end();
 }

@@ -87,7 +87,7 @@ db_can_pipeline(const struct db *db)
 int
 db_begin_pipelined(struct db *db, char **cause)
 {
-	if (db->user == TXN_OPEN || db->ours) {
+	if (db->txn != TX_NONE) {
 		xasprintf(cause, "a transaction is already open");
 		return DB_FAIL;
 	}
@@ -95,8 +95,7 @@ db_begin_pipelined(struct db *db, char **cause)
 	if (db_batch_fits(db, PACKET_FLOOR, cause) < 0 ||
 	    run_simple(db, ST_AUTOCOMMIT_OFF, cause) != DB_OK)
 		return DB_FAIL;
-	db->ours = 1;
-	db->autocommit_off = 1;
+	txn_to(db, TX_LOAD);
 	if (db->my->server_status & SERVER_STATUS_AUTOCOMMIT) {
 		xasprintf(cause, "the server did not turn autocommit off");
 		return DB_FAIL;
@@ -132,14 +131,13 @@ db_insert_send(struct db *db, const struct player *pl, unsigned int n,
 	struct call	 c = { .id = ST_INSERT_MANY, .rows = n };
 	MYSQL_STMT	*st;
 	my_bool		 skip = 1;
-	double		 t0 = now_seconds();
 	char		*why = NULL;
 	int		 rc = -1;
 
 	db->err = 0;
 	if (refuse_interrupted(db, c.id, cause))
 		return DB_FAIL;
-	if (db->my == NULL || !db->autocommit_off ||
+	if (db->my == NULL || db->txn != TX_LOAD ||
 	    db->pipe.n == PIPE_MAX ||
 	    (db->pipe.n > 0 && !db_insert_ready(db, n))) {
 		xasprintf(cause, "internal error: a batch sent out of turn");
@@ -151,15 +149,14 @@ db_insert_send(struct db *db, const struct player *pl, unsigned int n,
 		rc = execute(db, st, &c, &why);
 		skip = 0;
 		mysql_options(db->my, MARIADB_OPT_SKIP_READ_RESPONSE, &skip);
-		db->cancellable = CANCEL_NONE;
 	}
 	db->last_used = now_seconds();
 	if (rc == 0) {
 		db->pipe.st[(db->pipe.head + db->pipe.n++) % PIPE_MAX] = st;
 		return DB_OK;
 	}
-	if (is_lost(db->err))
-		return lost_under(db, &c, t0, why, cause);
+	if (went(db))
+		return lost(db, &c, why, cause);
 	*cause = why;
 	return DB_FAIL;
 #else
@@ -174,32 +171,31 @@ db_insert_send(struct db *db, const struct player *pl, unsigned int n,
 /*
  * The answer to the oldest statement db_insert_send sent: DB_OK, or why
  * the server refused that batch, or that the connection went (and the
- * transaction with it).
+ * transaction with it). An INSERT's answer is an OK or an error packet
+ * whichever protocol sent it, so it is read as a query's result is, in
+ * the one wait.
  */
 int
 db_insert_answer(struct db *db, char **cause)
 {
 	struct call	 c = { .id = ST_INSERT_MANY, .rows = 1 };
-	MYSQL_STMT	*st;
-	double		 t0 = now_seconds();
+	my_bool		 rc = 1;
 	char		*why;
-	int		 rc;
 
 	if (db->pipe.n == 0 || db->my == NULL)
 		return DB_OK;
-	st = db->pipe.st[db->pipe.head];
 	db->pipe.head = (db->pipe.head + 1) % PIPE_MAX;
 	db->pipe.n--;
-	db->cancelled = 0;
-	db->cancellable = CANCEL_QUERY;
-	rc = db->my->methods->db_read_execute_response(st);
-	db->cancellable = CANCEL_NONE;
+	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
+	    mysql_read_query_result_start(&rc, db->my)),
+	    mysql_read_query_result_cont(&rc, db->my, ev));
+	busy_end(db);
 	db->last_used = now_seconds();
 	if (rc == 0)
 		return DB_OK;
-	read_error(db, st, &why);
-	if (is_lost(db->err))
-		return lost_under(db, &c, t0, why, cause);
+	read_error(db, NULL, &why);
+	if (went(db))
+		return lost(db, &c, why, cause);
 	*cause = why;
 	return DB_FAIL;
 }
@@ -218,7 +214,7 @@ db_insert_discard(struct db *db)
 
 	memcpy(state, db->sqlstate, sizeof state);
 	memcpy(dup, db->dup, sizeof dup);
-	if (db->interrupted && db->pipe.n > 0) {
+	if (intr_pending() > 0 && db->pipe.n > 0 && db->my != NULL) {
 		/*
 		 * Ctrl-C: the batches queued on the server would each still
 		 * run, however slow; the connection goes instead, and the
@@ -227,7 +223,7 @@ db_insert_discard(struct db *db)
 		if (kill_query(db, 1) == 0)
 			(void)shutdown((int)mysql_get_socket(db->my), SHUT_RDWR);
 		drop_connection(db);
-		db->ours = 0;
+		txn_lost(db);
 	}
 	while (db->pipe.n > 0) {
 		why = NULL;

@@ -42,6 +42,19 @@
 #define COLLATION_MAX		64	/* information_schema's longest */
 #define CANCEL_TIMEOUT		1	/* seconds, for the KILL connection */
 
+/*
+ * Run one call of the client library's non-blocking API to its end: start
+ * it, and while it waits, wait in io_wait() and continue it with the
+ * events that came (named ev in cont).
+ */
+#define ASYNC(db, my, kind, start, cont) do {				\
+	int	async_status = (start);					\
+	while (async_status != 0) {					\
+		int	ev = io_wait((db), (my), async_status, (kind));	\
+		async_status = (cont);					\
+	}								\
+} while (0)
+
 enum shape {
 	RS_NONE,
 	RS_PLAYER,
@@ -49,11 +62,65 @@ enum shape {
 	RS_NAME
 };
 
-/* What Ctrl-C finds: nothing, a statement to kill, or a wait to cut short. */
-enum cancel_state {
-	CANCEL_NONE,
-	CANCEL_QUERY,
-	CANCEL_WAIT
+/*
+ * The connection, as one state; conn_to() is its only writer, and says
+ * which changes are allowed.
+ *
+ *   NONE        no connection: the next statement makes one
+ *   CONNECTING  a connect to one host of the list is under way
+ *   IDLE        connected, nothing asked of the server
+ *   BUSY        a statement, a fetch or a ping waits on the server
+ *   CANCELLING  Ctrl-C came while BUSY: KILL was sent, and the server is
+ *               given a moment to end the statement
+ *   CANCELLED   given up on Ctrl-C: the server did not answer, so the
+ *               connection was dropped; no new one in this command
+ *   HUNG        given up: no answer within read_timeout; the same
+ *   DOWN        no host of the list could be reached
+ *
+ * CANCELLED and HUNG become NONE when the next command begins.
+ */
+enum conn_state {
+	CONN_NONE,
+	CONN_CONNECTING,
+	CONN_IDLE,
+	CONN_BUSY,
+	CONN_CANCELLING,
+	CONN_CANCELLED,
+	CONN_HUNG,
+	CONN_DOWN
+};
+
+/*
+ * The transaction, as the server has it; txn_to() is its only writer.
+ *
+ *   NONE       autocommit
+ *   USER       the user's begin, and the server still has it
+ *   USER_GONE  the user's, ended by the server (or with the connection):
+ *              every change is refused until rollback or begin
+ *   OURS       a command's own (trade, import), which it commits or rolls
+ *              back itself
+ *   LOAD       a pipelined load's own, begun by SET autocommit = 0:
+ *              autocommit must be turned on again when it ends
+ */
+enum txn {
+	TX_NONE,
+	TX_USER,
+	TX_USER_GONE,
+	TX_OURS,
+	TX_LOAD
+};
+
+/* Why a wait on the server was given up. */
+enum gave_up {
+	GAVE_UP_NOT,
+	GAVE_UP_CANCEL,		/* Ctrl-C, and the server did not stop */
+	GAVE_UP_TIMEOUT		/* read_timeout or connect_timeout passed */
+};
+
+/* What a wait is for: a connect has one deadline, a statement one per read. */
+enum wait_kind {
+	WAIT_CONNECT,
+	WAIT_SERVER
 };
 
 /* A player's columns, in the order bind_result() takes them. */
@@ -75,7 +142,7 @@ struct stmt_def {
 	int		 text;
 };
 
-extern const struct stmt_def stmt_defs[ST_COUNT_ALL];
+extern const struct stmt_def stmt_defs[NSTATEMENTS];
 
 
 /* A multi-row statement, prepared for one number of rows. */
@@ -105,7 +172,7 @@ struct endpoint {
 struct db {
 	const struct settings	*s;
 	MYSQL			*my;
-	MYSQL_STMT		*stmt[ST_COUNT_ALL];
+	MYSQL_STMT		*stmt[NSTATEMENTS];
 	/* Two sizes each: the full batch, and the rest. */
 	struct many_stmt	 insert_many[2];
 	struct many_stmt	 get_many[2];
@@ -116,9 +183,11 @@ struct db {
 	char			*ca_file;
 	char			*ca_dir;
 	double			 last_used;
+	double			 born;		/* when the connection was made */
 	unsigned long		 retries;
 	unsigned long		 reconnects;
 	unsigned long long	 conn_id;	/* CONNECTION_ID(), 0: unread */
+	unsigned long		 thread_id;	/* the handshake's, 32 bits */
 	/* The table's collation, for status; "": not read yet. */
 	char			 collation[COLLATION_MAX + 1];
 	unsigned long long	 max_packet;	/* the server's; 0: unread */
@@ -131,26 +200,21 @@ struct db {
 	size_t			 nparams;
 	MYSQL_BIND		*binds;
 	size_t			 nbinds;
-	unsigned long		 thread_id;	/* the handshake's, 32 bits */
+	enum conn_state		 conn;		/* conn_to() */
+	enum txn		 txn;		/* txn_to() */
+	enum gave_up		 gave_up;	/* of the last wait */
+	double			 connect_deadline;
+	double			 wait_limit;	/* seconds per wait; 0: the
+						   setting's */
 	int			 want_conn_id;	/* Ctrl-C may need it */
-	enum txn_state		 user;		/* the user's transaction */
-	int			 ours;		/* one of ours is open */
-	int			 autocommit_off; /* ours: SET autocommit = 0 */
+	unsigned int		 intr_seen;	/* Ctrl-C acted on, this command */
 	struct pipe		 pipe;		/* unanswered statements */
-	unsigned int		 err;		/* of the last failure */
+	/* The last failure, for the caller's rules. */
+	unsigned int		 err;
 	char			 sqlstate[6];
 	char			 dup[256];	/* the last 1062's message */
-	int			 rolled_back;	/* ours went with the
-						   connection */
-	int			 down;		/* no server could be reached */
-	volatile enum cancel_state cancellable;
-	volatile int		 cancelled;
-	volatile int		 interrupted;	/* Ctrl-C in this command */
-	volatile int		 abandoned;	/* the socket was cut */
-	int			 hung;		/* no answer in read_timeout */
-	int			 cut;		/* dropped for not answering:
-						   no new one in this command */
-	volatile unsigned long	 executions;	/* statements sent */
+	int			 ours_lost;	/* ours went with the connection,
+						   which came back */
 	notice_cb		 notice;	/* db.c prints nothing itself */
 	void			*notice_arg;
 };
@@ -168,28 +232,43 @@ struct call {
 	unsigned long		 emitted;	/* rows handed to cb */
 };
 
-void db_notice(struct db *db, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-int is_lost(unsigned int err);
-int is_transient_connect(unsigned int err);
-int ends_txn(unsigned int err, const char *sqlstate);
-unsigned int read_error(struct db *db, MYSQL_STMT *st, char **cause);
-int refuse_interrupted(struct db *db, enum stmt_id id, char **cause);
-MYSQL_STMT * statement(struct db *db, const struct call *c, char **cause);
-int execute(struct db *db, MYSQL_STMT *st, const struct call *c, char **cause);
-int run_once(struct db *db, struct call *c, char **cause);
-int txn_gone(struct db *db, char *why, char **cause);
-int lost_under(struct db *db, const struct call *c, double t0, char *why, char **cause);
-int run(struct db *db, struct call *c, char **cause);
-int run_simple(struct db *db, enum stmt_id id, char **cause);
-int connect_one(struct db *db, size_t i, unsigned int timeout, unsigned int read_timeout, MYSQL **out, char **cause);
-void drop_connection(struct db *db);
-int reconnect(struct db *db, char **cause);
-int ensure_connected(struct db *db, const struct stmt_def *def, char **cause);
-double backoff_ms(unsigned int attempt);
-int wait_ms(struct db *db, double ms);
-void learn_conn_id(struct db *db);
-int kill_query(struct db *db, int connection);
-int got_id(const struct player *pl, void *arg);
+void	 db_notice(struct db *, const char *, ...)
+	     __attribute__((format(printf, 2, 3)));
+
+/* db.c: the states, errors and the run path */
+void	 conn_to(struct db *, enum conn_state);
+void	 txn_to(struct db *, enum txn);
+void	 txn_lost(struct db *);
+void	 busy_begin(struct db *);
+void	 busy_end(struct db *);
+int	 is_lost(unsigned int);
+int	 is_transient_connect(unsigned int);
+int	 ends_txn(unsigned int, const char *);
+unsigned int read_error(struct db *, MYSQL_STMT *, char **);
+int	 refuse_interrupted(struct db *, enum stmt_id, char **);
+MYSQL_STMT *statement(struct db *, const struct call *, char **);
+int	 execute(struct db *, MYSQL_STMT *, const struct call *, char **);
+int	 run_text(struct db *, struct call *, char **);
+int	 run_once(struct db *, struct call *, char **);
+int	 txn_gone(struct db *, char *, char **);
+int	 went(const struct db *);
+int	 lost(struct db *, const struct call *, char *, char **);
+int	 run(struct db *, struct call *, char **);
+int	 run_simple(struct db *, enum stmt_id, char **);
+int	 got_id(const struct player *, void *);
+
+/* db-connect.c: reaching the server */
+int	 kill_connect(struct db *, MYSQL **, char **);
+void	 drop_connection(struct db *);
+int	 reconnect(struct db *, char **);
+int	 gave_up_on(struct db *, char **);
+int	 ensure_connected(struct db *, const struct stmt_def *, char **);
+
+/* db-wait.c: the one wait, Ctrl-C, and the waits between attempts */
+int	 io_wait(struct db *, MYSQL *, int, enum wait_kind);
+double	 backoff_ms(unsigned int);
+int	 wait_ms(struct db *, double);
+void	 learn_conn_id(struct db *);
+int	 kill_query(struct db *, int);
 
 #endif

@@ -9,7 +9,7 @@
 
 #include "db-private.h"
 
-const struct stmt_def stmt_defs[ST_COUNT_ALL] = {
+const struct stmt_def stmt_defs[NSTATEMENTS] = {
 	[ST_INSERT] = { "INSERT INTO `%s` (name, coins, goods) "
 	    "VALUES (?, ?, ?)", 3, RS_NONE, 0, 1 },
 	[ST_INSERT_MANY] = { NULL, 3, RS_NONE, 0, 1 },
@@ -76,6 +76,12 @@ const struct stmt_def stmt_defs[ST_COUNT_ALL] = {
 	    RS_NONE, 0, 0, 1 },
 	[ST_AUTOCOMMIT_OFF] = { "SET autocommit = 0", 0, RS_NONE, 1, 0, 1 },
 	[ST_AUTOCOMMIT_ON] = { "SET autocommit = 1", 0, RS_NONE, 1, 0, 1 },
+	/* The quickstart's table, made on first use. */
+	[ST_CREATE] = { "CREATE TABLE IF NOT EXISTS `%s` (id INTEGER NOT NULL "
+	    "AUTO_INCREMENT, name VARCHAR(32), coins INTEGER, goods INTEGER, "
+	    "PRIMARY KEY (id), UNIQUE (name))", 0, RS_NONE, 1, 0, 1 },
+	/* TiDB's own version, for status; its first line. */
+	[ST_TIDB_VERSION] = { "SELECT tidb_version()", 0, RS_NAME, 1, 0, 1 },
 };
 static int	prepare(struct db *, enum stmt_id, char **);
 
@@ -189,6 +195,102 @@ read_error(struct db *db, MYSQL_STMT *st, char **cause)
 	return err;
 }
 
+static const char *const conn_names[] = {
+	[CONN_NONE] = "none", [CONN_CONNECTING] = "connecting",
+	[CONN_IDLE] = "idle", [CONN_BUSY] = "busy",
+	[CONN_CANCELLING] = "cancelling", [CONN_CANCELLED] = "cancelled",
+	[CONN_HUNG] = "hung", [CONN_DOWN] = "down"
+};
+
+/*
+ * The connection's one writer. What may follow what, in one table: a
+ * change not in it is a mistake of ours, said as such, never silently
+ * taken.
+ */
+void
+conn_to(struct db *db, enum conn_state to)
+{
+#define B(s)	(1u << (s))
+	static const unsigned int allowed[] = {
+		[CONN_NONE] = B(CONN_NONE) | B(CONN_CONNECTING) |
+		    B(CONN_DOWN) | B(CONN_CANCELLED) | B(CONN_HUNG),
+		[CONN_CONNECTING] = B(CONN_IDLE) | B(CONN_NONE),
+		[CONN_IDLE] = B(CONN_BUSY) | B(CONN_NONE),
+		[CONN_BUSY] = B(CONN_IDLE) | B(CONN_CANCELLING) |
+		    B(CONN_NONE),
+		[CONN_CANCELLING] = B(CONN_IDLE) | B(CONN_NONE),
+		[CONN_CANCELLED] = B(CONN_NONE),
+		[CONN_HUNG] = B(CONN_NONE),
+		[CONN_DOWN] = B(CONN_NONE) | B(CONN_CONNECTING),
+	};
+#undef B
+
+	if (!(allowed[db->conn] & (1u << to)))
+		db_notice(db, "internal error: connection %s -> %s",
+		    conn_names[db->conn], conn_names[to]);
+	db->conn = to;
+}
+
+/* A wait on the server begins: Ctrl-C and read_timeout may end it. */
+void
+busy_begin(struct db *db)
+{
+	db->gave_up = GAVE_UP_NOT;
+	conn_to(db, CONN_BUSY);
+}
+
+/* And has ended, answered or not. */
+void
+busy_end(struct db *db)
+{
+	if (db->conn == CONN_BUSY || db->conn == CONN_CANCELLING)
+		conn_to(db, CONN_IDLE);
+}
+
+/*
+ * The transaction's one writer. The user's transaction ends only by the
+ * user's commit or rollback, or as gone; ours only by its command.
+ */
+void
+txn_to(struct db *db, enum txn to)
+{
+	static const char *const names[] = {
+		[TX_NONE] = "none", [TX_USER] = "user",
+		[TX_USER_GONE] = "user, gone", [TX_OURS] = "ours",
+		[TX_LOAD] = "a load's"
+	};
+	int	ok;
+
+	switch (db->txn) {
+	case TX_NONE:
+		ok = to != TX_USER_GONE;
+		break;
+	case TX_USER:
+		ok = to == TX_NONE || to == TX_USER_GONE;
+		break;
+	case TX_USER_GONE:
+		ok = to == TX_NONE || to == TX_USER_GONE || to == TX_USER;
+		break;
+	default:
+		ok = to == TX_NONE;
+		break;
+	}
+	if (!ok)
+		db_notice(db, "internal error: transaction %s -> %s",
+		    names[db->txn], names[to]);
+	db->txn = to;
+}
+
+/* The connection went: what was open on it is gone. */
+void
+txn_lost(struct db *db)
+{
+	if (db->txn == TX_USER)
+		txn_to(db, TX_USER_GONE);
+	else if (db->txn == TX_OURS || db->txn == TX_LOAD)
+		txn_to(db, TX_NONE);
+}
+
 /* What the server says of its transaction, in the last OK packet. */
 static int
 server_in_txn(const struct db *db)
@@ -210,20 +312,18 @@ txn_check(struct db *db, enum stmt_id id, char **cause)
 	 * on any error, and rolls back.
 	 */
 	if (id == ST_COMMIT || id == ST_ROLLBACK || server_in_txn(db) ||
-	    db->autocommit_off)
+	    db->txn == TX_LOAD)
 		return DB_OK;
 	if (id == ST_BEGIN) {
 		xasprintf(cause, "the server did not start a transaction");
 		return DB_FAIL;
 	}
-	if (db->user != TXN_OPEN && !db->ours)
+	if (db->txn != TX_USER && db->txn != TX_OURS)
 		return DB_OK;
-	if (db->user == TXN_OPEN)
-		db->user = TXN_GONE;
-	db->ours = 0;
+	txn_to(db, db->txn == TX_USER ? TX_USER_GONE : TX_NONE);
 	xasprintf(cause, "the server had already ended the transaction: this "
 	    "statement ran on its own, outside it; nothing else of the "
-	    "transaction was kept%s", db->user == TXN_GONE ? " (start again "
+	    "transaction was kept%s", db->txn == TX_USER_GONE ? " (start again "
 	    "with begin)" : "");
 	return DB_UNKNOWN;
 }
@@ -231,25 +331,27 @@ txn_check(struct db *db, enum stmt_id id, char **cause)
 static int
 in_txn(const struct db *db)
 {
-	return db->user == TXN_OPEN || db->ours;
+	return db->txn == TX_USER || db->txn == TX_OURS || db->txn == TX_LOAD;
 }
 
 static MYSQL_STMT *
 prepare_sql(struct db *db, const char *sql, unsigned int nparams,
     char **cause)
 {
+	struct call	 create = { .id = ST_CREATE, .rows = 1 };
+	struct call	 again = { .id = ST_BEGIN, .rows = 1 };
 	MYSQL_STMT	*st;
-	int		 tries, rc;
-	char		*ddl;
+	int		 tries, rc = 1;
+	char		*why;
 
 	for (tries = 0; tries < 2; tries++) {
 		if ((st = mysql_stmt_init(db->my)) == NULL)
 			fatalx("out of memory");
 		/* A prepare waits on the server too: Ctrl-C may cut it. */
-		db->cancelled = 0;
-		db->cancellable = CANCEL_QUERY;
-		rc = mysql_stmt_prepare(st, sql, strlen(sql));
-		db->cancellable = CANCEL_NONE;
+		ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
+		    mysql_stmt_prepare_start(&rc, st, sql, strlen(sql))),
+		    mysql_stmt_prepare_cont(&rc, st, ev));
+		busy_end(db);
 		if (rc == 0)
 			break;
 		if (mysql_stmt_errno(st) != ER_NO_SUCH_TABLE || tries > 0) {
@@ -264,23 +366,13 @@ prepare_sql(struct db *db, const char *sql, unsigned int nparams,
 		 * have touched a table that was not there): the transaction
 		 * starts again at once, so that what follows stays in one.
 		 */
-		xasprintf(&ddl, "CREATE TABLE IF NOT EXISTS `%s` (id INTEGER "
-		    "NOT NULL AUTO_INCREMENT, name VARCHAR(32), coins INTEGER, "
-		    "goods INTEGER, PRIMARY KEY (id), UNIQUE (name))",
-		    db->s->table);
-		if (mysql_real_query(db->my, ddl, strlen(ddl)) != 0 ||
-		    (in_txn(db) && mysql_real_query(db->my,
-		    "START TRANSACTION", 17) != 0)) {
-			char *why;
-
-			read_error(db, NULL, &why);
+		if (run_text(db, &create, &why) != 0 ||
+		    (in_txn(db) && run_text(db, &again, &why) != 0)) {
 			xasprintf(cause, "cannot create table %s: %s",
 			    db->s->table, why);
 			free(why);
-			free(ddl);
 			return NULL;
 		}
-		free(ddl);
 	}
 	if (mysql_stmt_param_count(st) != nparams)
 		fatalx("statement takes %lu parameters, not %u: %s",
@@ -427,7 +519,7 @@ int
 refuse_interrupted(struct db *db, enum stmt_id id, char **cause)
 {
 	if (id == ST_ROLLBACK || id == ST_ROLLBACK_SAVEPOINT ||
-	    !db->interrupted)
+	    intr_pending() == 0)
 		return 0;
 	db->err = ER_QUERY_INTERRUPTED;
 	xasprintf(cause, "cancelled");
@@ -464,19 +556,42 @@ execute(struct db *db, MYSQL_STMT *st, const struct call *c, char **cause)
 			rc = -1;
 	}
 	if (rc == 0) {
-		db->cancelled = 0;
-		db->executions++;
-		db->cancellable = CANCEL_QUERY;
-		rc = mysql_stmt_execute(st);
+		ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
+		    mysql_stmt_execute_start(&rc, st)),
+		    mysql_stmt_execute_cont(&rc, st, ev));
+		busy_end(db);
 	}
 	if (rc != 0) {
-		db->cancellable = CANCEL_NONE;
 		read_error(db, st, cause);
 		return -1;
 	}
 	return 0;
 }
 
+/* One row of an executed statement: 0, 1 at the end, or an error. */
+static int
+fetch_row(struct db *db, MYSQL_STMT *st)
+{
+	int	rc = 1;
+
+	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
+	    mysql_stmt_fetch_start(&rc, st)),
+	    mysql_stmt_fetch_cont(&rc, st, ev));
+	busy_end(db);
+	return rc;
+}
+
+/* What is left of a result is read and dropped. */
+static void
+free_result(struct db *db, MYSQL_STMT *st)
+{
+	my_bool	rc = 0;
+
+	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
+	    mysql_stmt_free_result_start(&rc, st)),
+	    mysql_stmt_free_result_cont(&rc, st, ev));
+	busy_end(db);
+}
 
 #define STOP_DRAIN_SECONDS	0.05
 
@@ -485,7 +600,7 @@ execute(struct db *db, MYSQL_STMT *st, const struct call *c, char **cause)
  * what is already on its way for a moment, and if the result is still
  * coming after that, stop it on the server (KILL QUERY, as Ctrl-C does),
  * so that a big result is neither sent nor read to its end. What is left
- * in flight is dropped by mysql_stmt_free_result.
+ * in flight is dropped by free_result.
  */
 static void
 stop_fetch(struct db *db, MYSQL_STMT *st)
@@ -494,10 +609,9 @@ stop_fetch(struct db *db, MYSQL_STMT *st)
 	unsigned long	 n = 0;
 	int		 rc;
 
-	while ((rc = mysql_stmt_fetch(st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
+	while ((rc = fetch_row(db, st)) == 0 || rc == MYSQL_DATA_TRUNCATED) {
 		if (++n % 256 == 0 && now_seconds() > until) {
-			if (!db->cancelled)
-				kill_query(db, 0);
+			kill_query(db, 0);
 			return;
 		}
 	}
@@ -514,18 +628,17 @@ fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 	MYSQL_BIND	 rb[4];
 	struct player	 pl;
 	my_bool		 nulls[4];
-	int		 rc, cbrc = 0;
+	int		 rc = 0, cbrc = 0;
 
 	memset(&pl, 0, sizeof pl);
 	memset(nulls, 0, sizeof nulls);
 	bind_result(rb, stmt_defs[c->id].shape, &pl, nulls);
 	if (mysql_stmt_bind_result(st, rb) != 0) {
-		db->cancellable = CANCEL_NONE;
 		read_error(db, st, cause);
-		mysql_stmt_free_result(st);
+		free_result(db, st);
 		return -1;
 	}
-	while (cbrc == 0 && ((rc = mysql_stmt_fetch(st)) == 0 ||
+	while (cbrc == 0 && ((rc = fetch_row(db, st)) == 0 ||
 	    rc == MYSQL_DATA_TRUNCATED)) {
 		pl.name_null = nulls[1];
 		pl.coins_null = nulls[2];
@@ -538,17 +651,17 @@ fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 		 * Ctrl-C after the server has sent everything (KILL QUERY
 		 * finds nothing running) still stops the rows shown.
 		 */
-		if (db->interrupted)
+		if (intr_pending() > 0)
 			cbrc = ROW_CANCELLED;
 		else if (c->cb != NULL)
 			cbrc = c->cb(&pl, c->arg);
 	}
 	if (cbrc != 0)
 		stop_fetch(db, st);
-	db->cancellable = CANCEL_NONE;
 	if (cbrc == 0 && rc == 1) {
 		read_error(db, st, cause);
-		mysql_stmt_free_result(st);
+		if (db->gave_up == GAVE_UP_NOT)
+			free_result(db, st);
 		if (db->err == ER_QUERY_INTERRUPTED && c->emitted > 0) {
 			free(*cause);
 			xasprintf(cause, "cancelled; the rest of the rows were "
@@ -556,7 +669,8 @@ fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 		}
 		return -1;
 	}
-	mysql_stmt_free_result(st);
+	if (db->gave_up == GAVE_UP_NOT)
+		free_result(db, st);
 	if (cbrc == ROW_CANCELLED) {
 		db->err = ER_QUERY_INTERRUPTED;
 		xasprintf(cause, "cancelled; the rest of the rows were not "
@@ -573,27 +687,35 @@ fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 }
 
 /*
- * A statement of ours (stmt_def.text): plain text, and the number it
- * returns, if any, handed to the callback as a row's id.
+ * A statement of ours (stmt_def.text): plain text, and what it returns,
+ * if anything, handed to the callback: a number as a row's id, a text as
+ * its name (the first line).
  */
-static int
+int
 run_text(struct db *db, struct call *c, char **cause)
 {
-	const char	*sql = stmt_defs[c->id].sql;
+	enum shape	 shape = stmt_defs[c->id].shape;
+	char		*sql = stmt_text(db, stmt_defs[c->id].sql);
 	struct player	 pl;
 	MYSQL_RES	*res = NULL;
 	MYSQL_ROW	 row = NULL;
-	int		 rc;
+	int		 rc = 1;
+	size_t		 n;
 
-	db->cancelled = 0;
-	db->executions++;
-	db->cancellable = CANCEL_QUERY;
-	rc = mysql_real_query(db->my, sql, strlen(sql));
-	if (rc == 0 && stmt_defs[c->id].shape == RS_COUNT &&
-	    ((res = mysql_store_result(db->my)) == NULL ||
-	    (row = mysql_fetch_row(res)) == NULL || row[0] == NULL))
-		rc = -1;
-	db->cancellable = CANCEL_NONE;
+	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
+	    mysql_real_query_start(&rc, db->my, sql, strlen(sql))),
+	    mysql_real_query_cont(&rc, db->my, ev));
+	busy_end(db);
+	free(sql);
+	if (rc == 0 && shape != RS_NONE) {
+		ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
+		    mysql_store_result_start(&res, db->my)),
+		    mysql_store_result_cont(&res, db->my, ev));
+		busy_end(db);
+		if (res == NULL || (row = mysql_fetch_row(res)) == NULL ||
+		    row[0] == NULL)
+			rc = -1;
+	}
 	db->last_used = now_seconds();
 	if (rc != 0) {
 		if (res != NULL)
@@ -603,7 +725,14 @@ run_text(struct db *db, struct call *c, char **cause)
 	}
 	if (res != NULL) {
 		memset(&pl, 0, sizeof pl);
-		pl.id = (long long)strtoull(row[0], NULL, 10);
+		if (shape == RS_NAME) {
+			n = strcspn(row[0], "\n");
+			if (n >= sizeof pl.name)
+				n = sizeof pl.name - 1;
+			memcpy(pl.name, row[0], n);
+			pl.namelen = n;
+		} else
+			pl.id = (long long)strtoull(row[0], NULL, 10);
 		mysql_free_result(res);
 		c->emitted = 1;
 		if (c->cb != NULL)
@@ -630,7 +759,6 @@ run_once(struct db *db, struct call *c, char **cause)
 		return -1;
 	rc = execute(db, st, c, cause);
 	if (rc == 0 && stmt_defs[c->id].shape == RS_NONE) {
-		db->cancellable = CANCEL_NONE;
 		c->affected = mysql_stmt_affected_rows(st);
 		c->insert_id = mysql_stmt_insert_id(st);
 	} else if (rc == 0)
@@ -657,7 +785,7 @@ txn_gone(struct db *db, char *why, char **cause)
 
 	if (db->my != NULL && run_once(db, &c, &ignored) != 0)
 		free(ignored);
-	db->user = TXN_GONE;
+	txn_to(db, TX_USER_GONE);
 	db->err = err;
 	xasprintf(cause, "%s; %s", why, GONE_WORDS);
 	free(why);
@@ -668,45 +796,29 @@ txn_gone(struct db *db, char *why, char **cause)
 #define RUN_AGAIN	1
 
 /*
- * The connection went while statement c was running (or Ctrl-C cut it
- * from a server that did not answer): what that means, in one place.
- * A cut connection is not made again now (the server may still not
- * answer); the next command makes it. Returns RUN_AGAIN when the statement
- * is safe to repeat (a read that had not yet returned rows, an absolute
- * set), else the command's result with *cause set. why is taken.
+ * The connection went while statement c was running (or was given up on:
+ * Ctrl-C, or read_timeout, with a server that did not answer): what that
+ * means, in one place. A connection given up on is not made again now
+ * (the server may still not answer); the next command makes it. Returns
+ * RUN_AGAIN when the statement is safe to repeat (a read that had not yet
+ * returned rows, an absolute set), else the command's result with *cause
+ * set. why is taken.
  */
-static int
+int
 lost(struct db *db, const struct call *c, char *why, char **cause)
 {
 	const struct stmt_def	*def = &stmt_defs[c->id];
 	unsigned int		 err = db->err;
-	int			 was_user = db->user == TXN_OPEN;
-	int			 was_ours = db->ours, up;
-	int			 unsafe = def->change && !def->rerun;
+	int			 was_user = db->txn == TX_USER;
+	int			 was_ours = db->txn == TX_OURS ||
+				    db->txn == TX_LOAD;
+	int			 unsafe = def->change && !def->rerun, up;
 	char			*rwhy = NULL;
 
 	free(why);
-	if (db->hung) {
-		/* A server that hangs would hang the reconnect too. */
-		drop_connection(db);
-		db->ours = 0;
-		if (was_user)
-			db->user = TXN_GONE;
-		db->down = 1;
-		db->cut = 1;
-		up = 0;
-		xasprintf(&rwhy, "the server did not answer within read_timeout "
-		    "(%u s)", db->s->read_timeout);
-	} else if (db->abandoned) {
-		drop_connection(db);
-		db->ours = 0;
-		if (was_user)
-			db->user = TXN_GONE;
-		db->cut = 1;
-		up = 0;
-		rwhy = xstrdup("cancelled: the server did not answer, so the "
-		    "connection was dropped; the next command makes a new one");
-	} else
+	if (db->gave_up != GAVE_UP_NOT)
+		up = gave_up_on(db, &rwhy) == 0;
+	else
 		up = reconnect(db, &rwhy) == 0;
 	db->err = err;
 	if (c->id == ST_COMMIT) {
@@ -723,7 +835,7 @@ lost(struct db *db, const struct call *c, char *why, char **cause)
 		return DB_OK;
 	}
 	if (was_user || was_ours) {
-		db->rolled_back = was_ours && up;
+		db->ours_lost = was_ours && up;
 		xasprintf(cause, "the connection was lost inside a transaction: "
 		    "the server rolled it back, nothing in it was kept%s%s%s",
 		    was_user ? " (start again with begin)" : "",
@@ -750,24 +862,18 @@ lost(struct db *db, const struct call *c, char *why, char **cause)
 	return DB_FAIL;
 }
 
-/*
- * The connection went under statement c, sent at t0: a server that let
- * read_timeout pass without a word is hung. lost() says what it means.
- */
+/* Whether the last call lost the connection, or gave up on it. */
 int
-lost_under(struct db *db, const struct call *c, double t0, char *why,
-    char **cause)
+went(const struct db *db)
 {
-	db->hung = db->s->read_timeout > 0 &&
-	    now_seconds() - t0 >= db->s->read_timeout * 0.9;
-	return lost(db, c, why, cause);
+	return db->gave_up != GAVE_UP_NOT || is_lost(db->err);
 }
 
 /* The user's transaction is gone: no change may run as if inside it. */
 static int
 refuse_gone(struct db *db, enum stmt_id id, char **cause)
 {
-	if (db->user != TXN_GONE || !stmt_defs[id].change)
+	if (db->txn != TX_USER_GONE || !stmt_defs[id].change)
 		return 0;
 	db->err = 0;
 	xasprintf(cause, "refused: %s (or say rollback)", GONE_WORDS);
@@ -785,12 +891,11 @@ int
 run(struct db *db, struct call *c, char **cause)
 {
 	unsigned int	 attempt = 0, reruns = 0;
-	double		 t0;
 	int		 open, rc;
 	char		*why;
 
 	db->err = 0;
-	db->rolled_back = 0;
+	db->ours_lost = 0;
 	if (db->pipe.n > 0) {
 		/* Its answer would be read as that of the batches before. */
 		xasprintf(cause, "internal error: %u statements sent are not "
@@ -804,12 +909,10 @@ run(struct db *db, struct call *c, char **cause)
 	for (;;) {
 		open = in_txn(db);
 		c->emitted = 0;
-		t0 = now_seconds();
 		if (run_once(db, c, &why) == 0)
 			return open ? txn_check(db, c->id, cause) : DB_OK;
-		if (is_lost(db->err)) {
-			if ((rc = lost_under(db, c, t0, why, cause)) !=
-			    RUN_AGAIN)
+		if (went(db)) {
+			if ((rc = lost(db, c, why, cause)) != RUN_AGAIN)
 				return rc;
 			/* A server that keeps dropping us is not waited on. */
 			if (++reruns >= db->s->retries) {
@@ -819,7 +922,7 @@ run(struct db *db, struct call *c, char **cause)
 			}
 			continue;
 		}
-		if (db->user == TXN_OPEN && c->id != ST_ROLLBACK &&
+		if (db->txn == TX_USER && c->id != ST_ROLLBACK &&
 		    ends_txn(db->err, db->sqlstate))
 			return txn_gone(db, why, cause);
 		if (!is_retryable(db->err) || c->emitted != 0 || open) {
@@ -886,9 +989,6 @@ autocommit_back(struct db *db)
 {
 	char	*why = NULL;
 
-	if (!db->autocommit_off)
-		return;
-	db->autocommit_off = 0;
 	if (db->my != NULL &&
 	    (run_simple(db, ST_AUTOCOMMIT_ON, &why) != DB_OK ||
 	    (db->my != NULL &&
@@ -897,25 +997,32 @@ autocommit_back(struct db *db)
 	free(why);
 }
 
+/* A transaction ended as asked: the session is in autocommit again. */
+static void
+txn_ended(struct db *db)
+{
+	int	load = db->txn == TX_LOAD;
+
+	txn_to(db, TX_NONE);
+	if (load)
+		autocommit_back(db);
+}
+
 /* user: the user's begin (never retried) rather than one of ours. */
 int
 db_begin(struct db *db, int user, char **cause)
 {
-	if (db->user == TXN_OPEN || db->ours) {
+	if (in_txn(db)) {
 		xasprintf(cause, "a transaction is already open");
 		return DB_FAIL;
 	}
-
-	if (!user && db->user == TXN_GONE) {
+	if (!user && db->txn == TX_USER_GONE) {
 		xasprintf(cause, "refused: %s (or say rollback)", GONE_WORDS);
 		return DB_FAIL;
 	}
 	if (run_simple(db, ST_BEGIN, cause) != DB_OK)
 		return DB_FAIL;
-	if (user)
-		db->user = TXN_OPEN;
-	else
-		db->ours = 1;
+	txn_to(db, user ? TX_USER : TX_OURS);
 	return DB_OK;
 }
 
@@ -930,24 +1037,21 @@ db_commit(struct db *db, char **cause)
 	int	 rc;
 	char	*why;
 
-	if (db->user == TXN_GONE) {
+	if (db->txn == TX_USER_GONE) {
 		xasprintf(cause, "nothing to commit: %s", GONE_WORDS);
 		return DB_FAIL;
 	}
-	if (db->user != TXN_OPEN && !db->ours) {
+	if (!in_txn(db)) {
 		xasprintf(cause, "no transaction is open");
 		return DB_FAIL;
 	}
 	rc = run_simple(db, ST_COMMIT, &why);
-	if (rc == DB_FAIL && db->user == TXN_OPEN)
+	if (rc == DB_FAIL && db->txn == TX_USER)
 		return txn_gone(db, why, cause);
 	if (rc != DB_OK)
 		*cause = why;
-	if (rc != DB_FAIL) {
-		db->ours = 0;
-		db->user = TXN_NONE;
-		autocommit_back(db);
-	}
+	if (rc != DB_FAIL && in_txn(db))
+		txn_ended(db);
 	return rc;
 }
 
@@ -955,25 +1059,24 @@ int
 db_rollback(struct db *db, char **cause)
 {
 	unsigned int	 err = db->err;
-	int		 rolled_back = db->rolled_back;
+	int		 ours_lost = db->ours_lost;
 	char		*why = NULL;
 	int		 rc = DB_OK;
 
-	if (db->user == TXN_NONE && !db->ours) {
+	if (db->txn == TX_NONE) {
 		if (cause != NULL)
 			xasprintf(cause, "no transaction is open");
 		return DB_FAIL;
 	}
 	/* A transaction the server ended needs no word to it. */
-	if (db->user != TXN_GONE && db->my != NULL)
+	if (db->txn != TX_USER_GONE && db->my != NULL)
 		rc = run_simple(db, ST_ROLLBACK, &why);
-	db->user = TXN_NONE;
-	db->ours = 0;
-	autocommit_back(db);
+	if (db->txn != TX_NONE)
+		txn_ended(db);
 	/* Cleaning up after a failure keeps that failure for the caller. */
 	if (rc == DB_OK) {
 		db->err = err;
-		db->rolled_back = rolled_back;
+		db->ours_lost = ours_lost;
 	}
 	if (cause != NULL)
 		*cause = why;
@@ -985,13 +1088,21 @@ db_rollback(struct db *db, char **cause)
 int
 db_in_txn(const struct db *db)
 {
-	return db->user == TXN_OPEN;
+	return db->txn == TX_USER;
 }
 
+/* The user's transaction, as the prompt and status show it. */
 enum txn_state
 db_txn(const struct db *db)
 {
-	return db->user;
+	switch (db->txn) {
+	case TX_USER:
+		return TXN_OPEN;
+	case TX_USER_GONE:
+		return TXN_GONE;
+	default:
+		return TXN_NONE;
+	}
 }
 
 /*
@@ -1002,7 +1113,7 @@ db_txn(const struct db *db)
 int
 db_last_retryable(const struct db *db)
 {
-	return is_retryable(db->err) || db->rolled_back;
+	return is_retryable(db->err) || db->ours_lost;
 }
 
 /*
@@ -1074,6 +1185,14 @@ got_name(const struct player *pl, void *arg)
 	return 0;
 }
 
+/* A row, whole, into arg. */
+static int
+got_player(const struct player *pl, void *arg)
+{
+	*(struct player *)arg = *pl;
+	return 0;
+}
+
 /* The table's collation, read once per connection for status. */
 static void
 learn_collation(struct db *db)
@@ -1096,8 +1215,9 @@ void
 db_info(struct db *db, struct db_info *info)
 {
 	const char	*v = NULL;
-	MYSQL_RES	*res;
-	MYSQL_ROW	 row;
+	struct player	 pl;
+	struct call	 c = { .id = ST_TIDB_VERSION, .rows = 1,
+			       .cb = got_player };
 	char		*cause = NULL;
 
 	memset(info, 0, sizeof *info);
@@ -1120,14 +1240,15 @@ db_info(struct db *db, struct db_info *info)
 	if (db->collation[0] != '\0')
 		info->collation = db->collation;
 	info->server = mysql_get_server_info(db->my);
-	if (strstr(info->server, "TiDB") != NULL &&
-	    mysql_query(db->my, "SELECT tidb_version()") == 0 &&
-	    (res = mysql_store_result(db->my)) != NULL) {
-		if ((row = mysql_fetch_row(res)) != NULL && row[0] != NULL) {
-			size_t n = strcspn(row[0], "\n");
-			info->tidb = xstrndup(row[0], n);
-		}
-		mysql_free_result(res);
+	if (strstr(info->server, "TiDB") != NULL) {
+		memset(&pl, 0, sizeof pl);
+		c.arg = &pl;
+		if (run(db, &c, &cause) == DB_OK && pl.namelen > 0)
+			info->tidb = xstrndup(pl.name, pl.namelen);
+		free(cause);
+		cause = NULL;
+		if (db->my == NULL)
+			return;
 	}
 	if (db->hosts[db->cur].tls) {
 #if HAVE_DECL_MARIADB_OPT_TLS_VERSION

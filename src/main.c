@@ -18,7 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <mysql.h>
 
 #include "session.h"
 #include "output.h"
@@ -407,7 +406,7 @@ take_option(struct invocation *inv, int ch)
 		exit(text_written());
 	case 'V':
 		printf("tidbplay %s (client library %s)\n", PACKAGE_VERSION,
-		    mysql_get_client_info());
+		    db_client_version());
 		exit(text_written());
 	default:
 		fprintf(stderr, "Try '%s --help'.\n", progname);
@@ -595,6 +594,6 @@ main(int argc, char **argv)
 	close_sources(&inv);
 	out_free(se.out);
 	settings_free(&s);
-	mysql_library_end();
+	db_library_end();
 	return status;
 }

@@ -19,7 +19,6 @@
 #include <sys/wait.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +39,6 @@ enum pstate {
 };
 
 static struct {
-	pthread_mutex_t	 lock;		/* the cancel thread may write too */
 	enum pstate	 state;
 	struct session	*se;
 	FILE		*real_out;
@@ -60,7 +58,7 @@ static struct {
 	volatile pid_t	 pid;		/* the pager, or 0 */
 	int		 fd;		/* its pipe */
 	struct sigaction old_pipe;
-} pg = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = -1 };
+} pg = { .fd = -1 };
 
 static void
 append(char **buf, size_t *n, size_t *size, const char *p, size_t len)
@@ -187,7 +185,7 @@ spawn(const char *cmd)
 	return 0;
 }
 
-/* The held output, out to the terminal as it is; lock held. */
+/* The held output, out to the terminal as it is. */
 static void
 let_out(void)
 {
@@ -222,7 +220,6 @@ out_write(void *cookie, const char *p, size_t len)
 	ssize_t	rc = (ssize_t)len;
 
 	(void)cookie;
-	pthread_mutex_lock(&pg.lock);
 	switch (pg.state) {
 	case P_HOLD:
 		append(&pg.held, &pg.nheld, &pg.held_size, p, len);
@@ -246,7 +243,6 @@ out_write(void *cookie, const char *p, size_t len)
 		rc = -1;
 		break;
 	}
-	pthread_mutex_unlock(&pg.lock);
 	return rc;
 }
 
@@ -254,7 +250,6 @@ static ssize_t
 err_write(void *cookie, const char *p, size_t len)
 {
 	(void)cookie;
-	pthread_mutex_lock(&pg.lock);
 	switch (pg.state) {
 	case P_HOLD:
 		/* A message after some output: that output goes first. */
@@ -272,7 +267,6 @@ err_write(void *cookie, const char *p, size_t len)
 		append(&pg.later, &pg.nlater, &pg.later_size, p, len);
 		break;
 	}
-	pthread_mutex_unlock(&pg.lock);
 	return (ssize_t)len;
 }
 
@@ -329,12 +323,10 @@ pager_line_begin(struct session *se)
 	pg.real_out = stdout;
 	pg.real_err = stderr;
 	fflush(stdout);
-	pthread_mutex_lock(&pg.lock);
 	pg.state = P_HOLD;
 	stdout = pg.out;
 	stderr = pg.err;
 	out_set_file(se->out, pg.out);
-	pthread_mutex_unlock(&pg.lock);
 }
 
 /*
@@ -347,10 +339,8 @@ pager_hold_off(void)
 	if (pg.state == P_OFF)
 		return;
 	fflush(pg.out);
-	pthread_mutex_lock(&pg.lock);
 	if (pg.state == P_HOLD)
 		let_out();
-	pthread_mutex_unlock(&pg.lock);
 	if (pg.pid != 0)
 		pager_wait();
 	pg.state = P_DIRECT;
@@ -363,12 +353,10 @@ pager_line_end(void)
 	if (pg.state == P_OFF)
 		return;
 	pager_hold_off();
-	pthread_mutex_lock(&pg.lock);
 	stdout = pg.real_out;
 	stderr = pg.real_err;
 	out_set_file(pg.se->out, pg.real_out);
 	pg.state = P_OFF;
-	pthread_mutex_unlock(&pg.lock);
 }
 
 /* From a signal handler that ends the program: the pager goes too. */

@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +35,6 @@ static volatile sig_atomic_t got_sigwinch;
 static volatile sig_atomic_t got_sigtstp;
 static volatile sig_atomic_t got_term;	/* SIGTERM, SIGHUP or SIGQUIT */
 static volatile sig_atomic_t running;	/* a command is running */
-static int		 cancel_pipe[2] = { -1, -1 };	/* to the watcher */
-
-/* What the watcher thread is told. */
-#define WATCH_CTRL_C	'c'	/* cancel the running statement */
-#define WATCH_NAMES	'n'	/* a completion's query starts: bound it */
-#define WATCH_DONE	'd'	/* and has returned */
 #define COMPLETE_WAIT_MS 1000	/* a completion's query, at most */
 
 /* ---- history ---- */
@@ -225,17 +218,21 @@ static void
 bounded_names(const char *text)
 {
 	FILE	*said, *err = stderr;
-	char	*cause, *msg = NULL, c = WATCH_NAMES;
+	char	*cause, *msg = NULL;
 	size_t	 len = 0;
 
 	if ((said = open_memstream(&msg, &len)) != NULL)
 		stderr = said;
-	(void)!write(cancel_pipe[1], &c, 1);
+	/*
+	 * The prompt must not wait on a server that does not answer: after
+	 * a short while the query is given up (the next command connects
+	 * again).
+	 */
+	db_wait_limit(cur->db, COMPLETE_WAIT_MS / 1000.0);
 	if (player_names(cur->db, text, COMPLETE_NAMES, collect_name,
 	    &gen_names, &cause) != DB_OK)
 		free(cause);
-	c = WATCH_DONE;
-	(void)!write(cancel_pipe[1], &c, 1);
+	db_wait_limit(cur->db, 0);
 	if (said == NULL)
 		return;
 	stderr = err;
@@ -355,15 +352,14 @@ complete(const char *text, int start, int end)
 static void
 on_sigint(int sig)
 {
-	int	saved = errno;
-	char	c = WATCH_CTRL_C;
-
 	(void)sig;
 	got_sigint = 1;
-	/* At the prompt or a question feed_readline sees the flag. */
-	if (running && cancel_pipe[1] != -1)
-		(void)!write(cancel_pipe[1], &c, 1);
-	errno = saved;
+	/*
+	 * At the prompt or a question feed_readline sees the flag; while a
+	 * command runs, whatever it waits on in poll() wakes.
+	 */
+	if (running)
+		intr_raise();
 }
 
 static void
@@ -451,67 +447,23 @@ end_by_signal(int sig)
 	die_by(sig);
 }
 
-/*
- * A statement is running: stop it over a second connection. A thread of
- * its own, because connecting and sending KILL QUERY cannot be done in a
- * signal handler, and the main thread is blocked in the client library.
- */
-static void *
-canceller(void *arg)
-{
-	struct session	*se = arg;
-	struct pollfd	 pfd = { cancel_pipe[0], POLLIN, 0 };
-	char		 c;
-
-	while (read(cancel_pipe[0], &c, 1) == 1) {
-		if (c == WATCH_CTRL_C) {
-			db_cancel(se->db);
-			continue;
-		}
-		if (c != WATCH_NAMES)
-			continue;
-		/*
-		 * The names of a completion: the prompt must not wait on a
-		 * server that does not answer, so after a short while the
-		 * query is abandoned (the next command connects again).
-		 */
-		if (poll(&pfd, 1, COMPLETE_WAIT_MS) == 0)
-			db_abandon(se->db);
-	}
-	return NULL;
-}
-
 static void
 signals_init(struct session *se)
 {
 	struct sigaction	sa;
-	pthread_t		thread;
-	sigset_t		set, old;
 	size_t			i;
 
+	(void)se;
 	if (tcgetattr(STDIN_FILENO, &tty_orig) == 0)
 		tty_orig_saved = 1;
-	if (pipe(cancel_pipe) != 0)
-		fatalx("pipe: %s", strerror(errno));
-	fcntl(cancel_pipe[0], F_SETFD, FD_CLOEXEC);
-	fcntl(cancel_pipe[1], F_SETFD, FD_CLOEXEC);
-	/* The watcher never takes the signals itself. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGWINCH);
-	sigaddset(&set, SIGTSTP);
-	for (i = 0; i < sizeof ending_signals / sizeof ending_signals[0]; i++)
-		sigaddset(&set, ending_signals[i]);
-	pthread_sigmask(SIG_BLOCK, &set, &old);
-	if (pthread_create(&thread, NULL, canceller, se) == 0)
-		pthread_detach(thread);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	intr_init();
 
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	/*
-	 * SA_RESTART: a read from the server goes on until KILL QUERY ends
-	 * it; pselect() at the prompt is interrupted all the same.
+	 * SA_RESTART: a write to the terminal or the pager goes on; poll()
+	 * and pselect() are interrupted all the same, and the pipe wakes
+	 * whatever waits on the server.
 	 */
 	sa.sa_flags = SA_RESTART;
 	sa.sa_handler = on_sigint;
@@ -774,7 +726,7 @@ run_typed(struct session *se, char *line)
 	history_add(line);
 	se->line++;
 	got_sigint = 0;
-	db_cancel_reset(se->db);
+	db_command_begin(se->db);
 	tty_echoctl(0);
 	running = 1;
 	pager_line_begin(se);

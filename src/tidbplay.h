@@ -10,6 +10,8 @@
 #ifndef TIDBPLAY_H
 #define TIDBPLAY_H
 
+#include <sys/types.h>
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -163,7 +165,9 @@ enum stmt_id {
 	ST_ROLLBACK_SAVEPOINT,	/* undoes that load alone */
 	ST_AUTOCOMMIT_OFF,	/* a pipelined load's transaction */
 	ST_AUTOCOMMIT_ON,	/* and after it */
-	ST_COUNT_ALL
+	ST_CREATE,		/* the table, on first use */
+	ST_TIDB_VERSION,	/* TiDB's, for status */
+	NSTATEMENTS
 };
 
 enum param_type {
@@ -268,7 +272,7 @@ enum txn_state db_txn(const struct db *);
 const char *db_host(const struct db *, unsigned int *);
 int	 db_connected(const struct db *);
 void	 db_want_cancel(struct db *);
-void	 db_abandon(struct db *);
+void	 db_wait_limit(struct db *, double);
 int	 db_last_retryable(const struct db *);
 int	 db_last_too_large(const struct db *);
 int	 db_interrupted(const struct db *);
@@ -276,8 +280,9 @@ int	 db_dup_value(const struct db *, char *, size_t);
 int	 db_backoff(struct db *, unsigned int, char **);
 unsigned int db_retries(const struct db *);
 void	 db_info(struct db *, struct db_info *);
-void	 db_cancel(struct db *);
-void	 db_cancel_reset(struct db *);
+void	 db_command_begin(struct db *);
+const char *db_client_version(void);
+void	 db_library_end(void);
 
 /* player.c */
 typedef void (*progress_cb)(unsigned long long, unsigned long long, void *);
@@ -369,6 +374,14 @@ size_t	 utf8_width(const char *, size_t);
 size_t	 utf8_chars(const char *, size_t);
 const char *shown(const char *);
 double	 now_seconds(void);
+void	 intr_init(void);
+void	 intr_raise(void);
+int	 intr_fd(void);
+unsigned int intr_pending(void);
+void	 intr_drain(void);
+void	 intr_reset(void);
+int	 intr_poll(int, short, int);
+int	 open_interruptible(const char *, int, mode_t);
 
 extern const char *progname;
 

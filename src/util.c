@@ -4,12 +4,18 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include "tidbplay.h"
@@ -371,4 +377,141 @@ shown(const char *s)
 	}
 	*w = '\0';
 	return buf;
+}
+
+/*
+ * Ctrl-C, as the one thread sees it: the handler only counts it and
+ * writes a byte to a pipe, so that whatever the program waits on in
+ * poll() (the server's socket, a FIFO's other end, the time before a
+ * retry) wakes at once. What a Ctrl-C means is decided where the wait
+ * is, never in the handler.
+ */
+static int			intr_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t	intr_count;
+
+void
+intr_init(void)
+{
+	int	i;
+
+	if (intr_pipe[0] != -1)
+		return;
+	if (pipe(intr_pipe) != 0)
+		fatalx("pipe: %s", strerror(errno));
+	for (i = 0; i < 2; i++) {
+		fcntl(intr_pipe[i], F_SETFD, FD_CLOEXEC);
+		fcntl(intr_pipe[i], F_SETFL, O_NONBLOCK);
+	}
+}
+
+/* From a signal handler: only what is async-signal-safe. */
+void
+intr_raise(void)
+{
+	int	saved = errno;
+
+	intr_count++;
+	if (intr_pipe[1] != -1)
+		(void)!write(intr_pipe[1], "c", 1);
+	errno = saved;
+}
+
+/* The descriptor that is readable once a Ctrl-C came; -1 without. */
+int
+intr_fd(void)
+{
+	return intr_pipe[0];
+}
+
+/* How many Ctrl-C came since the last intr_reset. */
+unsigned int
+intr_pending(void)
+{
+	return (unsigned int)intr_count;
+}
+
+/* The pipe is emptied, so that a poll() does not wake for an old one. */
+void
+intr_drain(void)
+{
+	char	buf[64];
+
+	if (intr_pipe[0] != -1)
+		while (read(intr_pipe[0], buf, sizeof buf) > 0)
+			;
+}
+
+/* A new command: a Ctrl-C that came before it is not for it. */
+void
+intr_reset(void)
+{
+	intr_drain();
+	intr_count = 0;
+}
+
+/*
+ * Wait until fd is ready for events, Ctrl-C comes, or timeout_ms passes
+ * (-1: no limit). 1 ready, 0 timed out, -1 Ctrl-C (errno EINTR).
+ */
+int
+intr_poll(int fd, short events, int timeout_ms)
+{
+	struct pollfd	pfd[2];
+	unsigned int	seen = intr_pending();
+	int		n;
+
+	for (;;) {
+		pfd[0] = (struct pollfd){ fd, events, 0 };
+		pfd[1] = (struct pollfd){ intr_fd(), POLLIN, 0 };
+		n = poll(pfd, pfd[1].fd == -1 ? 1 : 2, timeout_ms);
+		if (intr_pending() != seen) {
+			intr_drain();
+			errno = EINTR;
+			return -1;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			return 0;
+		if (pfd[0].revents != 0)
+			return 1;
+		intr_drain();	/* a byte of a Ctrl-C already counted */
+	}
+}
+
+/*
+ * open(2) of a path that may be a FIFO, whose open waits for the other
+ * end: the wait is done in poll(), so that Ctrl-C ends it and nothing is
+ * read or written after. Other files open as open(2) does.
+ */
+int
+open_interruptible(const char *path, int flags, mode_t mode)
+{
+	struct stat	st;
+	int		fd, rd = (flags & O_ACCMODE) == O_RDONLY, rc;
+
+	if (stat(path, &st) != 0 || !S_ISFIFO(st.st_mode))
+		return open(path, flags, mode);
+	if (rd) {
+		/* A reader's open does not wait; its first read would. */
+		if ((fd = open(path, flags | O_NONBLOCK, mode)) == -1)
+			return -1;
+		if ((rc = intr_poll(fd, POLLIN, -1)) != 1) {
+			close(fd);
+			errno = rc == 0 ? ETIMEDOUT : EINTR;
+			return -1;
+		}
+	} else {
+		/* A writer's fails with ENXIO until a reader is there. */
+		while ((fd = open(path, flags | O_NONBLOCK, mode)) == -1) {
+			if (errno != ENXIO)
+				return -1;
+			if (intr_poll(-1, 0, 100) == -1)
+				return -1;
+		}
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
 }
