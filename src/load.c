@@ -733,8 +733,13 @@ open_csv(const char *path, int *fd, char **cause)
 {
 	struct stat	sb;
 
-	if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
+	/* A FIFO waits for its writer; Ctrl-C ends the wait. */
+	if ((*fd = open_interruptible(path, O_RDONLY | O_CLOEXEC, 0)) == -1) {
+		if (errno == EINTR)
+			xasprintf(cause, "cancelled while waiting for a writer "
+			    "to %s; nothing was imported", path);
+		else
+			xasprintf(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(*fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {

@@ -790,9 +790,16 @@ dest_open(struct dest *d, const char *path, char **cause)
 	    st.st_dev == out.st_dev && st.st_ino == out.st_ino)
 		return 0;
 	if (lstat(path, &st) == 0 || errno != ENOENT) {
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY |
-		    O_CLOEXEC, 0666);
+		/* A FIFO waits for its reader; Ctrl-C ends the wait. */
+		fd = open_interruptible(path, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_NOCTTY | O_CLOEXEC, 0666);
 		d->existing = 1;
+		if (fd == -1 && errno == EINTR) {
+			xasprintf(cause, "cancelled while waiting for a reader "
+			    "of %s; nothing was exported", path);
+			d->f = NULL;
+			return -1;
+		}
 	} else {
 		dir = xstrdup(path);
 		for (tries = 0; tries < 100; tries++) {
