@@ -41,6 +41,7 @@ arch=$(dpkg --print-architecture)
 # What a checkout holds besides what git ignores, before and after.
 tree_state() {
 	git -C "$top_srcdir" status --porcelain --untracked-files=all
+	git -C "$top_srcdir" status --porcelain --ignored -- debian
 	ls -d "$top_srcdir"/../tidbplay_* "$top_srcdir"/../tidbplay-dbgsym_* \
 	    2>/dev/null
 }
