@@ -61,7 +61,7 @@ is "$(cd "$SRC" && dpkg-parsechangelog -S Version)" "$version" \
 
 # As on a user's machine: not inside this make (whose MAKEFLAGS would carry
 # its TESTS into the package's make check) nor this test's environment.
-(cd "$SRC" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u TESTS \
+(cd "$SRC" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u TESTS -u DEB_BUILD_OPTIONS -u DEB_BUILD_PROFILES \
     -u top_srcdir -u top_builddir -u TIDBPLAY dpkg-buildpackage -us -uc -b) \
     >"$T/build.log" 2>&1
 rc=$?
