@@ -19,8 +19,8 @@ if ! [ -f /usr/share/bash-completion/bash_completion ] ||
 	exit 0
 fi
 
-# complete 'LINE': the candidates for LINE<Tab>, sorted, on one line.
-complete() {
+# candidates 'LINE': the candidates for LINE<Tab>, sorted, on one line.
+candidates() {
 	OUT=$(bash "$top_srcdir/tests/complete.sh" "$COMP" "$1" 2>"$T/err")
 	RC=$?
 	OUT=$(printf '%s\n' "$OUT" | sort | tr '\n' ' ' | sed 's/ *$//')
@@ -29,7 +29,7 @@ complete() {
 
 # is_completion 'LINE' 'WANT' DESCRIPTION (WANT sorted, one blank apart)
 is_completion() {
-	complete "$1"
+	candidates "$1"
 	if [ "$RC" -ne 0 ] || [ -n "$ERR" ]; then
 		fail "$3"
 		diag "complete.sh exited $RC: $ERR"

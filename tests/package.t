@@ -163,16 +163,16 @@ OUT=$(MANPAGER=cat MANWIDTH=80 man -M "$ROOT/usr/share/man" tidbplay 2>&1)
 like "$OUT" '^ +tidbplay (-|—|\\-) ' "man -M shows it"
 
 # bash-completion loads the completion from where the package puts it.
-complete() {
+candidates() {
 	bash "$top_srcdir/tests/complete.sh" --load "$ROOT/usr/share" "$1" \
 	    2>"$T/err" | sort | tr '\n' ' ' | sed 's/ *$//'
 }
-OUT=$(complete '--for')
+OUT=$(candidates '--for')
 is "$OUT" '--force --format' "'--for<Tab>' offers --format (and --force)"
 [ -s "$T/err" ] && diag "$(cat "$T/err")"
-OUT=$(complete '--form')
+OUT=$(candidates '--form')
 is "$OUT" '--format' "'--form<Tab>' completes to --format"
-OUT=$(complete '--format ')
+OUT=$(candidates '--format ')
 is "$OUT" 'csv json table tsv vertical' "'--format <Tab>' offers the five formats"
 
 done_testing
