@@ -338,7 +338,7 @@ connect_one(struct db *db, size_t i, MYSQL **out, char **cause)
  * The second connection, for KILL: blocking, with short timeouts of its
  * own, to the host in use. 0, or -1 with *cause.
  */
-int
+static int
 kill_connect(struct db *db, MYSQL **out, char **cause)
 {
 	const struct settings	*s = db->s;
@@ -439,6 +439,7 @@ db_open(const struct settings *s, notice_cb notice, void *arg, int *status,
 	db->s = s;
 	db->notice = notice;
 	db->notice_arg = arg;
+	db->kill = kill_query;
 	endpoints(db);
 	if (tls_policy(db, cause) != 0) {
 		*status = EXIT_TLS;
@@ -554,136 +555,6 @@ reconnect(struct db *db, char **cause)
 	return 0;
 }
 
-/*
- * Whether the server has closed the connection while it idled (TiDB
- * Serverless and wait_timeout close idle ones): a closed connection has
- * its FIN, or an error packet, waiting in the socket, which a look that
- * does not wait finds at no cost. Something else may be waiting too (a
- * TLS session ticket), so what the look sees is confirmed with a ping. A
- * connection idle for very long is pinged anyway.
- */
-static int
-looks_closed(struct db *db)
-{
-	struct pollfd	pfd;
-
-	pfd.fd = (int)mysql_get_socket(db->my);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	if (pfd.fd < 0)
-		return 1;
-	if (poll(&pfd, 1, 0) == 1 && pfd.revents != 0)
-		return 1;
-	return now_seconds() - db->last_used > IDLE_PING_SECONDS;
-}
-
-/* A ping waits on the server like a statement: Ctrl-C may cut it. */
-static int
-ping(struct db *db)
-{
-	int	rc = 1;
-
-	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
-	    mysql_ping_start(&rc, db->my)), mysql_ping_cont(&rc, db->my, ev));
-	busy_end(db);
-	return rc;
-}
-
-/*
- * The connection was given up on while the server did not answer (Ctrl-C
- * or read_timeout): it goes, with any transaction on it, and no new one
- * is made in this command (the server would not answer it either).
- */
-int
-gave_up_on(struct db *db, char **cause)
-{
-	int	was_user = db->txn == TX_USER;
-
-	drop_connection(db);
-	txn_lost(db);
-	if (db->gave_up == GAVE_UP_TIMEOUT) {
-		conn_to(db, CONN_HUNG);
-		xasprintf(cause, "the server did not answer within "
-		    "read_timeout (%u s)", db->s->read_timeout);
-	} else {
-		conn_to(db, CONN_CANCELLED);
-		xasprintf(cause, "cancelled: the server did not answer, so the "
-		    "connection was dropped; the next command makes a new "
-		    "one%s", was_user ? "; the transaction went with it, "
-		    "nothing in it was kept" : "");
-	}
-	return -1;
-}
-
-/*
- * Before a statement, make sure the connection is still there; a
- * transaction open on a connection that went is gone (the server rolled
- * it back), and carrying on would run the rest of it in autocommit. A
- * read that is safe to repeat needs no ping: if the connection has gone it
- * fails at once, and runs again after the reconnect.
- */
-int
-ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
-{
-	int	 was_user = db->txn == TX_USER;
-	int	 was_ours = db->txn == TX_OURS || db->txn == TX_LOAD;
-	char	*why;
-
-	switch (db->conn) {
-	case CONN_CANCELLED:
-	case CONN_HUNG:
-		/* The server just failed to answer: it would not now either. */
-		xasprintf(cause, "no connection: the server did not answer");
-		return -1;
-	case CONN_NONE:
-	case CONN_DOWN:
-		return reconnect(db, cause);
-	case CONN_IDLE:
-		break;
-	default:
-		xasprintf(cause, "internal error: the connection is busy");
-		return -1;
-	}
-	if (!looks_closed(db))
-		return 0;
-	if (def != NULL && def->rerun && !def->change && !was_user &&
-	    !was_ours)
-		return 0;
-	if (ping(db) == 0) {
-		db->last_used = now_seconds();
-		return 0;
-	}
-	if (db->gave_up != GAVE_UP_NOT)
-		return gave_up_on(db, cause);
-	if (!is_lost(read_error(db, NULL, &why))) {
-		if (was_user)
-			return txn_gone(db, why, cause) == DB_OK ? 0 : -1;
-		*cause = why;
-		return -1;
-	}
-	free(why);
-	if (reconnect(db, &why) != 0) {
-		if (!was_user && !was_ours) {
-			*cause = why;
-			return -1;
-		}
-		xasprintf(cause, "the connection was lost while a transaction "
-		    "was open: the server rolls it back, nothing in it is kept; "
-		    "%s", why);
-		free(why);
-		return -1;
-	}
-	if (was_user || was_ours) {
-		db->ours_lost = was_ours;
-		xasprintf(cause, "the connection was lost while a transaction "
-		    "was open: the server rolled it back, nothing in it was "
-		    "kept%s", was_user ? " (start again with begin)" : "");
-		return -1;
-	}
-	db->err = 0;
-	return 0;
-}
-
 /* The host in use, without asking the server anything. */
 const char *
 db_host(const struct db *db, unsigned int *port)
@@ -711,4 +582,64 @@ void
 db_library_end(void)
 {
 	mysql_library_end();
+}
+
+/*
+ * A KILL sent over the second connection: 1 when it acted, 0 when it was
+ * answered with a warning, -1 when it was refused.
+ */
+static int
+kill_sent(MYSQL *my, const char *sql, char **why)
+{
+	if (mysql_real_query(my, sql, strlen(sql)) != 0) {
+		xasprintf(why, "%s", mysql_error(my));
+		return -1;
+	}
+	/*
+	 * TiDB without Global Kill answers a plain KILL with OK and warning
+	 * 1105, and kills nothing (executeKillStmt, pkg/executor/simple.go);
+	 * so does one with Global Kill for an id cut to 32 bits. A warning
+	 * means it did not act.
+	 */
+	if (mysql_warning_count(my) > 0) {
+		xasprintf(why, "the server answered '%s' with a warning and "
+		    "did not act", sql);
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * KILL QUERY over a second connection, with short timeouts of its own:
+ * the statement stops, we stay. With connection set, KILL CONNECTION: the
+ * statements queued behind it go too, and the transaction with them. On
+ * TiDB the plain KILL may do nothing (see kill_sent), and KILL TIDB is
+ * tried next. 1 when the server acted.
+ */
+int
+kill_query(struct db *db, int connection)
+{
+	unsigned long long id = db->conn_id != 0 ? db->conn_id : db->thread_id;
+	const char	*what = connection ? "CONNECTION" : "QUERY";
+	MYSQL		*my;
+	char		*cause, *why = NULL, sql[96];
+	int		 killed;
+
+	if (kill_connect(db, &my, &cause) != 0) {
+		db_notice(db, "cannot cancel: %s", cause);
+		free(cause);
+		return 0;
+	}
+	snprintf(sql, sizeof sql, "KILL %s %llu", what, id);
+	if ((killed = kill_sent(my, sql, &why)) == 0) {
+		free(why);
+		why = NULL;
+		snprintf(sql, sizeof sql, "KILL TIDB %s %llu", what, id);
+		killed = kill_sent(my, sql, &why);
+	}
+	if (killed != 1)
+		db_notice(db, "cannot cancel: %s", why);
+	free(why);
+	mysql_close(my);
+	return killed == 1;
 }

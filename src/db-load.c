@@ -246,7 +246,6 @@ db_row_bytes(const struct player *pl)
 	return 6 + (pl->namelen < 251 ? 1 : 3) + pl->namelen + 16 + 1;
 }
 
-
 /*
  * Whether a multi-row INSERT of rows that take bytes (db_row_bytes) goes
  * to the server in one packet: the server refuses a larger one and drops

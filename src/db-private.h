@@ -215,6 +215,8 @@ struct db {
 	char			 dup[256];	/* the last 1062's message */
 	int			 ours_lost;	/* ours went with the connection,
 						   which came back */
+	/* KILL over a second connection (db-connect.c), for io_wait. */
+	int			(*kill)(struct db *, int);
 	notice_cb		 notice;	/* db.c prints nothing itself */
 	void			*notice_arg;
 };
@@ -235,7 +237,7 @@ struct call {
 void	 db_notice(struct db *, const char *, ...)
 	     __attribute__((format(printf, 2, 3)));
 
-/* db.c: the states, errors and the run path */
+/* db-state.c: the two states, notices, what errors mean */
 void	 conn_to(struct db *, enum conn_state);
 void	 txn_to(struct db *, enum txn);
 void	 txn_lost(struct db *);
@@ -243,32 +245,34 @@ void	 busy_begin(struct db *);
 void	 busy_end(struct db *);
 int	 is_lost(unsigned int);
 int	 is_transient_connect(unsigned int);
+int	 is_retryable(unsigned int);
 int	 ends_txn(unsigned int, const char *);
 unsigned int read_error(struct db *, MYSQL_STMT *, char **);
+
+/* db-wait.c: the one wait, and the waits between attempts */
+int	 io_wait(struct db *, MYSQL *, int, enum wait_kind);
+double	 backoff_ms(unsigned int);
+int	 wait_ms(struct db *, double);
+
+/* db-connect.c: reaching the server */
+void	 drop_connection(struct db *);
+int	 reconnect(struct db *, char **);
+int	 kill_query(struct db *, int);
+
+/* db.c: the statements and the run path */
 int	 refuse_interrupted(struct db *, enum stmt_id, char **);
 MYSQL_STMT *statement(struct db *, const struct call *, char **);
 int	 execute(struct db *, MYSQL_STMT *, const struct call *, char **);
 int	 run_text(struct db *, struct call *, char **);
 int	 run_once(struct db *, struct call *, char **);
 int	 txn_gone(struct db *, char *, char **);
+int	 gave_up_on(struct db *, char **);
 int	 went(const struct db *);
 int	 lost(struct db *, const struct call *, char *, char **);
 int	 run(struct db *, struct call *, char **);
 int	 run_simple(struct db *, enum stmt_id, char **);
-int	 got_id(const struct player *, void *);
-
-/* db-connect.c: reaching the server */
-int	 kill_connect(struct db *, MYSQL **, char **);
-void	 drop_connection(struct db *);
-int	 reconnect(struct db *, char **);
-int	 gave_up_on(struct db *, char **);
 int	 ensure_connected(struct db *, const struct stmt_def *, char **);
-
-/* db-wait.c: the one wait, Ctrl-C, and the waits between attempts */
-int	 io_wait(struct db *, MYSQL *, int, enum wait_kind);
-double	 backoff_ms(unsigned int);
-int	 wait_ms(struct db *, double);
 void	 learn_conn_id(struct db *);
-int	 kill_query(struct db *, int);
+int	 got_id(const struct player *, void *);
 
 #endif

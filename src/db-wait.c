@@ -66,7 +66,7 @@ io_wait(struct db *db, MYSQL *my, int status, enum wait_kind kind)
 			    db->conn == CONN_CANCELLING || grace_end != 0)
 				return give_up(db, my, GAVE_UP_CANCEL);
 			conn_to(db, CONN_CANCELLING);
-			if (!kill_query(db, 0))
+			if (db->kill == NULL || !db->kill(db, 0))
 				return give_up(db, my, GAVE_UP_CANCEL);
 			grace_end = now_seconds() + CANCEL_GRACE_SECONDS;
 			continue;
@@ -164,29 +164,6 @@ db_interrupted(const struct db *db)
 	return intr_pending() > 0;
 }
 
-/*
- * The connection's id as the server knows it, for KILL: TiDB's can be 64
- * bits, and the handshake carries only 32. Read once per connection, and
- * only where Ctrl-C can ask for it.
- */
-void
-learn_conn_id(struct db *db)
-{
-	struct call	 c = { .id = ST_CONNECTION_ID, .rows = 1, .cb = got_id };
-	unsigned long long id = 0;
-	char		*why;
-
-	c.arg = &id;
-	if (!db->want_conn_id || db->conn_id != 0 || db->my == NULL)
-		return;
-	if (run_once(db, &c, &why) != 0) {
-		free(why);
-		db->err = 0;
-		return;
-	}
-	db->conn_id = id;
-}
-
 void
 db_want_cancel(struct db *db)
 {
@@ -215,64 +192,4 @@ db_command_begin(struct db *db)
 	db->intr_seen = 0;
 	if (db->conn == CONN_CANCELLED || db->conn == CONN_HUNG)
 		conn_to(db, CONN_NONE);
-}
-
-/*
- * A KILL sent over the second connection: 1 when it acted, 0 when it was
- * answered with a warning, -1 when it was refused.
- */
-static int
-kill_sent(MYSQL *my, const char *sql, char **why)
-{
-	if (mysql_real_query(my, sql, strlen(sql)) != 0) {
-		xasprintf(why, "%s", mysql_error(my));
-		return -1;
-	}
-	/*
-	 * TiDB without Global Kill answers a plain KILL with OK and warning
-	 * 1105, and kills nothing (executeKillStmt, pkg/executor/simple.go);
-	 * so does one with Global Kill for an id cut to 32 bits. A warning
-	 * means it did not act.
-	 */
-	if (mysql_warning_count(my) > 0) {
-		xasprintf(why, "the server answered '%s' with a warning and "
-		    "did not act", sql);
-		return 0;
-	}
-	return 1;
-}
-
-/*
- * KILL QUERY over a second connection, with short timeouts of its own:
- * the statement stops, we stay. With connection set, KILL CONNECTION: the
- * statements queued behind it go too, and the transaction with them. On
- * TiDB the plain KILL may do nothing (see kill_sent), and KILL TIDB is
- * tried next. 1 when the server acted.
- */
-int
-kill_query(struct db *db, int connection)
-{
-	unsigned long long id = db->conn_id != 0 ? db->conn_id : db->thread_id;
-	const char	*what = connection ? "CONNECTION" : "QUERY";
-	MYSQL		*my;
-	char		*cause, *why = NULL, sql[96];
-	int		 killed;
-
-	if (kill_connect(db, &my, &cause) != 0) {
-		db_notice(db, "cannot cancel: %s", cause);
-		free(cause);
-		return 0;
-	}
-	snprintf(sql, sizeof sql, "KILL %s %llu", what, id);
-	if ((killed = kill_sent(my, sql, &why)) == 0) {
-		free(why);
-		why = NULL;
-		snprintf(sql, sizeof sql, "KILL TIDB %s %llu", what, id);
-		killed = kill_sent(my, sql, &why);
-	}
-	if (killed != 1)
-		db_notice(db, "cannot cancel: %s", why);
-	free(why);
-	mysql_close(my);
-	return killed == 1;
 }

@@ -83,213 +83,6 @@ const struct stmt_def stmt_defs[NSTATEMENTS] = {
 	/* TiDB's own version, for status; its first line. */
 	[ST_TIDB_VERSION] = { "SELECT tidb_version()", 0, RS_NAME, 1, 0, 1 },
 };
-static int	prepare(struct db *, enum stmt_id, char **);
-
-/* Something the user should hear while a command runs. */
-void
-db_notice(struct db *db, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*msg;
-
-	va_start(ap, fmt);
-	xvasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (db->notice != NULL)
-		db->notice(db->notice_arg, msg);
-	free(msg);
-}
-
-/*
- * The connection is gone. Only asked of a connection that was up: there a
- * TLS error (2026) is the socket closing under the TLS layer, which is what
- * a killed or timed-out connection looks like over TLS, not a failed
- * handshake.
- */
-int
-is_lost(unsigned int err)
-{
-	return err == CR_SERVER_GONE_ERROR || err == CR_SERVER_LOST ||
-	    err == CR_SSL_CONNECTION_ERROR ||
-	    err == 2055 /* CR_SERVER_LOST_EXTENDED */ ||
-	    err == ER_SERVER_SHUTDOWN || err == ER_CONNECTION_KILLED ||
-	    err == 4031 /* disconnected by the server for inactivity */;
-}
-
-/* A server that is restarting refuses connections for a moment. */
-int
-is_transient_connect(unsigned int err)
-{
-	return err == CR_CONNECTION_ERROR || err == CR_CONN_HOST_ERROR ||
-	    err == CR_SERVER_LOST || err == CR_SERVER_GONE_ERROR ||
-	    err == ER_SERVER_SHUTDOWN || err == ER_CON_COUNT_ERROR;
-}
-
-/* The errors TiDB (and InnoDB, and Galera) ask a client to retry. */
-static int
-is_retryable(unsigned int err)
-{
-	switch (err) {
-	case ER_LOCK_DEADLOCK:		/* 1213; Galera's conflicts too */
-	case ER_LOCK_WAIT_TIMEOUT:	/* 1205 */
-	case 8002:	/* SELECT FOR UPDATE write conflict */
-	case 8005:	/* write conflict */
-	case 8022:	/* transaction retry failed */
-	case 8028:	/* schema changed */
-	case 9007:	/* write conflict */
-		return 1;
-	}
-	return 0;
-}
-
-/*
- * An error after which the server may no longer have the transaction: a
- * deadlock rolls it all back, and TiDB's conflicts do; a lock wait timeout
- * does where the server is set to. Such a transaction is rolled back
- * whole, so that client and server agree that nothing of it is kept.
- */
-int
-ends_txn(unsigned int err, const char *sqlstate)
-{
-	return is_retryable(err) || strcmp(sqlstate, "40001") == 0;
-}
-
-/*
- * The one reader of server errors. Connector/C leaves some on the
- * connection handle rather than the statement (an error packet that
- * arrives while rows are fetched: a deadlock on a cluster, a cancelled
- * query), so both are read; the number is kept for the retry rules.
- */
-unsigned int
-read_error(struct db *db, MYSQL_STMT *st, char **cause)
-{
-	unsigned int	 err = st != NULL ? mysql_stmt_errno(st) : 0;
-	const char	*msg, *state;
-
-	if (err != 0) {
-		msg = mysql_stmt_error(st);
-		state = mysql_stmt_sqlstate(st);
-	} else if (db->my != NULL && (err = mysql_errno(db->my)) != 0) {
-		msg = mysql_error(db->my);
-		state = mysql_sqlstate(db->my);
-	} else {
-		err = CR_UNKNOWN_ERROR;
-		msg = "the server ended the statement without saying why";
-		state = "HY000";
-	}
-	db->err = err;
-	snprintf(db->sqlstate, sizeof db->sqlstate, "%s", state);
-	switch (err) {
-	case ER_DUP_ENTRY:
-		snprintf(db->dup, sizeof db->dup, "%s", msg);
-		xasprintf(cause, "a player with that name already exists: %s "
-		    "(%u)", msg, err);
-		break;
-	case ER_QUERY_INTERRUPTED:
-		xasprintf(cause, "cancelled; the statement was rolled back");
-		break;
-	default:
-		xasprintf(cause, "server error %u (%s): %s", err, state, msg);
-		break;
-	}
-	return err;
-}
-
-static const char *const conn_names[] = {
-	[CONN_NONE] = "none", [CONN_CONNECTING] = "connecting",
-	[CONN_IDLE] = "idle", [CONN_BUSY] = "busy",
-	[CONN_CANCELLING] = "cancelling", [CONN_CANCELLED] = "cancelled",
-	[CONN_HUNG] = "hung", [CONN_DOWN] = "down"
-};
-
-/*
- * The connection's one writer. What may follow what, in one table: a
- * change not in it is a mistake of ours, said as such, never silently
- * taken.
- */
-void
-conn_to(struct db *db, enum conn_state to)
-{
-#define B(s)	(1u << (s))
-	static const unsigned int allowed[] = {
-		[CONN_NONE] = B(CONN_NONE) | B(CONN_CONNECTING) |
-		    B(CONN_DOWN) | B(CONN_CANCELLED) | B(CONN_HUNG),
-		[CONN_CONNECTING] = B(CONN_IDLE) | B(CONN_NONE),
-		[CONN_IDLE] = B(CONN_BUSY) | B(CONN_NONE),
-		[CONN_BUSY] = B(CONN_IDLE) | B(CONN_CANCELLING) |
-		    B(CONN_NONE),
-		[CONN_CANCELLING] = B(CONN_IDLE) | B(CONN_NONE),
-		[CONN_CANCELLED] = B(CONN_NONE),
-		[CONN_HUNG] = B(CONN_NONE),
-		[CONN_DOWN] = B(CONN_NONE) | B(CONN_CONNECTING),
-	};
-#undef B
-
-	if (!(allowed[db->conn] & (1u << to)))
-		db_notice(db, "internal error: connection %s -> %s",
-		    conn_names[db->conn], conn_names[to]);
-	db->conn = to;
-}
-
-/* A wait on the server begins: Ctrl-C and read_timeout may end it. */
-void
-busy_begin(struct db *db)
-{
-	db->gave_up = GAVE_UP_NOT;
-	conn_to(db, CONN_BUSY);
-}
-
-/* And has ended, answered or not. */
-void
-busy_end(struct db *db)
-{
-	if (db->conn == CONN_BUSY || db->conn == CONN_CANCELLING)
-		conn_to(db, CONN_IDLE);
-}
-
-/*
- * The transaction's one writer. The user's transaction ends only by the
- * user's commit or rollback, or as gone; ours only by its command.
- */
-void
-txn_to(struct db *db, enum txn to)
-{
-	static const char *const names[] = {
-		[TX_NONE] = "none", [TX_USER] = "user",
-		[TX_USER_GONE] = "user, gone", [TX_OURS] = "ours",
-		[TX_LOAD] = "a load's"
-	};
-	int	ok;
-
-	switch (db->txn) {
-	case TX_NONE:
-		ok = to != TX_USER_GONE;
-		break;
-	case TX_USER:
-		ok = to == TX_NONE || to == TX_USER_GONE;
-		break;
-	case TX_USER_GONE:
-		ok = to == TX_NONE || to == TX_USER_GONE || to == TX_USER;
-		break;
-	default:
-		ok = to == TX_NONE;
-		break;
-	}
-	if (!ok)
-		db_notice(db, "internal error: transaction %s -> %s",
-		    names[db->txn], names[to]);
-	db->txn = to;
-}
-
-/* The connection went: what was open on it is gone. */
-void
-txn_lost(struct db *db)
-{
-	if (db->txn == TX_USER)
-		txn_to(db, TX_USER_GONE);
-	else if (db->txn == TX_OURS || db->txn == TX_LOAD)
-		txn_to(db, TX_NONE);
-}
 
 /* What the server says of its transaction, in the last OK packet. */
 static int
@@ -792,7 +585,6 @@ txn_gone(struct db *db, char *why, char **cause)
 	return DB_FAIL;
 }
 
-
 #define RUN_AGAIN	1
 
 /*
@@ -1085,81 +877,6 @@ db_rollback(struct db *db, char **cause)
 	return rc;
 }
 
-int
-db_in_txn(const struct db *db)
-{
-	return db->txn == TX_USER;
-}
-
-/* The user's transaction, as the prompt and status show it. */
-enum txn_state
-db_txn(const struct db *db)
-{
-	switch (db->txn) {
-	case TX_USER:
-		return TXN_OPEN;
-	case TX_USER_GONE:
-		return TXN_GONE;
-	default:
-		return TXN_NONE;
-	}
-}
-
-/*
- * Whether the last failure may be retried as a whole transaction: a
- * retryable error, or our transaction lost with a connection that came back
- * (the server rolled it back, so nothing of it was applied).
- */
-int
-db_last_retryable(const struct db *db)
-{
-	return is_retryable(db->err) || db->ours_lost;
-}
-
-/*
- * Whether the last failure was one of TiDB's limits on one transaction:
- * 8004 (txn-total-size-limit), 8025 (an entry too large), 9500 (the same,
- * before v4).
- */
-int
-db_last_too_large(const struct db *db)
-{
-	return db->err == 8004 || db->err == 8025 || db->err == 9500;
-}
-
-/*
- * The name a duplicate key (1062) was refused for, as the server's message
- * has it: "Duplicate entry 'NAME' for key 'KEY'" (MariaDB, MySQL, TiDB).
- * Returns its length, or -1 when the last failure says no such name.
- */
-int
-db_dup_value(const struct db *db, char *buf, size_t size)
-{
-	static const char	 head[] = "Duplicate entry '";
-	static const char	 tail[] = "' for key '";
-	const char		*v, *end = NULL, *p;
-	size_t			 len;
-
-	if (db->err != ER_DUP_ENTRY ||
-	    strncmp(db->dup, head, sizeof head - 1) != 0)
-		return -1;
-	v = db->dup + sizeof head - 1;
-	/* The last one: a name may hold the words too, a key's name not. */
-	for (p = v; (p = strstr(p, tail)) != NULL; p++)
-		end = p;
-	if (end == NULL || (len = (size_t)(end - v)) >= size)
-		return -1;
-	memcpy(buf, v, len);
-	buf[len] = '\0';
-	return (int)len;
-}
-
-unsigned int
-db_retries(const struct db *db)
-{
-	return db->s->retries;
-}
-
 /* A number the server returned, as a row's id. */
 int
 got_id(const struct player *pl, void *arg)
@@ -1169,95 +886,154 @@ got_id(const struct player *pl, void *arg)
 }
 
 /*
- * The connection's id as the server knows it, for KILL QUERY: TiDB's can
- * be 64 bits, and the handshake carries only 32. Read once per connection,
- * and only where Ctrl-C can ask for it.
+ * Whether the server has closed the connection while it idled (TiDB
+ * Serverless and wait_timeout close idle ones): a closed connection has
+ * its FIN, or an error packet, waiting in the socket, which a look that
+ * does not wait finds at no cost. Something else may be waiting too (a
+ * TLS session ticket), so what the look sees is confirmed with a ping. A
+ * connection idle for very long is pinged anyway.
  */
 static int
-got_name(const struct player *pl, void *arg)
+looks_closed(struct db *db)
 {
-	char	*buf = arg;
+	struct pollfd	pfd;
 
-	if (!pl->name_null && pl->namelen <= COLLATION_MAX) {
-		memcpy(buf, pl->name, pl->namelen);
-		buf[pl->namelen] = '\0';
-	}
-	return 0;
+	pfd.fd = (int)mysql_get_socket(db->my);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return 1;
+	if (poll(&pfd, 1, 0) == 1 && pfd.revents != 0)
+		return 1;
+	return now_seconds() - db->last_used > IDLE_PING_SECONDS;
 }
 
-/* A row, whole, into arg. */
+/* A ping waits on the server like a statement: Ctrl-C may cut it. */
 static int
-got_player(const struct player *pl, void *arg)
+ping(struct db *db)
 {
-	*(struct player *)arg = *pl;
+	int	rc = 1;
+
+	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
+	    mysql_ping_start(&rc, db->my)), mysql_ping_cont(&rc, db->my, ev));
+	busy_end(db);
+	return rc;
+}
+
+/*
+ * The connection was given up on while the server did not answer (Ctrl-C
+ * or read_timeout): it goes, with any transaction on it, and no new one
+ * is made in this command (the server would not answer it either).
+ */
+int
+gave_up_on(struct db *db, char **cause)
+{
+	int	was_user = db->txn == TX_USER;
+
+	drop_connection(db);
+	txn_lost(db);
+	if (db->gave_up == GAVE_UP_TIMEOUT) {
+		conn_to(db, CONN_HUNG);
+		xasprintf(cause, "the server did not answer within "
+		    "read_timeout (%u s)", db->s->read_timeout);
+	} else {
+		conn_to(db, CONN_CANCELLED);
+		xasprintf(cause, "cancelled: the server did not answer, so the "
+		    "connection was dropped; the next command makes a new "
+		    "one%s", was_user ? "; the transaction went with it, "
+		    "nothing in it was kept" : "");
+	}
+	return -1;
+}
+
+/*
+ * Before a statement, make sure the connection is still there; a
+ * transaction open on a connection that went is gone (the server rolled
+ * it back), and carrying on would run the rest of it in autocommit. A
+ * read that is safe to repeat needs no ping: if the connection has gone it
+ * fails at once, and runs again after the reconnect.
+ */
+int
+ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
+{
+	int	 was_user = db->txn == TX_USER;
+	int	 was_ours = db->txn == TX_OURS || db->txn == TX_LOAD;
+	char	*why;
+
+	switch (db->conn) {
+	case CONN_CANCELLED:
+	case CONN_HUNG:
+		/* The server just failed to answer: it would not now either. */
+		xasprintf(cause, "no connection: the server did not answer");
+		return -1;
+	case CONN_NONE:
+	case CONN_DOWN:
+		return reconnect(db, cause);
+	case CONN_IDLE:
+		break;
+	default:
+		xasprintf(cause, "internal error: the connection is busy");
+		return -1;
+	}
+	if (!looks_closed(db))
+		return 0;
+	if (def != NULL && def->rerun && !def->change && !was_user &&
+	    !was_ours)
+		return 0;
+	if (ping(db) == 0) {
+		db->last_used = now_seconds();
+		return 0;
+	}
+	if (db->gave_up != GAVE_UP_NOT)
+		return gave_up_on(db, cause);
+	if (!is_lost(read_error(db, NULL, &why))) {
+		if (was_user)
+			return txn_gone(db, why, cause) == DB_OK ? 0 : -1;
+		*cause = why;
+		return -1;
+	}
+	free(why);
+	if (reconnect(db, &why) != 0) {
+		if (!was_user && !was_ours) {
+			*cause = why;
+			return -1;
+		}
+		xasprintf(cause, "the connection was lost while a transaction "
+		    "was open: the server rolls it back, nothing in it is kept; "
+		    "%s", why);
+		free(why);
+		return -1;
+	}
+	if (was_user || was_ours) {
+		db->ours_lost = was_ours;
+		xasprintf(cause, "the connection was lost while a transaction "
+		    "was open: the server rolled it back, nothing in it was "
+		    "kept%s", was_user ? " (start again with begin)" : "");
+		return -1;
+	}
+	db->err = 0;
 	return 0;
 }
 
-/* The table's collation, read once per connection for status. */
-static void
-learn_collation(struct db *db)
+/*
+ * The connection's id as the server knows it, for KILL: TiDB's can be 64
+ * bits, and the handshake carries only 32. Read once per connection, and
+ * only where Ctrl-C can ask for it.
+ */
+void
+learn_conn_id(struct db *db)
 {
-	struct param	 p = { P_STR, 0, db->s->table, strlen(db->s->table) };
-	struct call	 c = { .id = ST_COLLATION, .p = &p, .rows = 1,
-			       .cb = got_name, .arg = db->collation };
+	struct call	 c = { .id = ST_CONNECTION_ID, .rows = 1, .cb = got_id };
+	unsigned long long id = 0;
 	char		*why;
 
-	if (db->collation[0] != '\0' || db->my == NULL)
+	c.arg = &id;
+	if (!db->want_conn_id || db->conn_id != 0 || db->my == NULL)
 		return;
 	if (run_once(db, &c, &why) != 0) {
 		free(why);
 		db->err = 0;
-		db->collation[0] = '\0';
-	}
-}
-
-void
-db_info(struct db *db, struct db_info *info)
-{
-	const char	*v = NULL;
-	struct player	 pl;
-	struct call	 c = { .id = ST_TIDB_VERSION, .rows = 1,
-			       .cb = got_player };
-	char		*cause = NULL;
-
-	memset(info, 0, sizeof *info);
-	/* status reports what it finds, a transaction lost while idle too. */
-	if (ensure_connected(db, NULL, &cause) != 0) {
-		db_notice(db, "%s", cause);
-		free(cause);
-	}
-	learn_conn_id(db);
-	info->host = db->hosts[db->cur].name;
-	info->port = db->hosts[db->cur].port;
-	info->user = db->s->user;
-	info->database = db->s->database;
-	info->retries = db->retries;
-	info->reconnects = db->reconnects;
-	info->thread_id = db->conn_id != 0 ? db->conn_id : db->thread_id;
-	if (db->my == NULL)
 		return;
-	learn_collation(db);
-	if (db->collation[0] != '\0')
-		info->collation = db->collation;
-	info->server = mysql_get_server_info(db->my);
-	if (strstr(info->server, "TiDB") != NULL) {
-		memset(&pl, 0, sizeof pl);
-		c.arg = &pl;
-		if (run(db, &c, &cause) == DB_OK && pl.namelen > 0)
-			info->tidb = xstrndup(pl.name, pl.namelen);
-		free(cause);
-		cause = NULL;
-		if (db->my == NULL)
-			return;
 	}
-	if (db->hosts[db->cur].tls) {
-#if HAVE_DECL_MARIADB_OPT_TLS_VERSION
-		if (mariadb_get_infov(db->my, MARIADB_CONNECTION_TLS_VERSION,
-		    &v) != 0)
-			v = NULL;
-#endif
-		info->tls_version = v != NULL ? v : "TLS";
-		info->cipher = mysql_get_ssl_cipher(db->my);
-		info->ca = db->ca_desc;
-	}
+	db->conn_id = id;
 }
