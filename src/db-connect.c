@@ -295,6 +295,7 @@ connect_one(struct db *db, size_t i, MYSQL **out, char **cause)
 	MYSQL			*my, *ret = NULL;
 	char			 buf[INET6_ADDRSTRLEN + 2];
 	const char		*host;
+	double			 limit;
 	int			 status;
 
 	if ((my = mysql_init(NULL)) == NULL)
@@ -304,8 +305,10 @@ connect_one(struct db *db, size_t i, MYSQL **out, char **cause)
 	/* The library's own bound, for the TLS handshake, which it does
 	   blocking; the rest of the connect waits in io_wait. */
 	mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &s->connect_timeout);
-	db->connect_deadline = s->connect_timeout > 0 ?
-	    now_seconds() + s->connect_timeout : 0;
+	limit = s->connect_timeout;
+	if (db->wait_limit > 0 && (limit == 0 || db->wait_limit < limit))
+		limit = db->wait_limit;
+	db->connect_deadline = limit > 0 ? now_seconds() + limit : 0;
 	db->gave_up = GAVE_UP_NOT;
 	conn_to(db, CONN_CONNECTING);
 	ASYNC(db, my, WAIT_CONNECT,
