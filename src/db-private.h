@@ -171,6 +171,7 @@ struct call {
 void db_notice(struct db *db, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int is_lost(unsigned int err);
+void retry_notice(struct db *db, unsigned int err, unsigned int attempt);
 int is_transient_connect(unsigned int err);
 int ends_txn(unsigned int err, const char *sqlstate);
 unsigned int read_error(struct db *db, MYSQL_STMT *st, char **cause);
