@@ -1097,7 +1097,7 @@ txn_name(enum txn_state t)
 	case TXN_OPEN:
 		return "open";
 	case TXN_GONE:
-		return "rolled back by the server (say rollback or begin)";
+		return "rolled back (say rollback or begin)";
 	case TXN_NONE:
 		break;
 	}

@@ -163,6 +163,7 @@ enum stmt_id {
 	ST_ROLLBACK_SAVEPOINT,	/* undoes that load alone */
 	ST_AUTOCOMMIT_OFF,	/* a pipelined load's transaction */
 	ST_AUTOCOMMIT_ON,	/* and after it */
+	ST_PROBE,		/* nothing: for the status flags of its OK */
 	ST_COUNT_ALL
 };
 
