@@ -724,6 +724,7 @@ cmd_set(struct session *se, char **av, int ac)
 	int		 goods = strcmp(av[-1], "goods") == 0;
 	int		 relative = av[1][0] == '+' || av[1][0] == '-';
 	long long	 v = num(av[1] + (av[1][0] == '+'));
+	enum txn_state	 txn = player_txn(se->db);
 	struct player	 pl;
 	char		*cause;
 	int		 rc;
@@ -736,11 +737,19 @@ cmd_set(struct session *se, char **av, int ac)
 	    (!session_human(se) || se->quiet))
 		return 0;
 	/*
-	 * Inside a transaction the read can fail too (a deadlock ends it):
-	 * then the change is gone with it, and the command failed.
+	 * The change is applied (committed, or in the open transaction):
+	 * a read-back that fails does not undo it, and must not say it
+	 * failed. Only a transaction that is gone by now took it along.
 	 */
-	if ((rc = player_get(se->db, av[0], &pl, &cause)) != DB_OK)
-		return session_failed(se, rc, cause, NULL, NULL);
+	if ((rc = player_get(se->db, av[0], &pl, &cause)) != DB_OK) {
+		if (txn == TXN_OPEN && player_txn(se->db) != TXN_OPEN)
+			return session_failed(se, rc, cause, NULL, NULL);
+		session_error(se, "'%s' now has ? %s: the change was applied%s, "
+		    "but its new value could not be read: %s", av[0], av[-1],
+		    txn == TXN_OPEN ? " in the transaction" : "", cause);
+		free(cause);
+		return -1;
+	}
 	{
 		struct field	f[] = {
 			FIELD_STR("set", NULL, av[0]),
@@ -1088,7 +1097,7 @@ txn_name(enum txn_state t)
 	case TXN_OPEN:
 		return "open";
 	case TXN_GONE:
-		return "rolled back by the server (say rollback or begin)";
+		return "rolled back (say rollback or begin)";
 	case TXN_NONE:
 		break;
 	}

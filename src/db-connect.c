@@ -79,6 +79,22 @@ tcp_failure(const struct endpoint *e)
 	return why;
 }
 
+/*
+ * A TLS error that is the connection going, not the certificate: the
+ * other end closed, reset or stopped answering in the middle of the
+ * handshake (a node failing, a proxy cutting). Nothing was verified, or
+ * refused; the host is down as any other that does not answer.
+ */
+static int
+tls_cut(const char *msg)
+{
+	return strstr(msg, "unexpected eof") != NULL ||
+	    strstr(msg, "unexpected EOF") != NULL ||
+	    strstr(msg, "timed out") != NULL ||
+	    strstr(msg, "reset by peer") != NULL ||
+	    strstr(msg, "Broken pipe") != NULL;
+}
+
 /* Why a connection failed, in the user's words; returns the exit status. */
 static int
 connect_cause(struct db *db, const struct endpoint *e, MYSQL *my,
@@ -98,6 +114,14 @@ connect_cause(struct db *db, const struct endpoint *e, MYSQL *my,
 	if (err == ER_BAD_DB_ERROR) {
 		xasprintf(cause, "database '%s' does not exist on %s:%u (%u)",
 		    s->database, e->name, e->port, err);
+		return EXIT_CONNECT;
+	}
+	if (tls_cut(msg)) {
+		/* Down, as far as the host list is concerned: try the next. */
+		db->err = CR_SERVER_LOST;
+		xasprintf(cause, "cannot connect to %s:%u: the connection was "
+		    "lost during the TLS handshake: %s (%u)", e->name, e->port,
+		    msg, err);
 		return EXIT_CONNECT;
 	}
 	if (err == CR_SSL_CONNECTION_ERROR || strstr(msg, "SSL") != NULL ||

@@ -244,6 +244,7 @@ void	 txn_lost(struct db *);
 void	 busy_begin(struct db *);
 void	 busy_end(struct db *);
 int	 is_lost(unsigned int);
+void	 retry_notice(struct db *, unsigned int, unsigned int);
 int	 is_transient_connect(unsigned int);
 int	 is_retryable(unsigned int);
 int	 ends_txn(unsigned int, const char *);

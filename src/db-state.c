@@ -39,6 +39,29 @@ is_lost(unsigned int err)
 	    err == 4031 /* disconnected by the server for inactivity */;
 }
 
+/*
+ * Before attempt + 2: what the failed attempt met, err, kept by the caller
+ * when it failed (db->err may have changed since: a rollback, a
+ * reconnect). A lost connection is not the server's error, nor is any
+ * other of the client library's (2000-2999).
+ */
+void
+retry_notice(struct db *db, unsigned int err, unsigned int attempt)
+{
+	if (is_lost(err) && (err < 2000 || err > 2999))
+		db_notice(db, "the server ended the connection (%u), retrying "
+		    "(attempt %u of %u)", err, attempt + 2, db->s->retries);
+	else if (is_lost(err))
+		db_notice(db, "the connection was lost (%u), retrying (attempt "
+		    "%u of %u)", err, attempt + 2, db->s->retries);
+	else if (err >= 2000 && err <= 2999)
+		db_notice(db, "client error %u, retrying (attempt %u of %u)",
+		    err, attempt + 2, db->s->retries);
+	else
+		db_notice(db, "server error %u, retrying (attempt %u of %u)",
+		    err, attempt + 2, db->s->retries);
+}
+
 /* A server that is restarting refuses connections for a moment. */
 int
 is_transient_connect(unsigned int err)
@@ -239,6 +262,13 @@ db_txn(const struct db *db)
  * retryable error, or our transaction lost with a connection that came back
  * (the server rolled it back, so nothing of it was applied).
  */
+/* The error of the last failure (0: none). */
+unsigned int
+db_last_error(const struct db *db)
+{
+	return db->err;
+}
+
 int
 db_last_retryable(const struct db *db)
 {

@@ -143,11 +143,11 @@ wait_ms(struct db *db, double ms)
  * Ctrl-C during the wait gives up.
  */
 int
-db_backoff(struct db *db, unsigned int attempt, char **cause)
+db_backoff(struct db *db, unsigned int attempt, unsigned int err,
+    char **cause)
 {
 	db->retries++;
-	db_notice(db, "server error %u, retrying (attempt %u of %u)", db->err,
-	    attempt + 2, db->s->retries);
+	retry_notice(db, err, attempt);
 	if (wait_ms(db, backoff_ms(attempt)) != 0) {
 		xasprintf(cause, "cancelled while waiting to retry; nothing "
 		    "was changed");

@@ -82,6 +82,7 @@ const struct stmt_def stmt_defs[NSTATEMENTS] = {
 	    "PRIMARY KEY (id), UNIQUE (name))", 0, RS_NONE, 1, 0, 1 },
 	/* TiDB's own version, for status; its first line. */
 	[ST_TIDB_VERSION] = { "SELECT tidb_version()", 0, RS_NAME, 1, 0, 1 },
+	[ST_PROBE] = { "DO 0", 0, RS_NONE, 1, 0, 1 },
 };
 
 /* What the server says of its transaction, in the last OK packet. */
@@ -559,8 +560,8 @@ run_once(struct db *db, struct call *c, char **cause)
 	db->last_used = now_seconds();
 	return rc;
 }
-#define GONE_WORDS	"the transaction was rolled back by the server: " \
-			"nothing in it was kept; start again with begin"
+#define GONE_WORDS	"the transaction was rolled back: nothing in it " \
+			"was kept; start again with begin"
 
 /*
  * An error that ends a transaction came inside the user's: the server
@@ -581,6 +582,50 @@ txn_gone(struct db *db, char *why, char **cause)
 	txn_to(db, TX_USER_GONE);
 	db->err = err;
 	xasprintf(cause, "%s; %s", why, GONE_WORDS);
+	free(why);
+	return DB_FAIL;
+}
+/*
+ * A statement of the user's transaction failed with an error (not a lost
+ * connection): whether the transaction survived is the server's to say,
+ * in the status flags of the next OK packet, so a statement that does
+ * nothing asks. Gone: the server rolled it back, and says so. Kept, after
+ * a conflict or a lock wait (what it read may be stale, and it would
+ * commit without the failed statement): tidbplay rolls it back, and says
+ * that it did. Kept after any other error (a duplicate name): only the
+ * statement was undone, and the transaction goes on. why is taken.
+ */
+static int
+txn_after_error(struct db *db, char *why, char **cause)
+{
+	struct call	 probe = { .id = ST_PROBE, .rows = 1 };
+	struct call	 rb = { .id = ST_ROLLBACK, .rows = 1 };
+	unsigned int	 err = db->err;
+	char		 state[sizeof db->sqlstate], *ignored = NULL;
+	int		 kept;
+
+	memcpy(state, db->sqlstate, sizeof state);
+	kept = db->my != NULL && run_once(db, &probe, &ignored) == 0 &&
+	    server_in_txn(db);
+	free(ignored);
+	ignored = NULL;
+	db->err = err;
+	memcpy(db->sqlstate, state, sizeof state);
+	if (kept && !ends_txn(err, state)) {
+		*cause = why;
+		return DB_FAIL;
+	}
+	if (kept && db->my != NULL && run_once(db, &rb, &ignored) != 0) {
+		free(ignored);
+		kept = 0;	/* it goes with the connection, if not now */
+	}
+	txn_to(db, TX_USER_GONE);
+	db->err = err;
+	memcpy(db->sqlstate, state, sizeof state);
+	xasprintf(cause, "%s; %s: nothing in it was kept; start again with "
+	    "begin", why, kept ? "the server kept the transaction, and "
+	    "tidbplay rolled it back" : "the server rolled back the "
+	    "transaction");
 	free(why);
 	return DB_FAIL;
 }
@@ -715,8 +760,9 @@ run(struct db *db, struct call *c, char **cause)
 			continue;
 		}
 		if (db->txn == TX_USER && c->id != ST_ROLLBACK &&
-		    ends_txn(db->err, db->sqlstate))
-			return txn_gone(db, why, cause);
+		    c->id != ST_COMMIT && db->err != 0 &&
+		    db->err != ER_QUERY_INTERRUPTED)
+			return txn_after_error(db, why, cause);
 		if (!is_retryable(db->err) || c->emitted != 0 || open) {
 			*cause = why;
 			return DB_FAIL;
@@ -732,7 +778,7 @@ run(struct db *db, struct call *c, char **cause)
 			return DB_FAIL;
 		}
 		free(why);
-		if (db_backoff(db, attempt++, cause) != 0)
+		if (db_backoff(db, attempt++, db->err, cause) != 0)
 			return DB_FAIL;
 	}
 }

@@ -21,7 +21,8 @@
  * to make; *cause then says why.
  */
 static int
-retry_wait(struct db *db, unsigned int attempt, char **cause)
+retry_wait(struct db *db, unsigned int attempt, unsigned int err,
+    char **cause)
 {
 	char	*why;
 
@@ -36,7 +37,7 @@ retry_wait(struct db *db, unsigned int attempt, char **cause)
 	}
 	free(*cause);
 	*cause = NULL;
-	return db_backoff(db, attempt, cause) != 0 ? -1 : 0;
+	return db_backoff(db, attempt, err, cause) != 0 ? -1 : 0;
 }
 
 /* What a failed load left behind. */
@@ -392,7 +393,7 @@ load_too_large(const struct load *ld, const char *what,
 static int
 load_run(struct db *db, struct load *ld, char **cause)
 {
-	unsigned int	attempt;
+	unsigned int	attempt, err;
 	int		user = db_in_txn(db), r, rc, again;
 
 	if (ld->cap > BATCH_ROWS_MAX)
@@ -429,6 +430,7 @@ load_run(struct db *db, struct load *ld, char **cause)
 		}
 		/* Asked before the rollback, which has its own outcome. */
 		again = db_last_retryable(db);
+		err = db_last_error(db);
 		db_rollback(db, NULL);
 		if (!again)
 			return rc;
@@ -436,7 +438,7 @@ load_run(struct db *db, struct load *ld, char **cause)
 			ld->unread = 1;
 			return rc;
 		}
-		if (retry_wait(db, attempt, cause) != 0)
+		if (retry_wait(db, attempt, err, cause) != 0)
 			return DB_FAIL;
 		ld->k = ld->held = ld->ended = ld->sent_failed = 0;
 		ld->done = 0;

@@ -208,7 +208,7 @@ static int
 in_transaction(struct db *db, int (*fn)(struct db *, void *, char **),
     void *arg, char **cause)
 {
-	unsigned int	 attempt;
+	unsigned int	 attempt, err;
 	int		 rc, again;
 	char		*why;
 
@@ -222,6 +222,7 @@ in_transaction(struct db *db, int (*fn)(struct db *, void *, char **),
 			rc = db_commit(db, cause);
 		/* Asked before the rollback, which has its own outcome. */
 		again = rc == DB_FAIL && db_last_retryable(db);
+		err = db_last_error(db);
 		if (rc == DB_FAIL)
 			db_rollback(db, NULL);
 		if (!again)
@@ -237,7 +238,7 @@ in_transaction(struct db *db, int (*fn)(struct db *, void *, char **),
 		}
 		free(*cause);
 		*cause = NULL;
-		if (db_backoff(db, attempt, cause) != 0)
+		if (db_backoff(db, attempt, err, cause) != 0)
 			return DB_FAIL;
 	}
 }

@@ -167,6 +167,7 @@ enum stmt_id {
 	ST_AUTOCOMMIT_ON,	/* and after it */
 	ST_CREATE,		/* the table, on first use */
 	ST_TIDB_VERSION,	/* TiDB's, for status */
+	ST_PROBE,		/* nothing: for the status flags of its OK */
 	NSTATEMENTS
 };
 
@@ -277,7 +278,8 @@ int	 db_last_retryable(const struct db *);
 int	 db_last_too_large(const struct db *);
 int	 db_interrupted(const struct db *);
 int	 db_dup_value(const struct db *, char *, size_t);
-int	 db_backoff(struct db *, unsigned int, char **);
+int	 db_backoff(struct db *, unsigned int, unsigned int, char **);
+unsigned int db_last_error(const struct db *);
 unsigned int db_retries(const struct db *);
 void	 db_info(struct db *, struct db_info *);
 void	 db_command_begin(struct db *);

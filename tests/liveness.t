@@ -316,9 +316,9 @@ tpdone
 is "$RC" 1 "a transaction on a host that dies fails the script"
 like "$ERR" '^stdin:3: the connection was lost while a transaction was open: the server rolled it back, nothing in it was kept' \
     "it says the transaction is gone"
-like "$ERR" 'stdin:4: refused: the transaction was rolled back by the server' \
+like "$ERR" 'stdin:4: refused: the transaction was rolled back' \
     "the next change is refused, not autocommitted on the other host"
-like "$OUT" 'transaction: rolled back by the server' "status says so"
+like "$OUT" 'transaction: rolled back' "status says so"
 like "$OUT" "^server: +127\\.0\\.0\\.1:$P2\$" "status names the other host"
 like "$ERR" 'stdin:6: nothing to commit' "commit is a failed command"
 unlike "$ERR" 'committed' "nothing says committed"

@@ -229,7 +229,7 @@ tpdone
 is "$RC" 1 "a transaction whose connection went fails the script"
 like "$ERR" '^stdin:3: the connection was lost while a transaction was open: the server rolled it back, nothing in it was kept' \
     "it says the transaction was lost"
-like "$OUT" 'transaction: rolled back by the server' \
+like "$OUT" 'transaction: rolled back' \
     "status says the server rolled the transaction back"
 like "$ERR" 'stdin:5: nothing to commit: the transaction was rolled back' \
     "commit of the lost transaction is a failed command"
@@ -247,7 +247,7 @@ wait "$killer"
 is "$RC" 1 "a transaction whose statement's connection went fails"
 like "$ERR" '^stdin:3: the connection was lost inside a transaction: the server rolled it back' \
     "it says the transaction was lost"
-like "$OUT" 'transaction: rolled back by the server' \
+like "$OUT" 'transaction: rolled back' \
     "status says the server rolled the transaction back"
 is "$(calls)" 1 "the statement was not run again"
 is "$(snapshot)" "$before" "nothing of the transaction was kept"
