@@ -544,10 +544,11 @@ db_close(struct db *db)
  * down). A server that is restarting refuses connections for a moment, so
  * those are tried again with the backoff, up to the retries setting; a
  * refused password or certificate is not, and Ctrl-C ends it all.
- * Whatever the outcome, a transaction that was open is gone.
+ * Whatever the outcome, a transaction that was open is gone. left says
+ * what became of the last connection, for the notice.
  */
 int
-reconnect(struct db *db, char **cause)
+reconnect(struct db *db, const char *left, char **cause)
 {
 	unsigned int	 attempt;
 	char		*why;
@@ -576,9 +577,8 @@ reconnect(struct db *db, char **cause)
 		free(why);
 	}
 	db->reconnects++;
-	db_notice(db, "the connection was lost; reconnected to %s:%u "
-	    "(connection id %lu)", db->hosts[db->cur].name,
-	    db->hosts[db->cur].port, db->thread_id);
+	db_notice(db, "%s; reconnected to %s:%u (connection id %lu)", left,
+	    db->hosts[db->cur].name, db->hosts[db->cur].port, db->thread_id);
 	return 0;
 }
 

@@ -257,7 +257,7 @@ int	 wait_ms(struct db *, double);
 
 /* db-connect.c: reaching the server */
 void	 drop_connection(struct db *);
-int	 reconnect(struct db *, char **);
+int	 reconnect(struct db *, const char *, char **);
 int	 kill_query(struct db *, int);
 
 /* db.c: the statements and the run path */

@@ -631,6 +631,7 @@ txn_after_error(struct db *db, char *why, char **cause)
 }
 
 #define RUN_AGAIN	1
+#define LOST_WORDS	"the connection was lost"
 
 /*
  * The connection went while statement c was running (or was given up on:
@@ -656,7 +657,7 @@ lost(struct db *db, const struct call *c, char *why, char **cause)
 	if (db->gave_up != GAVE_UP_NOT)
 		up = gave_up_on(db, &rwhy) == 0;
 	else
-		up = reconnect(db, &rwhy) == 0;
+		up = reconnect(db, LOST_WORDS, &rwhy) == 0;
 	db->err = err;
 	if (c->id == ST_COMMIT) {
 		xasprintf(cause, "the connection was lost while the commit was "
@@ -697,6 +698,53 @@ lost(struct db *db, const struct call *c, char *why, char **cause)
 	xasprintf(cause, "the connection was lost while rows were arriving; "
 	    "run it again");
 	return DB_FAIL;
+}
+
+/*
+ * The server is up but refuses to serve: a Galera node outside the
+ * cluster's primary component answers every statement with 1047 (WSREP
+ * has not yet prepared node for application use). Nothing it refused was
+ * applied.
+ */
+static int
+not_serving(const struct db *db)
+{
+	return db->err == ER_UNKNOWN_COM_ERROR;
+}
+
+/*
+ * With a host list, a host that is not serving is left as one that is
+ * down: the connection goes, and the next host takes the statement. It
+ * was not applied, so it runs again there, a write too; a transaction
+ * open on the host that refused went with it (it could not have
+ * committed there), and is gone. why is taken.
+ */
+static int
+next_host(struct db *db, const struct call *c, char *why, char **cause)
+{
+	int	 was_user = db->txn == TX_USER;
+	int	 was_ours = db->txn == TX_OURS || db->txn == TX_LOAD;
+	char	*rwhy = NULL, *left;
+	int	 rc;
+
+	xasprintf(&left, "%s:%u is not serving (%s)", db->hosts[db->cur].name,
+	    db->hosts[db->cur].port, why);
+	free(why);
+	rc = reconnect(db, left, &rwhy);
+	free(left);
+	if (rc != 0) {
+		*cause = rwhy;
+		return DB_FAIL;
+	}
+	if (was_user || was_ours) {
+		db->ours_lost = was_ours;
+		xasprintf(cause, "the host stopped serving inside a transaction: "
+		    "nothing in it was kept%s", was_user ? "; start again "
+		    "with begin" : "");
+		return DB_FAIL;
+	}
+	(void)c;
+	return RUN_AGAIN;
 }
 
 /* Whether the last call lost the connection, or gave up on it. */
@@ -755,6 +803,16 @@ run(struct db *db, struct call *c, char **cause)
 			if (++reruns >= db->s->retries) {
 				xasprintf(cause, "the connection was lost %u "
 				    "times in a row", reruns);
+				return DB_FAIL;
+			}
+			continue;
+		}
+		if (not_serving(db) && db->nhosts > 1) {
+			if ((rc = next_host(db, c, why, cause)) != RUN_AGAIN)
+				return rc;
+			if (++reruns >= db->s->retries) {
+				xasprintf(cause, "no host of the list is serving "
+				    "(%u tried)", reruns);
 				return DB_FAIL;
 			}
 			continue;
@@ -1014,7 +1072,7 @@ ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
 		return -1;
 	case CONN_NONE:
 	case CONN_DOWN:
-		return reconnect(db, cause);
+		return reconnect(db, LOST_WORDS, cause);
 	case CONN_IDLE:
 		break;
 	default:
@@ -1039,7 +1097,7 @@ ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
 		return -1;
 	}
 	free(why);
-	if (reconnect(db, &why) != 0) {
+	if (reconnect(db, LOST_WORDS, &why) != 0) {
 		if (!was_user && !was_ours) {
 			*cause = why;
 			return -1;

@@ -5,8 +5,8 @@
 # command with a fault at every turn of its exchange (tests/faults.t,
 # through tests/faultproxy.py).
 TESTS += tests/retry.t tests/reconnect.t tests/liveness.t \
-	tests/concurrency.t tests/cluster.t tests/cluster-txn.t \
+	tests/concurrency.t tests/cluster.t tests/cluster-txn.t tests/cluster-serving.t \
 	tests/faults.t
 EXTRA_DIST += tests/retry.t tests/reconnect.t tests/liveness.t \
-	tests/concurrency.t tests/cluster.t tests/cluster-txn.t \
+	tests/concurrency.t tests/cluster.t tests/cluster-txn.t tests/cluster-serving.t \
 	tests/faults.t tests/faults.py tests/faultproxy.py
