@@ -98,6 +98,21 @@ connect_cause(struct db *db, const struct endpoint *e, MYSQL *my,
 		    "with --ca)", err);
 		return EXIT_CONNECT;
 	}
+	if ((err == CR_AUTH_PLUGIN_CANNOT_LOAD || err == CR_SERVER_LOST) &&
+	    strstr(msg, "tidb_sm3_password") != NULL) {
+		/*
+		 * TiDB asks for the account's own plugin (pkg/server/conn.go,
+		 * handleAuthPlugin); SM3 is TiDB's alone. Connector/C says
+		 * 2059, or 2013 with the plugin's name when it looked for it
+		 * on disk.
+		 */
+		xasprintf(cause, "cannot log in as '%s' at %s:%u: the account "
+		    "uses TiDB's tidb_sm3_password, which the client library "
+		    "cannot speak; use an account with mysql_native_password "
+		    "or caching_sha2_password (%u)", s->user, e->name, e->port,
+		    err);
+		return EXIT_CONNECT;
+	}
 	if (err == ER_BAD_DB_ERROR) {
 		xasprintf(cause, "database '%s' does not exist on %s:%u (%u)",
 		    s->database, e->name, e->port, err);

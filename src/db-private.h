@@ -41,6 +41,11 @@
 #define CANCEL_GRACE_SECONDS	1.0	/* after KILL QUERY, before abandoning */
 #define COLLATION_MAX		64	/* information_schema's longest */
 #define CANCEL_TIMEOUT		1	/* seconds, for the KILL connection */
+/*
+ * TiDB's ErrLockExpire: a transaction older than max-txn-ttl (Serverless:
+ * 30 minutes) cannot commit (pkg/errno/errname.go).
+ */
+#define ER_TXN_TOO_OLD		8229
 
 enum shape {
 	RS_NONE,

@@ -182,6 +182,11 @@ read_error(struct db *db, MYSQL_STMT *st, char **cause)
 	case ER_QUERY_INTERRUPTED:
 		xasprintf(cause, "cancelled; the statement was rolled back");
 		break;
+	case ER_TXN_TOO_OLD:
+		xasprintf(cause, "the transaction was open longer than the "
+		    "server allows (TiDB's max-txn-ttl; 30 minutes on "
+		    "Serverless): nothing in it was kept (%u)", err);
+		break;
 	default:
 		xasprintf(cause, "server error %u (%s): %s", err, state, msg);
 		break;
@@ -920,6 +925,25 @@ db_begin(struct db *db, int user, char **cause)
 }
 
 /*
+ * TiDB ended the transaction for its age (8229, ErrLockExpire): it is
+ * gone, and the message says all there is to say; beginning again is no
+ * retry of it. why is taken.
+ */
+static int
+txn_too_old(struct db *db, char *why, char **cause)
+{
+	struct call	 c = { .id = ST_ROLLBACK, .rows = 1 };
+	char		*ignored = NULL;
+
+	if (db->my != NULL && run_once(db, &c, &ignored) != 0)
+		free(ignored);
+	db->user = TXN_GONE;
+	db->err = ER_TXN_TOO_OLD;
+	*cause = why;
+	return DB_FAIL;
+}
+
+/*
  * A commit the server refuses ends the user's transaction all the same
  * (on a cluster a conflict is found at COMMIT): nothing of it is kept, and
  * that is what the user is told. Ours is rolled back by the caller.
@@ -939,6 +963,8 @@ db_commit(struct db *db, char **cause)
 		return DB_FAIL;
 	}
 	rc = run_simple(db, ST_COMMIT, &why);
+	if (rc == DB_FAIL && db->user == TXN_OPEN && db->err == ER_TXN_TOO_OLD)
+		return txn_too_old(db, why, cause);
 	if (rc == DB_FAIL && db->user == TXN_OPEN)
 		return txn_gone(db, why, cause);
 	if (rc != DB_OK)
@@ -1008,12 +1034,23 @@ db_last_retryable(const struct db *db)
 /*
  * Whether the last failure was one of TiDB's limits on one transaction:
  * 8004 (txn-total-size-limit), 8025 (an entry too large), 9500 (the same,
- * before v4).
+ * before v4), and, since v6.5, when txn-total-size-limit no longer applies
+ * by default, the memory quota a large transaction runs into: 8175 (the
+ * statement's, tidb_mem_quota_query) and 8176 (the instance's,
+ * tidb_server_memory_limit). pkg/errno/errname.go.
  */
 int
 db_last_too_large(const struct db *db)
 {
-	return db->err == 8004 || db->err == 8025 || db->err == 9500;
+	switch (db->err) {
+	case 8004:
+	case 8025:
+	case 9500:
+	case 8175:
+	case 8176:
+		return 1;
+	}
+	return 0;
 }
 
 /*

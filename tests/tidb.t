@@ -73,6 +73,66 @@ like "$OUT" "^version: +8\\.0\\.11-TiDB-v7\\.5\\.1$" "status: the server's versi
 like "$OUT" "^tidb: +Release Version: v7\\.5\\.1$" \
     "status: TiDB's own version, from tidb_version()"
 
+# ---- 3: 8175 and 8176, the memory quota, are "too large for one transaction" ----
+# Since v6.5 a large transaction fails on the memory quota rather than on
+# txn-total-size-limit. The stand-in fails the third batch of a load.
+
+printf "[shell]\nbatch = 100\n" >"$T/b100.ini"
+standin oom --oom-after 2
+tps -c "$T/b100.ini" -e 'bulk 500 big'
+is "$RC" 1 "8175 in the middle of a bulk: a failed command"
+like "$ERR" "the bulk is too large for one transaction on this server" \
+    "8175: too large for one transaction"
+like "$ERR" "add fewer players at a time" "8175: the advice"
+like "$ERR" "\\(8175\\)|8175" "8175: the server's error is kept"
+is "$(count big_)" 0 "8175: nothing of the bulk was kept"
+
+standin oom6 --oom-after 1 --oom-code 8176
+i=0
+{
+	echo "name,coins,goods"
+	while [ $i -lt 300 ]; do
+		echo "imp$i,1,1"
+		i=$((i + 1))
+	done
+} >"$T/big.csv"
+tps -c "$T/b100.ini" -e "import $T/big.csv"
+is "$RC" 1 "8176 in the middle of an import: a failed command"
+like "$ERR" "too large for one transaction on this server" \
+    "8176: too large for one transaction"
+like "$ERR" "split the file" "8176: the advice"
+is "$(count imp)" 0 "8176: nothing of the import was kept"
+
+# ---- 4: 8229 at COMMIT: its own message, no retry ----
+
+standin ttl --commit-error 8229
+tps -e begin -e 'add ttl1 1 1' -e commit
+is "$RC" 1 "8229 at commit: a failed command"
+like "$ERR" "open longer than the server allows" "8229: its own message"
+like "$ERR" "nothing in it was kept" "8229: nothing was kept"
+unlike "$ERR" "retry" "8229: nothing retried"
+is "$(count ttl1)" 0 "8229: the row is not in the table"
+sql "INSERT INTO players (name, coins, goods) VALUES ('tb', 100, 0),
+    ('ts', 0, 100)"
+tps -e 'trade tb ts 1 1'
+is "$RC" 1 "8229 at a trade's commit: a failed command"
+like "$ERR" "open longer than the server allows" "8229 in a trade: its message"
+unlike "$ERR" "retry" "8229 in a trade: not retried"
+is "$(sql "SELECT coins FROM players WHERE name = 'tb'")" 100 \
+    "8229 in a trade: nothing changed"
+sql "DELETE FROM players"
+
+# ---- 7: a tidb_sm3_password account ----
+
+standin sm3 --sm3-user "$TP_PLAIN_USER"
+tps -e count
+is "$RC" 3 "a tidb_sm3_password account: could not connect (3)"
+like "$ERR" "tidb_sm3_password, which the client library cannot speak" \
+    "sm3: says why"
+like "$ERR" "mysql_native_password or caching_sha2_password" \
+    "sm3: says what works"
+unlike "$ERR" "$TP_PLAIN_PASSWORD" "sm3: no password in the message"
+
 # ---- 1: Ctrl-C's KILL, answered with a warning, is followed by KILL TIDB ----
 # A list over a view that sleeps: Ctrl-C at a real terminal must stop the
 # statement on the server, not only give the prompt back.
