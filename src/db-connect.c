@@ -350,7 +350,7 @@ use_connection(struct db *db, size_t i, MYSQL *my)
 	db->abandoned = 0;
 	db->hung = 0;
 	db->cut = 0;
-	db->last_used = now_seconds();
+	db->last_used = db->born = now_seconds();
 }
 
 /*
@@ -539,6 +539,46 @@ ping(struct db *db)
 	return rc;
 }
 
+/* A command begins: the next statement is its first. */
+void
+db_between_commands(struct db *db)
+{
+	if (db != NULL)
+		db->between = 1;
+}
+
+/*
+ * connection_lifetime: before the first statement of a command, with no
+ * transaction open (the user's, or one of a command's own) and nothing
+ * sent unanswered, a connection older than that is replaced by a new one,
+ * without a word unless that fails. TiDB Cloud may end a connection
+ * older than 30 minutes (docs: tidb-cloud/serverless-limitations.md), and
+ * a write sent just as it does would be of unknown fate; a connection
+ * that is replaced first never meets it. Counted as a reconnect.
+ */
+static int
+renew_old(struct db *db, char **cause)
+{
+	unsigned int	 lifetime = db->s->connection_lifetime;
+	int		 between = db->between;
+	char		*why;
+
+	db->between = 0;
+	if (!between || lifetime == 0 || db->my == NULL ||
+	    db->user != TXN_NONE || db->ours || db->autocommit_off ||
+	    db->pipe.n > 0 || now_seconds() - db->born < lifetime)
+		return 0;
+	drop_connection(db);
+	if (connect_any(db, db->cur, &why) != 0) {
+		xasprintf(cause, "could not replace the connection, older than "
+		    "connection_lifetime (%u s): %s", lifetime, why);
+		free(why);
+		return -1;
+	}
+	db->reconnects++;
+	return 0;
+}
+
 /*
  * Before a statement, make sure the connection is still there; a
  * transaction open on a connection that went is gone (the server rolled
@@ -552,6 +592,8 @@ ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
 	int	 was_user = db->user == TXN_OPEN, was_ours = db->ours;
 	char	*why;
 
+	if (renew_old(db, cause) != 0)
+		return -1;
 	if (db->my == NULL && db->cut) {
 		/* The server just failed to answer: it would not now either. */
 		xasprintf(cause, "no connection: the server did not answer");

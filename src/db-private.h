@@ -138,6 +138,9 @@ struct db {
 	size_t			 nbinds;
 	unsigned long		 thread_id;	/* the handshake's, 32 bits */
 	int			 tidb;		/* the server says it is TiDB */
+	double			 born;		/* when it was connected */
+	int			 between;	/* no statement of this
+						   command has run yet */
 	int			 want_conn_id;	/* Ctrl-C may need it */
 	enum txn_state		 user;		/* the user's transaction */
 	int			 ours;		/* one of ours is open */

@@ -151,10 +151,10 @@ awake() { ! sleeping; }
 # ctrl_c_stops WHAT: list at the terminal through the stand-in on $SP,
 # Ctrl-C once it sleeps on the server, and the statement must end there.
 ctrl_c_stops() {
-	_port=$TP_PORT _user=$TP_USER _pw=$TP_PASSWORD _ca=$TP_CA
+	ks_port=$TP_PORT ks_user=$TP_USER ks_pw=$TP_PASSWORD ks_ca=$TP_CA
 	TP_PORT=$SP TP_USER=$TP_PLAIN_USER TP_PASSWORD=$TP_PLAIN_PASSWORD TP_CA=
 	start_shell -q -c "$T/slow.ini"
-	TP_PORT=$_port TP_USER=$_user TP_PASSWORD=$_pw TP_CA=$_ca
+	TP_PORT=$ks_port TP_USER=$ks_user TP_PASSWORD=$ks_pw TP_CA=$ks_ca
 	wait_prompt "tidbplay>" "$1: a shell"
 	typein list
 	key Enter
@@ -194,6 +194,71 @@ standin globalkill --global-kill on
 ctrl_c_stops "with Global Kill"
 
 sql "DROP VIEW slowview"
+sql "DELETE FROM players"
+
+# ---- 5: connection_lifetime, on MariaDB ----
+# Each row records the connection that wrote it (a trigger puts
+# CONNECTION_ID() into goods). A shell idle past a 2-second lifetime writes
+# on a fresh connection, once; inside a transaction it never changes.
+
+sql "CREATE TRIGGER conn_of BEFORE INSERT ON players FOR EACH ROW
+    SET NEW.goods = CONNECTION_ID()"
+goods() {
+	sql "SELECT goods FROM players WHERE name = '$1'"
+}
+# slowly CMD...: tp with standard input from a generator that takes its
+# time (the commands of a shell that idles), through a FIFO.
+slowly() {
+	rm -f "$T/fifo"
+	mkfifo "$T/fifo"
+	"$@" >"$T/fifo" &
+}
+idle1() {
+	echo 'add life1 1 0'
+	sleep 3		# not an assertion: the connection grows old
+	echo 'add life2 1 0'
+	echo 'add life3 1 0'
+	echo status
+}
+slowly idle1
+tp --connection-lifetime 2 -q <"$T/fifo"
+is "$RC" 0 "lifetime: the adds succeed"
+unlike "$ERR" "may or may not" "lifetime: no write of unknown fate"
+is "$ERR" "" "lifetime: nothing said"
+if [ "$(goods life1)" != "$(goods life2)" ]; then
+	pass "lifetime: after the idle time the write went on a new connection"
+else
+	fail "lifetime: after the idle time the write went on a new connection"
+fi
+is "$(goods life3)" "$(goods life2)" "lifetime: replaced once, not per command"
+like "$OUT" "^reconnects: +1$" "lifetime: counted as a reconnect"
+
+idle2() {
+	echo begin
+	echo 'add life4 1 0'
+	sleep 3		# not an assertion: the connection grows old
+	echo 'add life5 1 0'
+	echo commit
+}
+slowly idle2
+tp --connection-lifetime 2 -q <"$T/fifo"
+is "$RC" 0 "lifetime inside begin: the transaction commits"
+is "$(goods life5)" "$(goods life4)" \
+    "lifetime: never replaced inside a transaction"
+is "$(count life)" 5 "lifetime: every row is there"
+
+idle3() {
+	echo 'add life6 1 0'
+	sleep 3		# not an assertion: the connection grows old
+	echo 'add life7 1 0'
+}
+slowly idle3
+tp --connection-lifetime 0 -q <"$T/fifo"
+is "$(goods life7)" "$(goods life6)" "lifetime 0: never replaced"
+
+tpin 'count' -e count --connection-lifetime -1
+is "$RC" 2 "a negative lifetime is a usage error"
+sql "DROP TRIGGER conn_of"
 sql "DELETE FROM players"
 
 done_testing
