@@ -103,6 +103,36 @@ like "$ERR" "too large for one transaction on this server" \
 like "$ERR" "split the file" "8176: the advice"
 is "$(count imp)" 0 "8176: nothing of the import was kept"
 
+# ---- 2: a load inside begin on TiDB ----
+# ROLLBACK TO SAVEPOINT undoes the rows but keeps their locks until the
+# transaction ends; and where SAVEPOINT is refused, a load of several
+# batches is refused before anything is sent.
+
+standin oomtx --oom-after 1
+tps -c "$T/b100.ini" -e begin -e 'add before 1 1' -e "import $T/big.csv" \
+    -e commit
+is "$RC" 1 "a load that fails inside begin on TiDB: a failed command"
+like "$ERR" "undone, but on TiDB they stay locked until commit or rollback" \
+    "on TiDB: the rows stay locked until commit or rollback"
+unlike "$ERR" "as it was before" "on TiDB: not 'as it was before'"
+is "$(count imp)" 0 "on TiDB: nothing of the import was kept"
+
+standin nosave --no-savepoint
+tps -c "$T/b100.ini" -e begin -e 'add kept 1 1' -e "import $T/big.csv" \
+    -e rollback
+is "$RC" 1 "SAVEPOINT refused: the import inside begin fails"
+like "$ERR" "needs a savepoint, which this TiDB refuses" \
+    "SAVEPOINT refused: it says why"
+like "$ERR" "tidb_constraint_check_in_place_pessimistic" \
+    "SAVEPOINT refused: it names the variable"
+like "$ERR" "nothing was sent" "SAVEPOINT refused: before anything was sent"
+is "$(count imp)" 0 "SAVEPOINT refused: nothing imported"
+printf 'name,coins,goods\none,1,1\ntwo,2,2\n' >"$T/small.csv"
+tps -c "$T/b100.ini" -e begin -e "import $T/small.csv" -e commit
+is "$RC" 0 "SAVEPOINT refused: a load of one batch inside begin still works"
+is "$(count one)$(count two)" 11 "one batch inside begin: committed"
+sql "DELETE FROM players"
+
 # ---- 4: 8229 at COMMIT: its own message, no retry ----
 
 standin ttl --commit-error 8229
