@@ -739,6 +739,31 @@ import_dup(struct db *db, const struct load *ld, const struct import *im)
 	return msg;
 }
 
+/*
+ * A duplicate found only at COMMIT: TiDB's optimistic transactions
+ * (tidb_txn_mode = 'optimistic') check unique keys then, not at each
+ * INSERT (docs: optimistic-transaction.md, constraints.md). The batch is
+ * long gone; the file is read again for the line.
+ */
+static char *
+import_dup_at_commit(const struct load *ld, const struct import *im)
+{
+	unsigned long	 line;
+	char		*msg;
+
+	if ((line = earlier_line(im, ld, (unsigned long)-1)) != 0)
+		xasprintf(&msg, "%s:%lu: the name '%s' is a duplicate: the "
+		    "server found it only at commit (an optimistic "
+		    "transaction), either on this line or in the table",
+		    im->path, line, ld->dup);
+	else
+		xasprintf(&msg, "%s: the name '%s' is a duplicate, which the "
+		    "server found only at commit (an optimistic transaction); "
+		    "its line is not known, as the input cannot be read again",
+		    im->path, ld->dup);
+	return msg;
+}
+
 /* Why the import failed, where, and that nothing of it was kept. */
 static void
 import_failed(struct db *db, struct load *ld, const struct import *im,
@@ -755,6 +780,9 @@ import_failed(struct db *db, struct load *ld, const struct import *im,
 	    (msg = import_dup(db, ld, im)) != NULL) {
 		free(why);
 		why = msg;
+	} else if (!ld->sent_failed && ld->duplen >= 0) {
+		free(why);
+		why = import_dup_at_commit(ld, im);
 	} else if (ld->sent_failed) {
 		xasprintf(&msg, "%s:%lu-%lu: %s%s", im->path, ld->lines[0],
 		    ld->lines[ld->k - 1], why, ld->unread ? " (not tried "

@@ -133,6 +133,18 @@ is "$RC" 0 "SAVEPOINT refused: a load of one batch inside begin still works"
 is "$(count one)$(count two)" 11 "one batch inside begin: committed"
 sql "DELETE FROM players"
 
+# ---- 6: optimistic transactions find a duplicate only at COMMIT ----
+
+standin opt --optimistic
+sql "INSERT INTO players (name, coins, goods) VALUES ('imp250', 1, 1)"
+tps -c "$T/b100.ini" -e "import $T/big.csv"
+is "$RC" 1 "optimistic: a duplicate fails the import"
+like "$ERR" "big\\.csv:252: the name 'imp250' is a duplicate" \
+    "optimistic: the error names the line"
+like "$ERR" "only at commit" "optimistic: says it was found at commit"
+is "$(count imp)" 1 "optimistic: nothing of the import was kept"
+sql "DELETE FROM players"
+
 # ---- 4: 8229 at COMMIT: its own message, no retry ----
 
 standin ttl --commit-error 8229
