@@ -780,7 +780,7 @@ import_failed(struct db *db, struct load *ld, const struct import *im,
 	    (msg = import_dup(db, ld, im)) != NULL) {
 		free(why);
 		why = msg;
-	} else if (!ld->sent_failed && ld->duplen >= 0) {
+	} else if (!ld->sent_failed && ld->duplen > 0) {
 		free(why);
 		why = import_dup_at_commit(ld, im);
 	} else if (ld->sent_failed) {
