@@ -1321,6 +1321,7 @@ run_line(struct session *se, const char *line, size_t len)
 			first = c->sub != NULL ? 2 : 1;
 			t0 = now_seconds();
 			se->command = c->name;
+			db_between_commands(se->db);
 			if (c->exec(se, cmds[i].argv + first,
 			    cmds[i].argc - first) != 0)
 				rc = -1;

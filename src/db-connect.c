@@ -111,6 +111,21 @@ connect_cause(struct db *db, const struct endpoint *e, MYSQL *my,
 		    "with --ca)", err);
 		return EXIT_CONNECT;
 	}
+	if ((err == CR_AUTH_PLUGIN_CANNOT_LOAD || err == CR_SERVER_LOST) &&
+	    strstr(msg, "tidb_sm3_password") != NULL) {
+		/*
+		 * TiDB asks for the account's own plugin (pkg/server/conn.go,
+		 * handleAuthPlugin); SM3 is TiDB's alone. Connector/C says
+		 * 2059, or 2013 with the plugin's name when it looked for it
+		 * on disk.
+		 */
+		xasprintf(cause, "cannot log in as '%s' at %s:%u: the account "
+		    "uses TiDB's tidb_sm3_password, which the client library "
+		    "cannot speak; use an account with mysql_native_password "
+		    "or caching_sha2_password (%u)", s->user, e->name, e->port,
+		    err);
+		return EXIT_CONNECT;
+	}
 	if (err == ER_BAD_DB_ERROR) {
 		xasprintf(cause, "database '%s' does not exist on %s:%u (%u)",
 		    s->database, e->name, e->port, err);
@@ -407,6 +422,7 @@ use_connection(struct db *db, size_t i, MYSQL *my)
 	db->my = my;
 	db->cur = i;
 	db->thread_id = mysql_thread_id(my);
+	db->tidb = strstr(mysql_get_server_info(my), "TiDB") != NULL;
 	db->conn_id = 0;
 	db->collation[0] = '\0';
 	db->max_packet = 0;
@@ -597,6 +613,47 @@ db_connected(const struct db *db)
 	return db->conn != CONN_DOWN && db->conn != CONN_HUNG;
 }
 
+/* A command begins: the next statement is its first. */
+void
+db_between_commands(struct db *db)
+{
+	if (db != NULL)
+		db->between = 1;
+}
+
+/*
+ * connection_lifetime: before the first statement of a command, with no
+ * transaction open (the user's, a command's own, or a load's), the
+ * connection idle and nothing sent unanswered, a connection older than
+ * that is replaced by a new one, without a word unless that fails. TiDB
+ * Cloud may end a connection older than 30 minutes (docs:
+ * tidb-cloud/serverless-limitations.md), and a write sent just as it does
+ * would be of unknown fate; a connection that is replaced first never
+ * meets it. Counted as a reconnect.
+ */
+int
+renew_old(struct db *db, char **cause)
+{
+	unsigned int	 lifetime = db->s->connection_lifetime;
+	int		 between = db->between;
+	char		*why;
+
+	db->between = 0;
+	if (!between || lifetime == 0 || db->conn != CONN_IDLE ||
+	    db->txn != TX_NONE || db->pipe.n > 0 ||
+	    now_seconds() - db->born < lifetime)
+		return 0;
+	drop_connection(db);
+	if (connect_any(db, db->cur, &why) != 0) {
+		xasprintf(cause, "could not replace the connection, older than "
+		    "connection_lifetime (%u s): %s", lifetime, why);
+		free(why);
+		return -1;
+	}
+	db->reconnects++;
+	return 0;
+}
+
 /* The client library's version, for --version. */
 const char *
 db_client_version(void)
@@ -646,11 +703,24 @@ kill_sent(MYSQL *my, const char *sql, char **why)
 int
 kill_query(struct db *db, int connection)
 {
-	unsigned long long id = db->conn_id != 0 ? db->conn_id : db->thread_id;
+	unsigned long long id = db->conn_id;
 	const char	*what = connection ? "CONNECTION" : "QUERY";
 	MYSQL		*my;
 	char		*cause, *why = NULL, sql[96];
 	int		 killed;
+
+	/*
+	 * The id is CONNECTION_ID(), read before the statement where Ctrl-C
+	 * can ask for it (learn_conn_id). Not read (a script stopping rows it
+	 * no longer wants): MariaDB's and MySQL's handshake carry the whole
+	 * id, TiDB's only its low 32 bits, which name no connection there.
+	 */
+	if (id == 0 && !db->tidb)
+		id = db->thread_id;
+	if (id == 0) {
+		db_notice(db, "cannot cancel: the connection's id was not read");
+		return 0;
+	}
 
 	if (kill_connect(db, &my, &cause) != 0) {
 		db_notice(db, "cannot cancel: %s", cause);

@@ -96,3 +96,10 @@ db_info(struct db *db, struct db_info *info)
 		info->ca = db->ca_desc;
 	}
 }
+
+/* The server says it is TiDB (its version string: "8.0.11-TiDB-v7.5.1"). */
+int
+db_is_tidb(const struct db *db)
+{
+	return db->tidb;
+}

@@ -41,6 +41,11 @@
 #define CANCEL_GRACE_SECONDS	1.0	/* after KILL QUERY, before abandoning */
 #define COLLATION_MAX		64	/* information_schema's longest */
 #define CANCEL_TIMEOUT		1	/* seconds, for the KILL connection */
+/*
+ * TiDB's ErrLockExpire: a transaction older than max-txn-ttl (Serverless:
+ * 30 minutes) cannot commit (pkg/errno/errname.go).
+ */
+#define ER_TXN_TOO_OLD		8229
 
 /*
  * Run one call of the client library's non-blocking API to its end: start
@@ -184,6 +189,9 @@ struct db {
 	char			*ca_dir;
 	double			 last_used;
 	double			 born;		/* when the connection was made */
+	int			 tidb;		/* the server says it is TiDB */
+	int			 between;	/* no statement of this
+						   command has run yet */
 	unsigned long		 retries;
 	unsigned long		 reconnects;
 	unsigned long long	 conn_id;	/* CONNECTION_ID(), 0: unread */
@@ -259,6 +267,7 @@ int	 wait_ms(struct db *, double);
 void	 drop_connection(struct db *);
 int	 reconnect(struct db *, const char *, char **);
 int	 kill_query(struct db *, int);
+int	 renew_old(struct db *, char **);
 
 /* db.c: the statements and the run path */
 int	 refuse_interrupted(struct db *, enum stmt_id, char **);

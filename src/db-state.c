@@ -134,6 +134,11 @@ read_error(struct db *db, MYSQL_STMT *st, char **cause)
 	case ER_QUERY_INTERRUPTED:
 		xasprintf(cause, "cancelled; the statement was rolled back");
 		break;
+	case ER_TXN_TOO_OLD:
+		xasprintf(cause, "the transaction was open longer than the "
+		    "server allows (TiDB's max-txn-ttl; 30 minutes on "
+		    "Serverless): nothing in it was kept (%u)", err);
+		break;
 	default:
 		xasprintf(cause, "server error %u (%s): %s", err, state, msg);
 		break;
@@ -278,12 +283,23 @@ db_last_retryable(const struct db *db)
 /*
  * Whether the last failure was one of TiDB's limits on one transaction:
  * 8004 (txn-total-size-limit), 8025 (an entry too large), 9500 (the same,
- * before v4).
+ * before v4), and, since v6.5, when txn-total-size-limit no longer applies
+ * by default, the memory quota a large transaction runs into: 8175 (the
+ * statement's, tidb_mem_quota_query) and 8176 (the instance's,
+ * tidb_server_memory_limit). pkg/errno/errname.go.
  */
 int
 db_last_too_large(const struct db *db)
 {
-	return db->err == 8004 || db->err == 8025 || db->err == 9500;
+	switch (db->err) {
+	case 8004:
+	case 8025:
+	case 9500:
+	case 8175:
+	case 8176:
+		return 1;
+	}
+	return 0;
 }
 
 /*

@@ -923,6 +923,25 @@ db_begin(struct db *db, int user, char **cause)
 }
 
 /*
+ * TiDB ended the transaction for its age (8229, ErrLockExpire): it is
+ * gone, and the message says all there is to say; beginning again is no
+ * retry of it. why is taken.
+ */
+static int
+txn_too_old(struct db *db, char *why, char **cause)
+{
+	struct call	 c = { .id = ST_ROLLBACK, .rows = 1 };
+	char		*ignored = NULL;
+
+	if (db->my != NULL && run_once(db, &c, &ignored) != 0)
+		free(ignored);
+	txn_to(db, TX_USER_GONE);
+	db->err = ER_TXN_TOO_OLD;
+	*cause = why;
+	return DB_FAIL;
+}
+
+/*
  * A commit the server refuses ends the user's transaction all the same
  * (on a cluster a conflict is found at COMMIT): nothing of it is kept, and
  * that is what the user is told. Ours is rolled back by the caller.
@@ -942,6 +961,8 @@ db_commit(struct db *db, char **cause)
 		return DB_FAIL;
 	}
 	rc = run_simple(db, ST_COMMIT, &why);
+	if (rc == DB_FAIL && db->txn == TX_USER && db->err == ER_TXN_TOO_OLD)
+		return txn_too_old(db, why, cause);
 	if (rc == DB_FAIL && db->txn == TX_USER)
 		return txn_gone(db, why, cause);
 	if (rc != DB_OK)
@@ -1064,6 +1085,8 @@ ensure_connected(struct db *db, const struct stmt_def *def, char **cause)
 	int	 was_ours = db->txn == TX_OURS || db->txn == TX_LOAD;
 	char	*why;
 
+	if (renew_old(db, cause) != 0)
+		return -1;
 	switch (db->conn) {
 	case CONN_CANCELLED:
 	case CONN_HUNG:

@@ -82,6 +82,7 @@ struct load {
 	int		 sent_failed;	/* the server refused the batch */
 	int		 unread;	/* a retry needed the rows again */
 	int		 too_large;	/* for one transaction */
+	int		 tidb;		/* the server is TiDB */
 	char		 dup[NAME_MAX_BYTES * 2];	/* a 1062's name */
 	int		 duplen;		/* -1: none */
 	int		 saved;		/* the savepoint is set */
@@ -258,6 +259,36 @@ load_drain(struct db *db, struct load *ld, int rc, char **cause)
 }
 
 /*
+ * The savepoint a load of several batches takes inside the user's
+ * transaction, so that a failure takes back the load alone. TiDB has
+ * SAVEPOINT since v6.2, and refuses it in a pessimistic transaction when
+ * tidb_constraint_check_in_place_pessimistic is OFF (pkg/executor/
+ * simple.go, executeSavepoint): the load is then refused before any of
+ * it is sent, and says why.
+ */
+static int
+load_savepoint(struct db *db, char **cause)
+{
+	char	*why;
+	int	 rc;
+
+	if ((rc = db_exec(db, ST_SAVEPOINT, NULL, NULL, NULL, &why)) ==
+	    DB_OK)
+		return DB_OK;
+	if (!db_is_tidb(db)) {
+		*cause = why;
+		return rc;
+	}
+	xasprintf(cause, "more than one batch inside begin needs a savepoint, "
+	    "which this TiDB refuses (SAVEPOINT needs v6.2 or later, and "
+	    "tidb_constraint_check_in_place_pessimistic ON in a pessimistic "
+	    "transaction): nothing was sent; load it outside begin, or in "
+	    "parts of one batch each (%s)", why);
+	free(why);
+	return rc;
+}
+
+/*
  * Batch after batch, the first one filled, in one transaction: ours, or
  * the user's after a savepoint, so that a failure can take back the load
  * and nothing else of theirs. Ours is pipelined where the client library
@@ -275,7 +306,7 @@ load_batches(struct db *db, struct load *ld, int user, char **cause)
 	ld->fly_sum = 0;
 	ld->nsent = ld->nanswered = 0;
 	if (user)
-		rc = db_exec(db, ST_SAVEPOINT, NULL, NULL, NULL, cause);
+		rc = load_savepoint(db, cause);
 	else if (pipelined)
 		rc = db_begin_pipelined(db, cause);
 	else
@@ -348,8 +379,19 @@ load_undone(const struct load *ld, const char *what, char *why)
 		xasprintf(&msg, "%s; nothing was %s", why, what);
 		break;
 	case UNDO_LOAD:
-		xasprintf(&msg, "%s; nothing was %s: the transaction is still "
-		    "open, as it was before", why, what);
+		/*
+		 * TiDB's ROLLBACK TO SAVEPOINT keeps the locks taken after
+		 * it until the transaction ends (docs: sql-statements/
+		 * sql-statement-savepoint.md, "MySQL compatibility").
+		 */
+		if (ld->tidb && ld->saved)
+			xasprintf(&msg, "%s; nothing was %s: its rows were "
+			    "undone, but on TiDB they stay locked until commit "
+			    "or rollback (other sessions wait on them); the "
+			    "transaction is still open", why, what);
+		else
+			xasprintf(&msg, "%s; nothing was %s: the transaction "
+			    "is still open, as it was before", why, what);
 		break;
 	case UNDO_TXN:
 		xasprintf(&msg, "%s; nothing was %s, and as what was sent "
@@ -398,6 +440,7 @@ load_run(struct db *db, struct load *ld, char **cause)
 
 	if (ld->cap > BATCH_ROWS_MAX)
 		ld->cap = BATCH_ROWS_MAX;
+	ld->tidb = db_is_tidb(db);
 	ld->rows = xcalloc(ld->cap + 1, sizeof *ld->rows);
 	ld->lines = xcalloc(ld->cap + 1, sizeof *ld->lines);
 	if (user)
@@ -698,6 +741,31 @@ import_dup(struct db *db, const struct load *ld, const struct import *im)
 	return msg;
 }
 
+/*
+ * A duplicate found only at COMMIT: TiDB's optimistic transactions
+ * (tidb_txn_mode = 'optimistic') check unique keys then, not at each
+ * INSERT (docs: optimistic-transaction.md, constraints.md). The batch is
+ * long gone; the file is read again for the line.
+ */
+static char *
+import_dup_at_commit(const struct load *ld, const struct import *im)
+{
+	unsigned long	 line;
+	char		*msg;
+
+	if ((line = earlier_line(im, ld, (unsigned long)-1)) != 0)
+		xasprintf(&msg, "%s:%lu: the name '%s' is a duplicate: the "
+		    "server found it only at commit (an optimistic "
+		    "transaction), either on this line or in the table",
+		    im->path, line, ld->dup);
+	else
+		xasprintf(&msg, "%s: the name '%s' is a duplicate, which the "
+		    "server found only at commit (an optimistic transaction); "
+		    "its line is not known, as the input cannot be read again",
+		    im->path, ld->dup);
+	return msg;
+}
+
 /* Why the import failed, where, and that nothing of it was kept. */
 static void
 import_failed(struct db *db, struct load *ld, const struct import *im,
@@ -714,6 +782,9 @@ import_failed(struct db *db, struct load *ld, const struct import *im,
 	    (msg = import_dup(db, ld, im)) != NULL) {
 		free(why);
 		why = msg;
+	} else if (!ld->sent_failed && ld->duplen > 0) {
+		free(why);
+		why = import_dup_at_commit(ld, im);
 	} else if (ld->sent_failed) {
 		xasprintf(&msg, "%s:%lu-%lu: %s%s", im->path, ld->lines[0],
 		    ld->lines[ld->k - 1], why, ld->unread ? " (not tried "

@@ -29,6 +29,7 @@ enum {
 	OPT_FORMAT,
 	OPT_TABLE,
 	OPT_READ_TIMEOUT,
+	OPT_CONNECTION_LIFETIME,
 	OPT_FORCE,
 	OPT_NO_PAGER
 };
@@ -44,6 +45,8 @@ static const struct option longopts[] = {
 	{ "tls",	required_argument,	NULL, OPT_TLS },
 	{ "table",	required_argument,	NULL, OPT_TABLE },
 	{ "read-timeout", required_argument,	NULL, OPT_READ_TIMEOUT },
+	{ "connection-lifetime", required_argument, NULL,
+	    OPT_CONNECTION_LIFETIME },
 	{ "password",	optional_argument,	NULL, 'p' },
 	{ "execute",	required_argument,	NULL, 'e' },
 	{ "file",	required_argument,	NULL, 'f' },
@@ -129,6 +132,9 @@ usage(FILE *f)
 "      --read-timeout SECONDS\n"
 "                       wait at most SECONDS for the server's reply; 0: no\n"
 "                       limit (120 in scripts, none at a terminal)\n"
+"      --connection-lifetime SECONDS\n"
+"                       between commands, replace a connection older than\n"
+"                       SECONDS (1500); 0: never\n"
 "  -e, --execute CMDS   run CMDS (';' or newlines between them) and leave\n"
 "  -f, --file SCRIPT    run the commands in SCRIPT (- stdin) and leave;\n"
 "                       several -e and -f run in the order given\n"
@@ -378,6 +384,10 @@ take_option(struct invocation *inv, int ch)
 	case OPT_READ_TIMEOUT:
 		*o = (struct optval){ K_READ_TIMEOUT, optarg,
 		    "--read-timeout" };
+		break;
+	case OPT_CONNECTION_LIFETIME:
+		*o = (struct optval){ K_CONNECTION_LIFETIME, optarg,
+		    "--connection-lifetime" };
 		break;
 	case 'p':
 		if (optarg != NULL)

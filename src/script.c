@@ -209,6 +209,7 @@ queue_flush(struct script *sc)
 
 	if (q == NULL || q->n == 0)
 		return 0;
+	db_between_commands(se->db);
 	rc = q->n == 1 ? DB_FAIL : player_add_many(se->db, q->rows, q->n,
 	    &cause);
 	if (rc == DB_OK)

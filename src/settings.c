@@ -74,6 +74,14 @@ static const struct keyword {
 	{ "connection", "read_timeout", NULL, K_READ_TIMEOUT, V_INT,
 	  OFF(read_timeout), XSTR(READ_TIMEOUT_DEFAULT), 0, 0, 86400,
 	  "seconds" },
+	/*
+	 * Below the 30 minutes after which TiDB Cloud may end a connection
+	 * (docs: tidb-cloud/serverless-limitations.md; the pools it
+	 * recommends live about 5 minutes).
+	 */
+	{ "connection", "connection_lifetime", NULL, K_CONNECTION_LIFETIME,
+	  V_INT, OFF(connection_lifetime), "1500", 0, 0, 86400 * 365,
+	  "seconds" },
 	{ "shell", "table", NULL, K_TABLE, V_TEXT, OFF(table), "players",
 	  F_IDENT, 0, 0, NULL },
 	{ "shell", "format", NULL, K_FORMAT, V_FORMAT, OFF(format), NULL, 0,

@@ -55,6 +55,7 @@ enum setting_key {
 	K_TLS,
 	K_CONNECT_TIMEOUT,
 	K_READ_TIMEOUT,
+	K_CONNECTION_LIFETIME,
 	K_TABLE,
 	K_FORMAT,
 	K_HISTORY,
@@ -99,6 +100,7 @@ struct settings {
 	enum tls_mode	 tls;
 	unsigned int	 connect_timeout;
 	unsigned int	 read_timeout;	/* seconds; 0: wait for ever */
+	unsigned int	 connection_lifetime; /* seconds; 0: for ever */
 	char		*table;
 	enum format	 format;
 	char		*history;	/* NULL: the default place */
@@ -270,6 +272,8 @@ int	 db_commit(struct db *, char **);
 int	 db_rollback(struct db *, char **);
 int	 db_in_txn(const struct db *);
 enum txn_state db_txn(const struct db *);
+int	 db_is_tidb(const struct db *);
+void	 db_between_commands(struct db *);
 const char *db_host(const struct db *, unsigned int *);
 int	 db_connected(const struct db *);
 void	 db_want_cancel(struct db *);

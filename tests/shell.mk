@@ -22,4 +22,6 @@ EXTRA_DIST += tests/output.t
 TESTS += tests/json.t
 EXTRA_DIST += tests/json.t
 TESTS += tests/collation.t
+TESTS += tests/tidb.t
+EXTRA_DIST += tests/tidb.t tests/tidb-standin.py
 EXTRA_DIST += tests/collation.t
