@@ -71,6 +71,50 @@ unlike() {
 	fi
 }
 
+# skip DESCRIPTION REASON: a check that cannot run on this machine. In CI
+# (CI=true), which must have every tool, it fails; elsewhere it is a
+# visible "ok N # SKIP", counted by the TAP driver.
+skip() {
+	if [ "${CI:-}" = true ]; then
+		fail "$1"
+		diag "cannot run in CI: $2"
+	else
+		t_n=$((t_n + 1))
+		echo "ok $t_n - $1 # SKIP $2"
+	fi
+}
+
+# skip_all REASON: the same for a whole file, before its plan.
+skip_all() {
+	if [ "${CI:-}" = true ]; then
+		bail "cannot run in CI: $1"
+	fi
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+# wait_for COND [SECONDS]: evaluate the shell command COND every 0.1 s
+# until it succeeds, for at most SECONDS (default 15). Returns 1, with a
+# diagnostic, when it never did: the caller asserts what it waited for.
+wait_for() {
+	_wf_n=$((${2:-15} * 10))
+	_wf_i=0
+	while [ $_wf_i -lt $_wf_n ]; do
+		eval "$1" && return 0
+		sleep 0.1
+		_wf_i=$((_wf_i + 1))
+	done
+	diag "gave up after ${2:-15} s waiting for: $1"
+	return 1
+}
+
+# wait_sql SQL [SECONDS]: wait_for the independent client to find a row
+# for SQL.
+wait_sql() {
+	_ws_q=$1
+	wait_for '[ -n "$(sql "$_ws_q" 2>/dev/null)" ]' "${2:-15}"
+}
+
 done_testing() {
 	echo "1..$t_n"
 	exit $t_failed
@@ -80,6 +124,7 @@ done_testing() {
 T=$(mktemp -d "${TMPDIR:-/tmp}/tp.XXXXXX") || bail "mktemp failed"
 SRV=$T/srv
 CLU=$T/cluster
+PUB=
 
 cleanup() {
 	if [ -f "$SRV/pid" ]; then
@@ -89,6 +134,9 @@ cleanup() {
 		"$top_srcdir/tests/galera.sh" stop "$CLU" >/dev/null 2>&1
 	fi
 	rm -rf "$T"
+	if [ -n "$PUB" ]; then
+		rm -rf "$PUB"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -98,11 +146,7 @@ trap 'exit 1' INT TERM
 start_server() {
 	if ! command -v mariadbd >/dev/null 2>&1 &&
 	    ! [ -x /usr/sbin/mariadbd ]; then
-		if [ "${CI:-}" = true ]; then
-			bail "mariadbd is not installed (apt-get install mariadb-server)"
-		fi
-		echo "1..0 # SKIP mariadbd is not installed"
-		exit 0
+		skip_all "mariadbd is not installed (apt-get install mariadb-server)"
 	fi
 	"$top_srcdir/tests/server.sh" start "$SRV" >"$T/server.out" 2>&1 ||
 	    bail "the test server did not start: $(cat "$T/server.out")"
@@ -115,11 +159,7 @@ start_server() {
 # node 1's, so tp and sql talk to node 1 until on_node says otherwise.
 start_cluster() {
 	if ! _why=$("$top_srcdir/tests/galera.sh" check 2>&1); then
-		if [ "${CI:-}" = true ]; then
-			bail "cannot run a cluster: $_why"
-		fi
-		echo "1..0 # SKIP cannot run a cluster: $_why"
-		exit 0
+		skip_all "cannot run a cluster: $_why"
 	fi
 	# As root the nodes run as mysql, which must reach the cluster's
 	# directory; the rest of T stays unreadable to it.
@@ -143,14 +183,29 @@ nsql() {
 	    -e "SET SESSION wsrep_sync_wait = 1; $2" test
 }
 
+# tpenv [NAME=VALUE...] COMMAND...: COMMAND (tidbplay, or a wrapper of
+# it) in the environment every test gives tidbplay: none of the caller's
+# TIDB_* settings or CA_PATH, the test server's password, the scratch
+# directory as home, no history file. NAME=VALUE words change it.
+tpenv() {
+	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
+	    -u TIDB_PASSWORD -u XDG_CONFIG_HOME -u XDG_STATE_HOME \
+	    TIDB_PASSWORD="${TP_PASSWORD:-}" HOME="$T" \
+	    XDG_CONFIG_HOME="$T/config" TIDBPLAY_HISTFILE= "$@"
+}
+
+# tpconn ARGS...: tidbplay connected to the test server (or node, or the port
+# in TP_PORT) as the TLS user, in the tpenv environment; output as the
+# caller redirects it.
+tpconn() {
+	tpenv "$TIDBPLAY" -H "$TP_HOST" -P "$TP_PORT" -u "$TP_USER" \
+	    --ca "$TP_CA" "$@"
+}
+
 # Run tidbplay against the server as the TLS user; sets OUT, ERR and RC.
 # Standard input is the caller's (use tp ... <file, or tpin TEXT ...).
 tp() {
-	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
-	    TIDBPLAY_HISTFILE= \
-	    "$TIDBPLAY" -H "$TP_HOST" -P "$TP_PORT" -u "$TP_USER" --ca "$TP_CA" \
-	    "$@" >"$T/out" 2>"$T/err"
+	tpconn "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")
@@ -180,4 +235,31 @@ sql() {
 # The whole table, to compare before and after a refused command.
 snapshot() {
 	sql "SELECT id, name, coins, goods FROM ${1:-players} ORDER BY id" 2>&1
+}
+
+# can_be_nobody: whether tidbplay can run as the user nobody (root, with
+# setpriv, and a nobody on the system). If so, $AS_NOBODY "$NOBODY_TIDBPLAY"
+# ARGS runs it so (after tpenv too): NOBODY_TIDBPLAY is a copy of tidbplay
+# in a directory of /tmp open to all, since the checkout may lie under a
+# directory that nobody cannot enter (a 0700 home, a mktemp -d). The copy
+# links only system libraries (a sanitizer build's runtime too); its leak
+# suppressions come along. Call it in the test's own shell, not in a
+# subshell, so that cleanup removes the copy.
+NOBODY_TIDBPLAY=
+AS_NOBODY=
+can_be_nobody() {
+	[ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
+	    id nobody >/dev/null 2>&1 || return 1
+	if [ -z "$PUB" ]; then
+		PUB=$(mktemp -d /tmp/tp-pub.XXXXXX) || bail "mktemp failed"
+		chmod 755 "$PUB"
+		cp "$TIDBPLAY" "$PUB/tidbplay" &&
+		    cp "$top_srcdir/tests/lsan.supp" "$PUB/lsan.supp" ||
+		    bail "cannot copy tidbplay to $PUB"
+		chmod 755 "$PUB/tidbplay"
+		chmod 644 "$PUB/lsan.supp"
+	fi
+	NOBODY_TIDBPLAY=$PUB/tidbplay
+	AS_NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups env
+	    LSAN_OPTIONS=suppressions=$PUB/lsan.supp:print_suppressions=0:exitcode=96"
 }
