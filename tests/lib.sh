@@ -186,12 +186,25 @@ nsql() {
 # tpenv [NAME=VALUE...] COMMAND...: COMMAND (tidbplay, or a wrapper of
 # it) in the environment every test gives tidbplay: none of the caller's
 # TIDB_* settings or CA_PATH, the test server's password, the scratch
-# directory as home, no history file. NAME=VALUE words change it.
+# directory as home, no history file. NAME=VALUE words change it. It is a
+# script, $T/tpenv, so that tmux, a job-control shell or a background job
+# can run it too; it is written again when the password changes.
 tpenv() {
-	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    -u TIDB_PASSWORD -u XDG_CONFIG_HOME -u XDG_STATE_HOME \
-	    TIDB_PASSWORD="${TP_PASSWORD:-}" HOME="$T" \
-	    XDG_CONFIG_HOME="$T/config" TIDBPLAY_HISTFILE= "$@"
+	[ "${TP_PASSWORD:-}" = "${_tpenv_pw-}" ] && [ -x "$T/tpenv" ] ||
+	    tpenv_write
+	"$T/tpenv" "$@"
+}
+tpenv_write() {
+	_tpenv_pw=${TP_PASSWORD:-}
+	cat >"$T/tpenv.new" <<EOF
+#!/bin/sh
+exec env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \\
+    -u TIDB_PASSWORD -u XDG_CONFIG_HOME -u XDG_STATE_HOME \\
+    TIDB_PASSWORD='$_tpenv_pw' HOME='$T' XDG_CONFIG_HOME='$T/config' \\
+    TIDBPLAY_HISTFILE= "\$@"
+EOF
+	chmod 755 "$T/tpenv.new" && mv "$T/tpenv.new" "$T/tpenv" ||
+	    bail "cannot write $T/tpenv"
 }
 
 # tpconn ARGS...: tidbplay connected to the test server (or node, or the port

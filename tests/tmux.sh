@@ -2,13 +2,8 @@
 # it, the screen read back. Sourced after tests/lib.sh and start_server.
 # Every wait polls in a bounded loop; no sleep is an assertion.
 
-if ! command -v tmux >/dev/null 2>&1; then
-	if [ "${CI:-}" = true ]; then
-		bail "tmux is not installed (apt-get install tmux)"
-	fi
-	echo "1..0 # SKIP tmux is not installed"
-	exit 0
-fi
+command -v tmux >/dev/null 2>&1 ||
+    skip_all "tmux is not installed (apt-get install tmux)"
 
 TMUX_SOCK=tp$$
 tmux_path=
@@ -104,7 +99,8 @@ fresh() {
 # changes the height), with ARGS after the connection options. Its pid goes
 # to $T/pid, its exit status to $T/exit; the terminal's settings before and
 # after it ran to $T/stty.before and $T/stty.after (stty -g), and stty -a
-# after it to $T/stty.a. TP_SHELL_ENV adds NAME=VALUE words to its
+# after it to $T/stty.a. TP_HISTFILE names the history file (default
+# $T/hist). TP_SHELL_ENV adds NAME=VALUE words to its
 # environment. An earlier session named tp is renamed and then killed.
 start_shell() {
 	_args=
@@ -115,15 +111,15 @@ start_shell() {
 	if tm has-session -t tp 2>/dev/null; then
 		tm rename-session -t tp old
 	fi
+	tpenv_write
 	tm new-session -d -s tp -x 120 -y "${TMUX_ROWS:-40}" \
 	    "stty -g >'$T/stty.before'; sh -c 'echo \$\$ >\"$T/pid\"; exec env \
-	    -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    -u PAGER TERM=xterm LC_ALL=C.UTF-8 HOME=\"$T\" \
-	    XDG_CONFIG_HOME=\"$T/config\" TIDBPLAY_HISTFILE=\"$T/hist\" \
-	    TIDB_PASSWORD=\"$TP_PASSWORD\" ${TP_SHELL_ENV:-} \"$TIDBPLAY\" \
-	    -H \"$TP_HOST\" -P \"$TP_PORT\" -u \"$TP_USER\" --ca \"$TP_CA\" \
-	    $_args'; echo \$? >'$T/exit.tmp'; stty -g >'$T/stty.after'; \
-	    stty -a >'$T/stty.a'; mv '$T/exit.tmp' '$T/exit'; sleep 600"
+	    -u PAGER \"$T/tpenv\" TERM=xterm LC_ALL=C.UTF-8 \
+	    TIDBPLAY_HISTFILE=\"${TP_HISTFILE-$T/hist}\" ${TP_SHELL_ENV:-} \
+	    \"$TIDBPLAY\" -H \"$TP_HOST\" -P \"$TP_PORT\" -u \"$TP_USER\" \
+	    --ca \"$TP_CA\" $_args'; echo \$? >'$T/exit.tmp'; \
+	    stty -g >'$T/stty.after'; stty -a >'$T/stty.a'; \
+	    mv '$T/exit.tmp' '$T/exit'; sleep 600"
 	# A tmux server with no session left exits: the old one goes last.
 	tm kill-session -t old 2>/dev/null
 	[ -n "$tmux_path" ] || tmux_path=$(tm display-message -p '#{socket_path}')
