@@ -276,3 +276,61 @@ can_be_nobody() {
 	AS_NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups env
 	    LSAN_OPTIONS=suppressions=$PUB/lsan.supp:print_suppressions=0:exitcode=96"
 }
+
+# ---- many shells at once ----
+
+# random_trades SEED N NPLAYERS: N random trades between players
+# p0..p{NPLAYERS-1}, both directions between every pair, with prices high
+# enough that some are refused.
+random_trades() {
+	awk -v seed="$1" -v n="$2" -v np="$3" 'BEGIN {
+		srand(seed)
+		for (i = 0; i < n; i++) {
+			b = int(rand() * np)
+			s = (b + 1 + int(rand() * (np - 1))) % np
+			printf "trade p%d p%d %d %d\n", b, s,
+			    1 + int(rand() * 20), 1 + int(rand() * 300)
+		}
+	}'
+}
+
+# bg_shell K ARGS...: tpconn ARGS in the background (a later -P or -H
+# overrides), its output in $T/out.K and $T/err.K, its pid in pid_K;
+# finish K waits for it and puts its exit status in rc_K.
+bg_shell() {
+	_bg_k=$1
+	shift
+	tpconn "$@" >"$T/out.$_bg_k" 2>"$T/err.$_bg_k" &
+	eval "pid_$_bg_k=\$!"
+}
+finish() {
+	eval "wait \$pid_$1"
+	eval "rc_$1=\$?"
+}
+
+# The server's count of row lock waits so far, and of the waits now: a
+# wait that moved proves that two transactions held the same row at once.
+row_lock_waits() {
+	sql "SHOW GLOBAL STATUS LIKE 'Innodb_row_lock_waits'" | cut -f2
+}
+lock_waits_now() {
+	sql "SHOW GLOBAL STATUS LIKE 'Innodb_row_lock_current_waits'" | cut -f2
+}
+
+# hold_rows WHERE: another client locks the players WHERE selects (FOR
+# UPDATE) until release_rows; shells started meanwhile queue behind it,
+# so that they start together when it lets go.
+hold_rows() {
+	"$TP_ADMIN" test -e "BEGIN; SELECT id FROM players WHERE $1 FOR UPDATE;
+	    SELECT SLEEP(120) AS holding; ROLLBACK" >/dev/null 2>&1 &
+	hold_pid=$!
+	wait_sql "SELECT 1 FROM information_schema.PROCESSLIST
+	    WHERE INFO LIKE 'SELECT SLEEP(120) AS holding%'" ||
+	    bail "the other client did not take its locks"
+}
+release_rows() {
+	sql "SELECT ID INTO @id FROM information_schema.PROCESSLIST
+	    WHERE INFO LIKE 'SELECT SLEEP(120) AS holding%' LIMIT 1;
+	    KILL CONNECTION @id"
+	wait "$hold_pid" 2>/dev/null
+}
