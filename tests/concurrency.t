@@ -33,9 +33,6 @@ is $? 1 "the processes run different scripts"
 # Run them all at once: another client holds every row while they start,
 # so that each one's first trade waits for it, and they all go when it
 # lets go; then they wait for each other's rows (the server counts it).
-deadlocks() {
-	sql "SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'" | cut -f2
-}
 d0=$(deadlocks)
 hold_rows 1
 w0=$(row_lock_waits)

@@ -308,10 +308,14 @@ finish() {
 	eval "rc_$1=\$?"
 }
 
-# The server's count of row lock waits so far, and of the waits now: a
-# wait that moved proves that two transactions held the same row at once.
+# The server's count of row lock waits so far, of deadlocks so far, and of
+# the waits now: a wait that moved proves that two transactions wanted the
+# same row at once.
 row_lock_waits() {
 	sql "SHOW GLOBAL STATUS LIKE 'Innodb_row_lock_waits'" | cut -f2
+}
+deadlocks() {
+	sql "SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'" | cut -f2
 }
 lock_waits_now() {
 	sql "SHOW GLOBAL STATUS LIKE 'Innodb_row_lock_current_waits'" | cut -f2
