@@ -338,3 +338,35 @@ release_rows() {
 	    KILL CONNECTION @id"
 	wait "$hold_pid" 2>/dev/null
 }
+
+# ---- faults ----
+
+# val NAME COLUMN: one player's column, as the independent client sees it.
+val() { sql "SELECT $2 FROM players WHERE name = '$1'"; }
+
+# feed ... | tpfed ARGS: tp reading a pipeline whose commands may wait for
+# the server between lines. The last command of a pipeline may run in a
+# subshell, so tpfed leaves its results in files and tpdone reads them back.
+tpfed() {
+	tp "$@"
+	echo "$RC" >"$T/rc"
+}
+tpdone() {
+	RC=$(cat "$T/rc")
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+
+# kill_server: kill the test server outright, and wait until it is gone.
+kill_server() {
+	_ks_pid=$(cat "$SRV/pid")
+	kill -9 "$_ks_pid"
+	wait_for '! kill -0 "$_ks_pid" 2>/dev/null' 10
+}
+
+# app_gone: the server holds no connection of the user app (it closed an
+# idle one, or a kill has taken effect).
+app_gone() {
+	[ "$(sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+	    WHERE USER = 'app'")" = 0 ]
+}

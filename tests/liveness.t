@@ -32,38 +32,12 @@ cleanup_all() {
 }
 trap cleanup_all EXIT
 
-val() { sql "SELECT $2 FROM players WHERE name = '$1'"; }
-
-# wait_for SQL: until SQL (run as root) prints something, for at most 10 s.
-wait_for() {
-	_i=0
-	while [ $_i -lt 100 ]; do
-		[ -n "$(sql "$1" 2>/dev/null)" ] && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	diag "gave up waiting for: $1"
-	return 1
-}
-
 # Kill the app user's idle connection, in one call of the admin client
 # (the server shuts the socket down before KILL returns), so that the
 # next line follows within a second of the last.
 kill_app_connection() {
 	sql "SELECT ID INTO @id FROM information_schema.PROCESSLIST
 	    WHERE USER = 'app' LIMIT 1; KILL CONNECTION @id"
-}
-
-# feed ... | tpfed ARGS: tp reading a pipeline; tpdone reads the results
-# back (the last command of a pipeline may run in a subshell).
-tpfed() {
-	tp "$@"
-	echo "$RC" >"$T/rc"
-}
-tpdone() {
-	RC=$(cat "$T/rc")
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
 }
 
 # tph HOSTS ARGS: tidbplay against the host list HOSTS, with the CA in
@@ -124,10 +98,10 @@ like "$OUT" 'reconnects: +0$' "nothing was reconnected"
 a0=$(val a coins)
 {
 	echo 'set coins z 1'
-	wait_for "SELECT 1 FROM players WHERE name = 'z' AND coins = 1"
+	wait_sql "SELECT 1 FROM players WHERE name = 'z' AND coins = 1"
 	kill_app_connection
 	echo 'set coins a +1'
-	wait_for "SELECT 1 FROM players WHERE name = 'a' AND coins = $((a0 + 1))"
+	wait_sql "SELECT 1 FROM players WHERE name = 'a' AND coins = $((a0 + 1))"
 	kill_app_connection
 	echo 'add killed1 5 5'
 	echo 'status'
@@ -142,19 +116,25 @@ is "$(printf '%s\n' "$ERR" | grep -c 'connection was lost; reconnected')" 2 \
     "each closed connection was found and made again"
 like "$OUT" 'reconnects: +2$' "status counts both reconnects"
 
-# ... and closed by wait_timeout, the same way.
+# ... and closed by wait_timeout, the same way: each next line is sent
+# once the server has closed the idle connection (it is gone from the
+# process list), not after a sleep that a slow machine could outlast.
 sql "SET GLOBAL wait_timeout = 2; SET GLOBAL interactive_timeout = 2"
 a0=$(val a coins)
 {
 	echo 'set coins z 2'
-	sleep 3.5
+	wait_sql "SELECT 1 FROM players WHERE name = 'z' AND coins = 2"
+	wait_for app_gone
 	echo 'set coins a +1'
-	sleep 3.5
+	wait_sql "SELECT 1 FROM players WHERE name = 'a' AND coins = $((a0 + 1))"
+	wait_for app_gone
 	echo 'add idle1 5 5'
+	echo 'status'
 } | tpfed
 tpdone
 sql "SET GLOBAL wait_timeout = 28800; SET GLOBAL interactive_timeout = 28800"
 is "$RC" 0 "idle past wait_timeout: the script goes on"
+unlike "$ERR" 'stdin:' "idle past wait_timeout: no command failed"
 is "$(val a coins)" $((a0 + 1)) \
     "the relative set after wait_timeout was applied once"
 is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'idle1'")" 1 \
@@ -162,6 +142,7 @@ is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'idle1'")" 1 \
 unlike "$ERR" 'may or may not' "no write was sent on the closed connection"
 is "$(printf '%s\n' "$ERR" | grep -c 'connection was lost; reconnected')" 2 \
     "each closed connection was found and made again"
+like "$OUT" 'reconnects: +2$' "status counts both reconnects"
 
 # (c) A server that stops answering (SIGSTOP): the script ends within
 # read_timeout with exit status 3, the write in flight reported, and no
@@ -180,7 +161,7 @@ for cmd in 'set coins a +1' 'show a'; do
 	t0=$(date +%s)
 	{
 		echo "set coins z $zv"
-		wait_for "SELECT 1 FROM players WHERE name = 'z' AND coins = $zv"
+		wait_sql "SELECT 1 FROM players WHERE name = 'z' AND coins = $zv"
 		stop_server
 		echo "$cmd"
 		echo 'add after 1 1'
@@ -261,14 +242,6 @@ CREATE TRIGGER slow_bu BEFORE UPDATE ON players FOR EACH ROW BEGIN
   IF NEW.name = 'inflight' THEN DO SLEEP(20); END IF;
 END//" || bail "cannot create the slow trigger"
 
-kill_server() {
-	kill -9 "$server_pid"
-	_i=0
-	while [ $_i -lt 100 ] && kill -0 "$server_pid" 2>/dev/null; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-}
 restart_server() {
 	"$top_srcdir/tests/server.sh" restart "$SRV" >"$T/restart.out" 2>&1 ||
 	    bail "the server did not come back: $(cat "$T/restart.out")"
@@ -278,7 +251,7 @@ restart_server() {
 {
 	echo 'status'
 	echo 'set coins inflight +1'
-	wait_for "SELECT 1 FROM information_schema.PROCESSLIST
+	wait_sql "SELECT 1 FROM information_schema.PROCESSLIST
 	    WHERE STATE = 'User sleep'"
 	kill_server
 	echo 'set coins inflight +10'
@@ -304,7 +277,7 @@ before=$(snapshot)
 {
 	echo 'begin'
 	echo 'set coins a 5'
-	wait_for "SELECT 1 FROM information_schema.INNODB_TRX
+	wait_sql "SELECT 1 FROM information_schema.INNODB_TRX
 	    WHERE trx_rows_modified > 0"
 	kill_server
 	echo 'set coins b 5'
