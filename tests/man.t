@@ -11,11 +11,6 @@ INI=$top_srcdir/tidbplay.ini.example
 
 start_server
 
-skip() {
-	t_n=$((t_n + 1))
-	echo "ok $t_n - $1 # SKIP $2"
-}
-
 # The man page has a line that starts with $1 (a fixed string).
 man_has_line() {
 	awk -v want="$1" '
