@@ -1,6 +1,6 @@
 #!/bin/sh
 # Liveness and the host list, against real servers: a live connection is
-# used without a ping however long it idled; one the server closed while
+# used without a ping unless it idled for four minutes; one the server closed while
 # idle is found before an unsafe write is sent; a server that stops
 # answering ends a script within read_timeout; a refused connection says
 # so; a list of hosts is tried in order, and a lost connection goes on on
@@ -60,8 +60,9 @@ tph() {
 tpin 'add a 1000 1000; add b 1000 1000; add z 0 0' -q
 [ "$RC" -eq 0 ] || bail "setup failed: $ERR"
 
-# (a) A live connection is not pinged, however long each command waits:
-# reads, unsafe writes, a transaction, status, each 1.5 s after the last.
+# (a) A live connection is not pinged while it idles for less than four
+# minutes: reads, unsafe writes, a transaction, status, each 1.5 s after
+# the last. (After four minutes it is: below.)
 # The server counts the pings it gets in Com_admin_commands (its general
 # log leaves them out); the admin client sends none.
 admin_commands() {
@@ -90,6 +91,42 @@ is "$((c1 - c0))" 2 "one connection throughout (and the counter's own)"
 is "$(val a coins)/$(val a goods)/$(val b coins)" 1001/999/1001 \
     "every change was applied once"
 like "$OUT" 'reconnects: +0$' "nothing was reconnected"
+
+# ... but a connection idle for four minutes is pinged once before it is
+# used. The clock is moved (libfaketime, which reads it from a file at
+# each call) between two commands: 200 s idle, no ping; then 300 s, one.
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+if [ -f "$FAKETIME_LIB" ]; then
+	echo '+0' >"$T/clock"
+	printf '#!/bin/sh\nexec env LD_PRELOAD=%s FAKETIME_TIMESTAMP_FILE=%s FAKETIME_NO_CACHE=1 ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" %s "$@"\n' \
+	    "$FAKETIME_LIB" "$T/clock" "$TIDBPLAY" >"$T/faked"
+	chmod +x "$T/faked"
+	real=$TIDBPLAY
+	TIDBPLAY=$T/faked
+	p0=$(admin_commands)
+	{
+		echo 'set coins z 10'
+		wait_sql "SELECT 1 FROM players WHERE name = 'z' AND coins = 10"
+		echo '+200' >"$T/clock"
+		echo 'set coins z 11'
+		wait_sql "SELECT 1 FROM players WHERE name = 'z' AND coins = 11"
+		admin_commands >"$T/pings.200"
+		echo '+500' >"$T/clock"
+		echo 'set coins z 12'
+	} | tpfed
+	tpdone
+	TIDBPLAY=$real
+	p1=$(admin_commands)
+	p200=$(cat "$T/pings.200")
+	is "$RC" 0 "a session whose clock moves: exit 0"
+	is "$((p200 - p0))" 0 "idle for 200 s: no ping"
+	is "$((p1 - p200))" 1 "idle for 300 s: one ping before the next command"
+	is "$(val z coins)" 12 "the command after the ping ran"
+	unlike "$ERR" 'reconnect' "the pinged connection was used, not replaced"
+else
+	skip "a connection idle for four minutes is pinged" \
+	    "libfaketime is not installed (apt-get install faketime)"
+fi
 
 # (b) The server closes the connection while it idles (KILL CONNECTION;
 # TiDB Serverless closes idle ones): found before the unsafe write is
