@@ -23,8 +23,10 @@ stop_server() {
 	done
 }
 # A stopped server must never outlive the test, nor the second one.
+mute_pid=
 cleanup_all() {
 	kill -CONT "$server_pid" 2>/dev/null
+	[ -n "$mute_pid" ] && kill "$mute_pid" 2>/dev/null
 	if [ -f "$SRV2/pid" ]; then
 		"$top_srcdir/tests/server.sh" stop "$SRV2" >/dev/null 2>&1
 	fi
@@ -46,10 +48,7 @@ CA=$TP_CA
 tph() {
 	_hosts=$1
 	shift
-	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
-	    TIDBPLAY_HISTFILE= \
-	    "$TIDBPLAY" -H "$_hosts" -u "$TP_USER" --ca "$CA" \
+	tpenv "$TIDBPLAY" -H "$_hosts" -u "$TP_USER" --ca "$CA" \
 	    "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out")
@@ -234,6 +233,46 @@ is "$RC" 3 "nothing listening: exit status 3"
 like "$ERR" 'cannot connect to 127\.0\.0\.1:1: connection refused' \
     "it says the connection was refused"
 unlike "$ERR" '\(115\)' "no bare errno from the library"
+
+# A server that takes the connection and never speaks (a listener that
+# accepts and says nothing): tidbplay gives up after connect_timeout with
+# exit status 3. Loosely bounded: an outer timeout of 20 s catches a
+# tidbplay that waits on; a control with connect_timeout = 60 is still
+# waiting when its outer timeout of 4 s ends it, so it is the setting that
+# ends the wait.
+python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])' >"$T/mute.port" 2>/dev/null &
+mute_pid=$!
+wait_for '[ -s "$T/mute.port" ]' || bail "the mute listener did not start"
+MUTE=$(cat "$T/mute.port")
+printf '[connection]\nconnect_timeout = %s\n' 2 >"$T/ct2.ini"
+printf '[connection]\nconnect_timeout = %s\n' 60 >"$T/ct60.ini"
+real=$TIDBPLAY
+printf '#!/bin/sh\nexec timeout "$LIMIT" %s "$@"\n' "$TIDBPLAY" >"$T/limited"
+chmod +x "$T/limited"
+TIDBPLAY=$T/limited
+t0=$(date +%s)
+LIMIT=20
+export LIMIT
+tph "127.0.0.1:$MUTE" -c "$T/ct2.ini" -e count
+t1=$(date +%s)
+is "$RC" 3 "a server that never speaks, connect_timeout = 2: exit status 3"
+like "$ERR" "cannot connect to 127\\.0\\.0\\.1:$MUTE" "it names the server it gave up on"
+ok "$([ $((t1 - t0)) -ge 1 ]; echo $?)" \
+    "it waited for the server before giving up ($((t1 - t0)) s)"
+LIMIT=4
+tph "127.0.0.1:$MUTE" -c "$T/ct60.ini" -e count
+is "$RC" 124 "control: connect_timeout = 60 is still waiting after 4 s"
+TIDBPLAY=$real
+kill "$mute_pid" 2>/dev/null
+wait "$mute_pid" 2>/dev/null
+mute_pid=
 
 # (e) The host list: tried in order, the first that takes us is used.
 tph "127.0.0.1:1,127.0.0.1:$TP_PORT" -e status
