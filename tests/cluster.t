@@ -15,13 +15,7 @@ start_cluster
 NPLAYERS=6
 NTRADES=150
 
-i=0
-while [ $i -lt $NPLAYERS ]; do
-	echo "add p$i 3000 300"
-	i=$((i + 1))
-done >"$T/setup"
-tp -q <"$T/setup"
-[ "$RC" -eq 0 ] || bail "setup failed: $ERR"
+add_players $NPLAYERS 3000 300
 sums=$(nsql 1 'SELECT SUM(coins), SUM(goods) FROM players')
 
 # trades SEED N: N random trades between the players (tests/lib.sh).

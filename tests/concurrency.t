@@ -12,13 +12,7 @@ NPROC=6
 NTRADES=300
 NPLAYERS=5
 
-i=0
-while [ $i -lt $NPLAYERS ]; do
-	echo "add p$i 2000 200"
-	i=$((i + 1))
-done >"$T/setup"
-tp -q <"$T/setup"
-[ "$RC" -eq 0 ] || bail "setup failed: $ERR"
+add_players $NPLAYERS 2000 200
 sums=$(sql 'SELECT SUM(coins), SUM(goods) FROM players')
 
 # One script per process, each from its own seed.
@@ -34,7 +28,7 @@ is $? 1 "the processes run different scripts"
 # so that each one's first trade waits for it, and they all go when it
 # lets go; then they wait for each other's rows (the server counts it).
 d0=$(deadlocks)
-hold_rows 1
+hold_rows 1 || bail "the other client did not take its locks"
 w0=$(row_lock_waits)
 p=0
 while [ $p -lt $NPROC ]; do

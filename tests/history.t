@@ -8,9 +8,7 @@
 start_server
 . "$top_srcdir/tests/tmux.sh"
 
-sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
-    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
-    UNIQUE (name)); INSERT INTO players (name, coins, goods) VALUES
+sql "$PLAYERS_DDL; INSERT INTO players (name, coins, goods) VALUES
     ('alice', 1, 1)"
 
 # run LINE: type LINE, and wait until it was echoed and the prompt came

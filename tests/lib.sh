@@ -134,6 +134,9 @@ CLU=$T/cluster
 PUB=
 
 cleanup() {
+	if [ -n "${hold_pid:-}" ]; then
+		kill "$hold_pid" 2>/dev/null
+	fi
 	if [ -f "$SRV/pid" ]; then
 		"$top_srcdir/tests/server.sh" stop "$SRV" >/dev/null 2>&1
 	fi
@@ -190,12 +193,13 @@ nsql() {
 	    -e "SET SESSION wsrep_sync_wait = 1; $2" test
 }
 
-# tpenv [NAME=VALUE...] COMMAND...: COMMAND (tidbplay, or a wrapper of
-# it) in the environment every test gives tidbplay: none of the caller's
-# TIDB_* settings or CA_PATH, the test server's password, the scratch
-# directory as home, no history file. NAME=VALUE words change it. It is a
-# script, $T/tpenv, so that tmux, a job-control shell or a background job
-# can run it too; it is written again when the password changes.
+# tpenv [-u NAME | NAME=VALUE]... COMMAND...: COMMAND (tidbplay, or a
+# wrapper of it) in the environment every test gives tidbplay: none of the
+# caller's TIDB_* settings or CA_PATH, the test server's password, the
+# scratch directory as home, no history file. -u NAME and NAME=VALUE, in
+# order, change it. It is a script, $T/tpenv, so that tmux, a job-control
+# shell or a background job can run it too; it is written again when the
+# password changes.
 tpenv() {
 	[ "${TP_PASSWORD:-}" = "${_tpenv_pw-}" ] && [ -x "$T/tpenv" ] ||
 	    tpenv_write
@@ -205,10 +209,18 @@ tpenv_write() {
 	_tpenv_pw=${TP_PASSWORD:-}
 	cat >"$T/tpenv.new" <<EOF
 #!/bin/sh
-exec env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \\
-    -u TIDB_PASSWORD -u XDG_CONFIG_HOME -u XDG_STATE_HOME \\
-    TIDB_PASSWORD='$_tpenv_pw' HOME='$T' XDG_CONFIG_HOME='$T/config' \\
-    TIDBPLAY_HISTFILE= "\$@"
+unset TIDB_HOST TIDB_PORT TIDB_USER TIDB_DB_NAME CA_PATH XDG_STATE_HOME
+TIDB_PASSWORD='$_tpenv_pw' HOME='$T' XDG_CONFIG_HOME='$T/config'
+TIDBPLAY_HISTFILE=
+export TIDB_PASSWORD HOME XDG_CONFIG_HOME TIDBPLAY_HISTFILE
+while [ \$# -gt 0 ]; do
+	case \$1 in
+	-u) unset "\$2"; shift 2 ;;
+	[A-Za-z_]*=*) export "\$1"; shift ;;
+	*) break ;;
+	esac
+done
+exec "\$@"
 EOF
 	chmod 755 "$T/tpenv.new" && mv "$T/tpenv.new" "$T/tpenv" ||
 	    bail "cannot write $T/tpenv"
@@ -239,12 +251,52 @@ tpin() {
 	tp "$@" <"$T/in"
 }
 
+# For tests of where settings come from. home_dirs: a home $H, a config
+# directory $C (with tidbplay/ in it) and a working directory $W of the
+# test's own; B is tidbplay.
+home_dirs() {
+	H=$T/home
+	C=$T/config
+	W=$T/work
+	B=$TIDBPLAY
+	mkdir -p "$H" "$C/tidbplay" "$W"
+}
+# tpe [-u NAME | NAME=VALUE]... COMMAND...: COMMAND in $W, as tpenv with
+# no password, HOME=$H and XDG_CONFIG_HOME=$C, standard input empty; sets
+# OUT ERR RC.
+tpe() {
+	(cd "$W" && tpenv -u TIDB_PASSWORD HOME="$H" XDG_CONFIG_HOME="$C" \
+	    "$@" >"$T/out" 2>"$T/err" </dev/null)
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+# mkfile PATH CONTENT: a private file (no warnings about passwords).
+mkfile() {
+	printf '%s\n' "$2" >"$1"
+	chmod 600 "$1"
+}
+
 # Run tidbplay bare (no connection arguments), same captures.
 tpraw() {
 	"$TIDBPLAY" "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")
+}
+
+# The quickstart's table, as tidbplay creates it on first use; tests that
+# need it before tidbplay runs make it with sql "$PLAYERS_DDL".
+PLAYERS_DDL="CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL
+    AUTO_INCREMENT, name VARCHAR(32), coins INTEGER, goods INTEGER,
+    PRIMARY KEY (id), UNIQUE (name))"
+
+# reset_players: an empty table; names: its names in id order, on one line.
+reset_players() {
+	sql "DROP TABLE IF EXISTS players; $PLAYERS_DDL"
+}
+names() {
+	sql "SELECT name FROM players ORDER BY id" | tr '\n' ' '
 }
 
 # The database as an independent client sees it.
@@ -285,6 +337,17 @@ can_be_nobody() {
 }
 
 # ---- many shells at once ----
+
+# add_players N COINS GOODS: players p0..p{N-1} with COINS and GOODS each,
+# added by tidbplay.
+add_players() {
+	awk -v n="$1" -v c="$2" -v g="$3" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "add p%d %d %d\n", i, c, g
+	}' >"$T/players.tp"
+	tp -q <"$T/players.tp"
+	[ "$RC" -eq 0 ] || bail "adding the players failed: $ERR"
+}
 
 # random_trades SEED N NPLAYERS: N random trades between players
 # p0..p{NPLAYERS-1}, both directions between every pair, with prices high
@@ -329,21 +392,33 @@ lock_waits_now() {
 }
 
 # hold_rows WHERE: another client locks the players WHERE selects (FOR
-# UPDATE) until release_rows; shells started meanwhile queue behind it,
-# so that they start together when it lets go.
+# UPDATE) until release_rows; fails if it has not within 15 s. Shells
+# started meanwhile queue behind it (so that they start together when it
+# lets go); rows_held: whether it still holds them.
+HOLDING="INFO LIKE 'SELECT SLEEP(120) AS holding%'"
+hold_pid=
 hold_rows() {
 	"$TP_ADMIN" test -e "BEGIN; SELECT id FROM players WHERE $1 FOR UPDATE;
 	    SELECT SLEEP(120) AS holding; ROLLBACK" >/dev/null 2>&1 &
 	hold_pid=$!
-	wait_sql "SELECT 1 FROM information_schema.PROCESSLIST
-	    WHERE INFO LIKE 'SELECT SLEEP(120) AS holding%'" ||
-	    bail "the other client did not take its locks"
+	wait_sql "SELECT 1 FROM information_schema.PROCESSLIST WHERE $HOLDING"
+}
+rows_held() {
+	[ -n "$(sql "SELECT 1 FROM information_schema.PROCESSLIST WHERE $HOLDING")" ]
 }
 release_rows() {
+	[ -n "$hold_pid" ] || return 0
 	sql "SELECT ID INTO @id FROM information_schema.PROCESSLIST
-	    WHERE INFO LIKE 'SELECT SLEEP(120) AS holding%' LIMIT 1;
-	    KILL CONNECTION @id"
+	    WHERE $HOLDING LIMIT 1; KILL CONNECTION @id" 2>/dev/null
 	wait "$hold_pid" 2>/dev/null
+	hold_pid=
+}
+
+# app_runs PATTERN: wait until a statement of tidbplay's (user app) LIKE
+# PATTERN is running on the server.
+app_runs() {
+	wait_sql "SELECT 1 FROM information_schema.PROCESSLIST
+	    WHERE USER = 'app' AND INFO LIKE '$1'"
 }
 
 # ---- faults ----

@@ -10,19 +10,7 @@
 start_server
 . "$top_srcdir/tests/tmux.sh"
 
-# The other client that holds a row lock must not outlive the test.
-lockpid=
-stop_lock() {
-	if [ -n "$lockpid" ]; then
-		kill "$lockpid" 2>/dev/null
-		wait "$lockpid" 2>/dev/null
-	fi
-}
-tmux_extra_cleanup=stop_lock
-
-sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
-    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
-    UNIQUE (name))"
+sql "$PLAYERS_DDL"
 sql "INSERT INTO players (name, coins, goods) VALUES
     ('zanzibar_player', 1, 2), ('victim', 7, 7), ('other', 3, 3)"
 
@@ -164,22 +152,11 @@ is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'ctrlc_junk'")" 0 \
 # ---- Ctrl-C cancels an update waiting for a row lock ----
 
 fresh "tidbplay>"
-"$TP_ADMIN" test -e "BEGIN; SELECT * FROM players WHERE name = 'victim'
-    FOR UPDATE; SELECT SLEEP(30); ROLLBACK" >/dev/null 2>&1 &
-lockpid=$!
-lock_held() {
-	sql "SELECT COUNT(*) FROM information_schema.processlist
-	    WHERE info = 'SELECT SLEEP(30)'" | grep -qx 1
-}
-until_ok lock_held
+hold_rows "name = 'victim'"
 ok $? "another client holds the row lock on victim"
 typein 'set coins victim 5'
 key Enter
-update_waits() {
-	sql "SELECT COUNT(*) FROM information_schema.processlist
-	    WHERE user = 'app' AND info LIKE 'UPDATE%'" | grep -qx 1
-}
-until_ok update_waits
+app_runs 'UPDATE%'
 ok $? "the update waits for the lock (SHOW PROCESSLIST)"
 key C-c
 wait_screen "^error: cancelled" "Ctrl-C: the update is cancelled and says so"
@@ -188,8 +165,8 @@ unlike "$(pane)" "\^C" "Ctrl-C while a command runs: no ^C in the output"
 is "$(sql "SELECT COUNT(*) FROM information_schema.processlist
     WHERE user = 'app' AND info LIKE 'UPDATE%'")" 0 \
     "the update is no longer on the server"
-is "$(sql "SELECT COUNT(*) FROM information_schema.processlist
-    WHERE info = 'SELECT SLEEP(30)'")" 1 "the other client still holds its lock"
+rows_held
+ok $? "the other client still holds its lock"
 fresh "tidbplay>"
 typein 'show victim'
 key Enter
@@ -198,9 +175,7 @@ wait_screen "^\| +[0-9]+ \| victim +\| +7 \| +7 \|$" \
 wait_prompt "tidbplay>" "the prompt after show"
 is "$(sql "SELECT coins FROM players WHERE name = 'victim'")" 7 \
     "the cancelled update changed nothing"
-kill "$lockpid" 2>/dev/null
-wait "$lockpid" 2>/dev/null
-lockpid=
+release_rows
 
 fresh "tidbplay>"
 typein 'set coins victim 5'

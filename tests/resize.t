@@ -9,9 +9,7 @@ start_server
 . "$top_srcdir/tests/tmux.sh"
 
 W32=wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww
-sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
-    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
-    UNIQUE (name)); INSERT INTO players (name, coins, goods) VALUES
+sql "$PLAYERS_DDL; INSERT INTO players (name, coins, goods) VALUES
     ('$W32', 1, 2);
     CREATE TABLE msrc LIKE players;
     INSERT INTO msrc (name, coins, goods)

@@ -5,9 +5,7 @@
 . "$top_srcdir/tests/lib.sh"
 
 start_server
-sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
-    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
-    UNIQUE (name)); INSERT INTO players (name, coins, goods) VALUES
+sql "$PLAYERS_DDL; INSERT INTO players (name, coins, goods) VALUES
     ('alice', 100, 10)"
 before=$(snapshot)
 PW=$TP_PASSWORD
@@ -15,9 +13,7 @@ cd "$T" || bail "cd $T"
 
 # run ARGS...: tidbplay with only the settings given here.
 run() {
-	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    -u TIDB_PASSWORD HOME="$T" XDG_CONFIG_HOME="$T/config" \
-	    TIDBPLAY_HISTFILE= "$TIDBPLAY" "$@" >"$T/out" 2>"$T/err"
+	tpenv -u TIDB_PASSWORD "$TIDBPLAY" "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")

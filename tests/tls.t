@@ -29,9 +29,7 @@ done
 port_of() { cat "$T/srv-$1/port"; }
 ca_of() { echo "$T/srv-$1/ca.pem"; }
 
-sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
-    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
-    UNIQUE (name)); INSERT INTO players (name, coins, goods) VALUES
+sql "$PLAYERS_DDL; INSERT INTO players (name, coins, goods) VALUES
     ('alice', 100, 10)"
 before=$(snapshot)
 

@@ -127,8 +127,8 @@ start_shell() {
 	fi
 	tpenv_write
 	tm new-session -d -s "$TP_PANE" -x 120 -y "${TMUX_ROWS:-40}" \
-	    "stty -g >'$_d/stty.before'; sh -c 'echo \$\$ >\"$_d/pid\"; exec env \
-	    -u PAGER \"$T/tpenv\" TERM=xterm LC_ALL=C.UTF-8 \
+	    "stty -g >'$_d/stty.before'; sh -c 'echo \$\$ >\"$_d/pid\"; exec \
+	    \"$T/tpenv\" -u PAGER TERM=xterm LC_ALL=C.UTF-8 \
 	    TIDBPLAY_HISTFILE=\"${TP_HISTFILE-$T/hist}\" ${TP_SHELL_ENV:-} \
 	    \"$TIDBPLAY\" -H \"$TP_HOST\" -P \"$TP_PORT\" -u \"$TP_USER\" \
 	    --ca \"$TP_CA\" $_args'; echo \$? >'$_d/exit.tmp'; \

@@ -68,7 +68,8 @@ awk 'BEGIN { for (i = 0; i < 400; i++) print "trade seller buyer 3 7" }' \
     >"$T/ba"
 # The other client holds both rows while the two shells start, so that
 # both wait and go together; then they wait for each other's rows.
-hold_rows "name IN ('buyer', 'seller')"
+hold_rows "name IN ('buyer', 'seller')" ||
+    bail "the other client did not take its locks"
 w0=$(row_lock_waits)
 for dir in ab ba; do
 	bg_shell $dir -q -f "$T/$dir"
