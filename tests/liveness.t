@@ -238,7 +238,7 @@ unlike "$ERR" '\(115\)' "no bare errno from the library"
 # accepts and says nothing): tidbplay gives up after connect_timeout with
 # exit status 3. Loosely bounded: an outer timeout of 20 s catches a
 # tidbplay that waits on; a control with connect_timeout = 60 is still
-# waiting when its outer timeout of 4 s ends it, so it is the setting that
+# waiting when its outer timeout of 3 s ends it, so it is the setting that
 # ends the wait.
 python3 -c 'import socket
 s = socket.socket()
@@ -266,9 +266,9 @@ is "$RC" 3 "a server that never speaks, connect_timeout = 2: exit status 3"
 like "$ERR" "cannot connect to 127\\.0\\.0\\.1:$MUTE" "it names the server it gave up on"
 ok "$([ $((t1 - t0)) -ge 1 ]; echo $?)" \
     "it waited for the server before giving up ($((t1 - t0)) s)"
-LIMIT=4
+LIMIT=3
 tph "127.0.0.1:$MUTE" -c "$T/ct60.ini" -e count
-is "$RC" 124 "control: connect_timeout = 60 is still waiting after 4 s"
+is "$RC" 124 "control: connect_timeout = 60 is still waiting after 3 s"
 TIDBPLAY=$real
 kill "$mute_pid" 2>/dev/null
 wait "$mute_pid" 2>/dev/null

@@ -1,8 +1,14 @@
 #!/bin/sh
-# A window resized (SIGWINCH) under tidbplay at a terminal: at the prompt,
-# readline learns the new width (the cursor lands where a wrapped line
-# really is); while rows are being printed, the command goes on to its last
-# row, and the prompt after it knows the new width too.
+# What readline keeps and what it knows, at a real terminal (tmux):
+#
+# - the history, as tidbplay(1) promises it: a line that starts with a
+#   blank and a repeat of the line before are not kept; each line is
+#   appended to the file as it is typed, so two shells at once do not
+#   overwrite each other; the file keeps the last 1,000 lines;
+# - a window resized (SIGWINCH): at the prompt, readline learns the new
+#   width (the cursor lands where a wrapped line really is); while a
+#   command runs, it goes on to its last row, and the prompt after it
+#   knows the new width too.
 
 . "$top_srcdir/tests/lib.sh"
 start_server
@@ -10,13 +16,92 @@ start_server
 
 W32=wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww
 sql "$PLAYERS_DDL; INSERT INTO players (name, coins, goods) VALUES
-    ('$W32', 1, 2);
+    ('alice', 1, 1), ('$W32', 1, 2);
     CREATE TABLE msrc LIKE players;
     INSERT INTO msrc (name, coins, goods)
-    SELECT CONCAT('m', seq), seq, seq FROM seq_1_to_500;
+    SELECT CONCAT('m', seq), seq, seq FROM seq_1_to_300;
     CREATE ALGORITHM=MERGE VIEW mview AS
     SELECT id, name, coins, goods FROM msrc WHERE SLEEP(0.01) = 0" ||
     bail "cannot make the tables"
+
+# run LINE: type LINE, and wait until it was echoed and the prompt came
+# back after it.
+run() {
+	fresh "tidbplay>"
+	typein "$1"
+	key Enter
+	until_ok screen_has "^tidbplay> $(printf '%s' "$1" |
+	    sed 's/ *$//; s/[][\.*^$]/\\&/g')" &&
+	    until_ok prompt_is "tidbplay>" ||
+	    diag "the prompt did not come back after '$1'"
+}
+
+# ---- a file of 1,100 lines: the last 1,000 are kept ----
+
+awk 'BEGIN { for (i = 1; i <= 1100; i++) printf "find seed_%04d\n", i }' \
+    >"$T/hist"
+chmod 600 "$T/hist"
+start_shell -q
+wait_prompt "tidbplay>" "a shell with a history of 1,100 lines"
+key Up
+wait_prompt "tidbplay> find seed_1100" "Up brings back the file's last line"
+key C-u
+
+# ---- what is kept ----
+
+run count
+run ' show alice'
+run count
+run 'find al'
+run count
+run 'list 1  '
+key C-d
+wait_exit "the shell leaves"
+is "$(tail -n 4 "$T/hist")" "count
+find al
+count
+list 1" "a repeat of the line before is not kept, an earlier line typed again is, trailing blanks are not"
+unlike "$(cat "$T/hist")" "show alice" "a line that starts with a blank is not kept"
+is "$(wc -l <"$T/hist" | tr -d ' ')" 1000 "the file keeps 1,000 lines"
+is "$(head -n 1 "$T/hist")" "find seed_0105" \
+    "the oldest lines went: 1,100 + 4 - 1,000 = 104 of them"
+
+# ---- two shells at once ----
+
+: >"$T/hist"
+TP_PANE=one
+start_shell -q
+wait_prompt "tidbplay>" "shell one"
+TP_PANE=two
+start_shell -q
+wait_prompt "tidbplay>" "shell two"
+TP_PANE=one
+run 'find from_one_a'
+TP_PANE=two
+run 'find from_two'
+TP_PANE=one
+run 'find from_one_b'
+# Shell two leaves first, then shell one, whose memory lacks two's line.
+TP_PANE=two
+key C-d
+wait_exit "shell two leaves"
+TP_PANE=one
+key C-d
+wait_exit "shell one leaves after it"
+is "$(cat "$T/hist")" "find from_one_a
+find from_two
+find from_one_b" "both shells' lines are in the file, in the order typed"
+
+# A new shell has both.
+TP_PANE=tp
+start_shell -q
+wait_prompt "tidbplay>" "a third shell"
+key Up Up
+wait_prompt "tidbplay> find from_two" "Up twice: the other shell's line"
+key C-u C-d
+wait_exit "the third shell leaves"
+
+# ---- a resized window ----
 
 resize() {
 	tm resize-window -t "$TP_PANE" -x "$1" -y "$2"
@@ -70,7 +155,7 @@ ok "$(kill -0 "$SHELL_PID"; echo $?)" "tidbplay is still running"
 
 # ---- while rows are printed ----
 
-# 500 rows from a view that takes 10 ms a row: a command that runs for
+# 300 rows from a view that takes 10 ms a row: a command that runs for
 # several seconds, resized while it runs.
 TMUX_ROWS=40
 start_shell -q --table mview --format csv --no-pager
@@ -89,10 +174,10 @@ resize 30 20
 until_ok eval '[ "$(tm display-message -p -t tp "#{window_width}")" = 30 ]'
 is "$(tm display-message -p -t tp '#{window_width}')" 30 "resized three times"
 is "$(sql "$(listing_sql)")" 1 "the list was still running after the resizes"
-wait_screen "^500,m500,500,500$" "the last row came after the resizes"
+wait_screen "^300,m300,300,300$" "the last row came after the resizes"
 wait_prompt "tidbplay>" "the prompt after the list"
-is "$(pane | grep -c '^[0-9]*,m[0-9]*,[0-9]*,[0-9]*$')" 500 \
-    "every one of the 500 rows was printed"
+is "$(pane | grep -c '^[0-9]*,m[0-9]*,[0-9]*,[0-9]*$')" 300 \
+    "every one of the 300 rows was printed"
 unlike "$(pane)" "error|cancelled" "the resizes did not interrupt the command"
 wrapped_line_editing 30 "resized while rows were printed"
 key C-d
