@@ -305,11 +305,14 @@ sql "CREATE TABLE msrc LIKE players;
     SELECT id, name, coins, goods FROM msrc WHERE SLEEP(0.01) = 0" ||
     bail "cannot make the slow view"
 streaming="INFO LIKE 'SELECT id, name, coins, goods FROM \`mview\`%'"
+# kill_query_when WHERE: in the background, KILL QUERY the statement that
+# matches WHERE once it has run for half a second on the server (at 10 ms
+# a row, its rows are arriving).
 kill_query_when() {
 	(
 		wait_sql "SELECT 1 FROM information_schema.PROCESSLIST
-		    WHERE $1 AND ID <> CONNECTION_ID()" || exit 1
-		sleep 0.5
+		    WHERE $1 AND TIME_MS >= 500 AND ID <> CONNECTION_ID()" ||
+		    exit 1
 		sql "KILL QUERY $(conn_where "$1")"
 	) >"$T/killer.out" 2>&1 &
 	killer=$!
