@@ -10,9 +10,7 @@ start_server
 sql "SET GLOBAL log_output = 'TABLE'"
 sql "SET GLOBAL general_log = 1"
 
-sql "CREATE TABLE players (id INTEGER NOT NULL AUTO_INCREMENT,
-    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
-    UNIQUE (name))"
+sql "$PLAYERS_DDL"
 sql "INSERT INTO players (name, coins, goods) VALUES ('alice', 100, 10),
     ('bob', 50, 5)"
 before=$(snapshot)

@@ -60,11 +60,7 @@ reset_players() {
 open_shell() {
 	rm -f "$T/shell.in"
 	mkfifo "$T/shell.in" || bail "mkfifo failed"
-	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
-	    TIDBPLAY_HISTFILE= \
-	    "$TIDBPLAY" -H "$TP_HOST" -P "${SHELL_PORT:-$TP_PORT1}" \
-	    -u "$TP_USER" --ca "$TP_CA" --force --format table "$@" \
+	tpconn -P "${SHELL_PORT:-$TP_PORT1}" --force --format table "$@" \
 	    <"$T/shell.in" >"$T/out" 2>"$T/err" 8>&- &
 	shell_pid=$!
 	exec 7>"$T/shell.in"

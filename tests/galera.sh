@@ -168,12 +168,8 @@ EOF
 }
 
 write_admin() {
-    {
-        echo '#!/bin/sh'
-        echo "# Run the mariadb client as root over node $1's Unix socket."
-        printf 'exec %s --no-defaults -uroot --socket=%s "$@"\n' \
-            "$(shquote "$client")" "$(shquote "$DIR/node$1/mysqld.sock")"
-    } > "$DIR/node$1/admin" && chmod +x "$DIR/node$1/admin"
+    write_admin_script "$DIR/node$1/admin" "$DIR/node$1/mysqld.sock" \
+        "node $1's"
 }
 
 # A node's directory, with its settings and an empty data directory.
@@ -396,26 +392,15 @@ write_env() {
             we_n=$((we_n + 1))
         done
         node_ports 1
-        for kv in \
+        common_env
+        env_lines \
             "TP_DIR=$DIR" \
             "TP_NODES=$NODES" \
-            "TP_HOST=127.0.0.1" \
             "TP_HOSTS=$we_hosts" \
             "TP_PORT=$port" \
             "TP_SOCK=$DIR/node1/mysqld.sock" \
             "TP_ADMIN=$DIR/node1/admin" \
-            "TP_ERROR_LOG=$DIR/node1/error.log" \
-            "TP_CA=$DIR/ca.pem" \
-            "TP_OTHER_CA=$DIR/other-ca.pem" \
-            "TP_NOTPEM=$DIR/notpem.pem" \
-            "TP_USER=app" \
-            "TP_PASSWORD=app-secret" \
-            "TP_PLAIN_USER=plain" \
-            "TP_PLAIN_PASSWORD=plain-pw" \
-            "TP_DB=test"
-        do
-            printf '%s=%s\n' "${kv%%=*}" "$(shquote "${kv#*=}")"
-        done
+            "TP_ERROR_LOG=$DIR/node1/error.log"
     } > "$DIR/env.tmp" && mv "$DIR/env.tmp" "$DIR/env"
 }
 
@@ -428,19 +413,11 @@ start_fail() {
         kill_server "$node_pid" child
         rm -f "$DIR/node$node/pid"
     fi
-    printf '%s: %s %s: %s\n' "$me" "$action" "$DIR" "$1" >&2
-    [ -n "${2:-}" ] && show_tail "$2" 40
-    exit 1
+    fail_report "$1" "${2:-}" 40
 }
 
 cmd_start() {
-    if [ -e "$DIR" ]; then
-        [ -d "$DIR" ] || die "start: $DIR exists and is not a directory"
-        [ -z "$(ls -A "$DIR" 2>/dev/null)" ] ||
-            die "start: $DIR is not empty"
-    fi
-    mkdir -p "$DIR" || die "start: cannot create $DIR"
-    DIR=$(cd "$DIR" && pwd -P) || die "start: cannot enter $DIR"
+    start_dir
     check_sock_len 18
     find_cluster_tools
     command -v openssl >/dev/null 2>&1 || die "openssl not found"

@@ -75,7 +75,7 @@ is "$(sql "SELECT GROUP_CONCAT(name ORDER BY name) FROM players")" "b1,b2" \
 sql "DELETE FROM players"
 {
 	echo 'add w1 1 1'
-	sleep 2
+	wait_sql "SELECT 1 FROM players WHERE name = 'w1'" 10 >&2
 	sql "SELECT COUNT(*) FROM players WHERE name = 'w1'" >"$T/mid"
 	echo 'add w2 1 1'
 } | { tp; echo "$RC" >"$T/rc"; }

@@ -21,9 +21,7 @@
 
 start_server
 cd "$T" || bail "cd $T"
-sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
-    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
-    UNIQUE (name)); INSERT INTO players (name, coins, goods) VALUES
+sql "$PLAYERS_DDL; INSERT INTO players (name, coins, goods) VALUES
     ('alice', 100, 10), ('bob', 50, 5),
     ('1000', 1, 1), ('Xunder_Y', 1, 1), ('aZZbXc', 1, 1), ('bang', 1, 1),
     ('Z%', 1, 1)"

@@ -41,9 +41,7 @@ ctrl_c_within_2s() {
 	fi
 }
 
-sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
-    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
-    UNIQUE (name))"
+sql "$PLAYERS_DDL"
 sql "INSERT INTO players (name, coins, goods) VALUES ('victim', 7, 7)"
 
 start_shell -q

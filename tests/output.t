@@ -7,11 +7,8 @@ start_server
 
 # tpcmd ARGS...: tidbplay against the server, with the caller's streams.
 tpcmd() {
-	timeout 120 env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
-	    TIDBPLAY_HISTFILE= \
-	    "$TIDBPLAY" -H "$TP_HOST" -P "$TP_PORT" -u "$TP_USER" --ca "$TP_CA" \
-	    "$@"
+	tpenv timeout 120 "$TIDBPLAY" -H "$TP_HOST" -P "$TP_PORT" \
+	    -u "$TP_USER" --ca "$TP_CA" "$@"
 }
 
 # tpx REDIRECTIONS ARGS...: tpcmd ARGS 2>err REDIRECTIONS; sets RC, OUT, ERR.

@@ -12,9 +12,7 @@ start_server
 
 TMUX_ROWS=20
 
-sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
-    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
-    UNIQUE (name))"
+sql "$PLAYERS_DDL"
 sql "INSERT INTO players (name, coins, goods)
     SELECT CONCAT('p_', seq), seq, seq FROM seq_1_to_100"
 

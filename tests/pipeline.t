@@ -153,11 +153,8 @@ echo "BEGIN; INSERT INTO players (name, coins, goods) SELECT CONCAT('fill_', seq
 soon said held || bail "the other session did not start: $(cat "$T/b.err")"
 
 (
-	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
-	    TIDBPLAY_HISTFILE= "$TIDBPLAY" -H "$TP_HOST" -P "$TP_PORT" \
-	    -u "$TP_USER" --ca "$TP_CA" -c "$T/batch.ini" \
-	    -e "import $T/dl.csv" >"$T/dl.out" 2>"$T/dl.err"
+	tpconn -c "$T/batch.ini" -e "import $T/dl.csv" \
+	    >"$T/dl.out" 2>"$T/dl.err"
 	echo $? >"$T/dl.rc"
 ) &
 imp=$!

@@ -7,122 +7,14 @@
 # an assertion.
 
 . "$top_srcdir/tests/lib.sh"
-
-if ! command -v tmux >/dev/null 2>&1; then
-	if [ "${CI:-}" = true ]; then
-		bail "tmux is not installed (apt-get install tmux)"
-	fi
-	echo "1..0 # SKIP tmux is not installed"
-	exit 0
-fi
-
 start_server
+. "$top_srcdir/tests/tmux.sh"
 
-TMUX_SOCK=tp$$
-tmux_path=
-lockpid=
-
-tm() {
-	tmux -L "$TMUX_SOCK" -f /dev/null "$@"
-}
-
-stop_all() {
-	if [ -n "$lockpid" ]; then
-		kill "$lockpid" 2>/dev/null
-		wait "$lockpid" 2>/dev/null
-	fi
-	tm kill-server 2>/dev/null
-	# tmux leaves its socket behind.
-	[ -n "$tmux_path" ] && rm -f "$tmux_path"
-	cleanup
-}
-trap stop_all EXIT
-
-# The screen, wrapped lines joined, with what scrolled away.
-pane() {
-	tm capture-pane -p -J -S -2000 -t tp 2>/dev/null
-}
-
-# The last line of the screen that holds anything.
-last_line() {
-	pane | sed '/^ *$/d' | tail -n 1 | sed 's/ *$//'
-}
-
-# until CMD...: run CMD every 0.1 s until it succeeds, for at most 15 s.
-until_ok() {
-	_i=0
-	while [ $_i -lt 150 ]; do
-		if "$@"; then
-			return 0
-		fi
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
-screen_has() {
-	pane | grep -Eq -- "$1"
-}
-
-prompt_is() {
-	[ "$(last_line)" = "$1" ]
-}
-
-# wait_screen REGEX DESCRIPTION: passes when the screen comes to show REGEX.
-wait_screen() {
-	if until_ok screen_has "$1"; then
-		pass "$2"
-	else
-		fail "$2"
-		diag "the screen never showed: $1" "it shows:" "$(pane | tail -n 15)"
-	fi
-}
-
-# wait_prompt PROMPT DESCRIPTION: passes when the last line is PROMPT.
-wait_prompt() {
-	if until_ok prompt_is "$1"; then
-		pass "$2"
-	else
-		fail "$2"
-		diag "the last line never became '$1'" "it shows:" "$(pane | tail -n 15)"
-	fi
-}
-
-# Keys go in one at a time, as typed (send-keys -l: literally).
-typein() {
-	tm send-keys -t tp -l "$1"
-}
-
-key() {
-	tm send-keys -t tp "$@"
-}
-
-# Clear the screen and tmux's scrollback, so that each step sees its own.
-fresh() {
-	key C-l
-	until_ok prompt_is "$1" || true
-	tm clear-history -t tp
-}
-
-start_shell() {
-	tm new-session -d -s tp -x 120 -y 40 \
-	    "env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME \
-	    -u CA_PATH TERM=xterm LC_ALL=C.UTF-8 HOME='$T' \
-	    XDG_CONFIG_HOME='$T/config' TIDBPLAY_HISTFILE='$T/hist' \
-	    TIDB_PASSWORD='$TP_PASSWORD' '$TIDBPLAY' -H '$TP_HOST' \
-	    -P '$TP_PORT' -u '$TP_USER' --ca '$TP_CA'; \
-	    echo \$? >'$T/exit'; sleep 600"
-}
-
-sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
-    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
-    UNIQUE (name))"
+sql "$PLAYERS_DDL"
 sql "INSERT INTO players (name, coins, goods) VALUES
     ('zanzibar_player', 1, 2), ('victim', 7, 7), ('other', 3, 3)"
 
 start_shell
-tmux_path=$(tm display-message -p '#{socket_path}')
 
 # ---- the banner and the prompt ----
 
@@ -229,6 +121,9 @@ key Enter
 wait_prompt "tidbplay (txn)>" "begin: the prompt shows the open transaction"
 typein 'set coins other 99'
 key Enter
+# The prompt reads (txn) before the keys are even echoed: wait for the
+# set's own answer, which says it succeeded.
+wait_screen "^'other' now has 99 coins$" "inside the transaction: the set succeeded"
 wait_prompt "tidbplay (txn)>" "inside the transaction the mark stays"
 is "$(sql "SELECT coins FROM players WHERE name = 'other'")" 3 \
     "inside the transaction: others do not see the change yet"
@@ -257,22 +152,11 @@ is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'ctrlc_junk'")" 0 \
 # ---- Ctrl-C cancels an update waiting for a row lock ----
 
 fresh "tidbplay>"
-"$TP_ADMIN" test -e "BEGIN; SELECT * FROM players WHERE name = 'victim'
-    FOR UPDATE; SELECT SLEEP(30); ROLLBACK" >/dev/null 2>&1 &
-lockpid=$!
-lock_held() {
-	sql "SELECT COUNT(*) FROM information_schema.processlist
-	    WHERE info = 'SELECT SLEEP(30)'" | grep -qx 1
-}
-until_ok lock_held
+hold_rows "name = 'victim'"
 ok $? "another client holds the row lock on victim"
 typein 'set coins victim 5'
 key Enter
-update_waits() {
-	sql "SELECT COUNT(*) FROM information_schema.processlist
-	    WHERE user = 'app' AND info LIKE 'UPDATE%'" | grep -qx 1
-}
-until_ok update_waits
+app_runs 'UPDATE%'
 ok $? "the update waits for the lock (SHOW PROCESSLIST)"
 key C-c
 wait_screen "^error: cancelled" "Ctrl-C: the update is cancelled and says so"
@@ -281,8 +165,8 @@ unlike "$(pane)" "\^C" "Ctrl-C while a command runs: no ^C in the output"
 is "$(sql "SELECT COUNT(*) FROM information_schema.processlist
     WHERE user = 'app' AND info LIKE 'UPDATE%'")" 0 \
     "the update is no longer on the server"
-is "$(sql "SELECT COUNT(*) FROM information_schema.processlist
-    WHERE info = 'SELECT SLEEP(30)'")" 1 "the other client still holds its lock"
+rows_held
+ok $? "the other client still holds its lock"
 fresh "tidbplay>"
 typein 'show victim'
 key Enter
@@ -291,9 +175,7 @@ wait_screen "^\| +[0-9]+ \| victim +\| +7 \| +7 \|$" \
 wait_prompt "tidbplay>" "the prompt after show"
 is "$(sql "SELECT coins FROM players WHERE name = 'victim'")" 7 \
     "the cancelled update changed nothing"
-kill "$lockpid" 2>/dev/null
-wait "$lockpid" 2>/dev/null
-lockpid=
+release_rows
 
 fresh "tidbplay>"
 typein 'set coins victim 5'
@@ -318,25 +200,18 @@ unlike "$(pane | tail -n 3)" "bulk: [0-9]+ of" "the progress line is cleared"
 # ---- Ctrl-D leaves ----
 
 key C-d
-until_ok test -s "$T/exit"
-ok $? "Ctrl-D at the prompt leaves the shell"
+wait_exit "Ctrl-D at the prompt leaves the shell"
 is "$(grep -c . "$T/hist")" 11 "every command typed is in the history file"
 unlike "$(cat "$T/hist")" "ctrlc_junk" "a line cleared with Ctrl-C is not in the history"
 
 # ---- the history comes back in a new shell ----
 
-# The first session goes only once the second is there: a tmux server with
-# no session left exits, and would race with the next new-session.
-tm rename-session -t tp first
-rm -f "$T/exit"
 start_shell
-tm kill-session -t first
 wait_prompt "tidbplay>" "a second shell: the prompt"
 key Up
 wait_prompt "tidbplay> bulk 1000000 long" "Up brings back the last command of the first shell"
 key C-u C-d
-until_ok test -s "$T/exit"
-ok $? "the second shell leaves"
+wait_exit "the second shell leaves"
 
 # ---- Ctrl-Z under a shell with job control, and fg ----
 
@@ -346,9 +221,7 @@ if command -v bash >/dev/null 2>&1; then
 	    "env PS1='jobshell\$ ' HOME='$T' TERM=xterm bash --norc --noprofile -i"
 	tm kill-session -t second
 	wait_prompt 'jobshell$' "a shell with job control"
-	typein "env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME \
-	    -u CA_PATH LC_ALL=C.UTF-8 TIDBPLAY_HISTFILE= \
-	    TIDB_PASSWORD='$TP_PASSWORD' '$TIDBPLAY' -q -H '$TP_HOST' \
+	typein "'$T/tpenv' LC_ALL=C.UTF-8 '$TIDBPLAY' -q -H '$TP_HOST' \
 	    -P '$TP_PORT' -u '$TP_USER' --ca '$TP_CA'"
 	key Enter
 	wait_prompt "tidbplay>" "tidbplay runs under the shell"
@@ -369,7 +242,8 @@ if command -v bash >/dev/null 2>&1; then
 	key Enter
 	wait_prompt 'jobshell$' "quit returns to the shell"
 else
-	pass "# SKIP bash is not installed for the job control steps"
+	skip "Ctrl-Z under a shell with job control, and fg" \
+	    "bash is not installed"
 fi
 
 done_testing

@@ -1,34 +1,11 @@
 #!/bin/sh
-# Reconnects without MYSQL_OPT_RECONNECT, against real faults: idle
-# connections closed by wait_timeout, the server killed and restarted, a
+# Reconnects without MYSQL_OPT_RECONNECT, against real faults (an idle
+# connection closed by wait_timeout is tests/liveness.t's): the server
+# killed and restarted, a
 # connection killed while a write, a read or a COMMIT is in flight, and a
 # transaction open when its connection goes.
 . "$top_srcdir/tests/lib.sh"
 start_server
-
-val() { sql "SELECT $2 FROM players WHERE name = '$1'"; }
-
-# wait_for SQL: until SQL (run as root) prints something, for at most 10 s.
-# Kill the server outright and wait (up to 10 s) until it is gone.
-kill_server() {
-	kill -9 "$(cat "$SRV/pid")"
-	_i=0
-	while [ $_i -lt 100 ] && kill -0 "$(cat "$SRV/pid")" 2>/dev/null; do
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-}
-
-wait_for() {
-	_i=0
-	while [ $_i -lt 100 ]; do
-		[ -n "$(sql "$1" 2>/dev/null)" ] && return 0
-		sleep 0.1
-		_i=$((_i + 1))
-	done
-	diag "gave up waiting for: $1"
-	return 1
-}
 
 # The id of the one other connection in STATE (or matching WHERE).
 conn_where() {
@@ -42,7 +19,7 @@ kill_when() {
 	_where=$1
 	shift
 	(
-		wait_for "SELECT 1 FROM information_schema.PROCESSLIST
+		wait_sql "SELECT 1 FROM information_schema.PROCESSLIST
 		    WHERE $_where AND ID <> CONNECTION_ID()" || exit 1
 		sql "KILL CONNECTION $(conn_where "$_where")"
 		for _q in "$@"; do
@@ -53,45 +30,13 @@ kill_when() {
 	killer=$!
 }
 
-# feed ... | tpfed ARGS: tp reading a pipeline. The last command of a
-# pipeline may run in a subshell, so tpfed leaves its results in files and
-# tpdone reads them back.
-tpfed() {
-	tp "$@"
-	echo "$RC" >"$T/rc"
-}
-tpdone() {
-	RC=$(cat "$T/rc")
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
-
 tpin 'add a 1000 1000; add b 1000 1000' -q
 [ "$RC" -eq 0 ] || bail "setup failed: $ERR"
-
-# (a) The server closes a connection idle for longer than wait_timeout.
-sql "SET GLOBAL wait_timeout = 2; SET GLOBAL interactive_timeout = 2"
-{
-	echo 'set coins a 1'
-	sleep 4
-	echo 'set coins a 5'
-	echo 'add c 2 2'
-	echo 'status'
-} | tpfed
-tpdone
-sql "SET GLOBAL wait_timeout = 28800; SET GLOBAL interactive_timeout = 28800"
-is "$RC" 0 "idle past wait_timeout: the script goes on"
-like "$ERR" 'connection was lost; reconnected' "stderr says it reconnected"
-is "$(val a coins)" 5 "the write after the idle time was applied"
-is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'c'")" 1 \
-    "the insert after it was applied exactly once"
-like "$OUT" 'reconnects: +1$' "status counts the reconnect"
-unlike "$ERR" 'stdin:' "no command failed"
 
 # (c) The server restarted between two commands of one session.
 {
 	echo 'set coins a 6'
-	wait_for "SELECT 1 FROM players WHERE name = 'a' AND coins = 6"
+	wait_sql "SELECT 1 FROM players WHERE name = 'a' AND coins = 6"
 	"$top_srcdir/tests/server.sh" restart "$SRV" >"$T/restart.out" 2>&1 ||
 	    echo "# restart failed: $(cat "$T/restart.out")" >&2
 	echo 'set coins a 7'
@@ -172,7 +117,7 @@ sql "DELETE FROM slow"
 ( printf 'LOCK TABLES players WRITE;\nSELECT SLEEP(20);\nUNLOCK TABLES;\n' |
     "$TP_ADMIN" -N -B test >/dev/null 2>&1 ) &
 locker=$!
-wait_for "SELECT 1 FROM information_schema.PROCESSLIST WHERE $sleeping"
+wait_sql "SELECT 1 FROM information_schema.PROCESSLIST WHERE $sleeping"
 kill_when "STATE = 'Waiting for table metadata lock'" \
     "KILL QUERY $(conn_where "$sleeping")"
 tpin 'show b'
@@ -190,7 +135,7 @@ slow g1 1
 before=$(sql "SELECT COUNT(*) FROM players")
 {
 	for i in 1 2 3 4 5; do echo "add g$i $i $i"; done
-	wait_for "SELECT 1 FROM information_schema.PROCESSLIST
+	wait_sql "SELECT 1 FROM information_schema.PROCESSLIST
 	    WHERE $sleeping AND ID <> CONNECTION_ID()"
 	sql "ALTER USER 'app'@'127.0.0.1' ACCOUNT LOCK;
 	    ALTER USER 'app'@'%' ACCOUNT LOCK;
@@ -217,10 +162,10 @@ before=$(snapshot)
 {
 	echo 'begin'
 	echo 'set coins a 1'
-	wait_for "SELECT 1 FROM information_schema.INNODB_TRX
+	wait_sql "SELECT 1 FROM information_schema.INNODB_TRX
 	    WHERE trx_rows_modified > 0"
 	sql "KILL CONNECTION $(conn_where "USER = 'app'")"
-	sleep 1.5
+	wait_for app_gone 10 >&2
 	echo 'set coins b 2'
 	echo 'status'
 	echo 'commit'
@@ -262,7 +207,7 @@ block_commits() {
 	    'SELECT SLEEP(20);' 'BACKUP STAGE END;' |
 	    "$TP_ADMIN" -N -B test >/dev/null 2>&1 ) &
 	locker=$!
-	wait_for "SELECT 1 FROM information_schema.PROCESSLIST WHERE $sleeping"
+	wait_sql "SELECT 1 FROM information_schema.PROCESSLIST WHERE $sleeping"
 	kill_when "STATE = 'Waiting for backup lock' AND INFO = 'COMMIT'" \
 	    "KILL QUERY $(conn_where "$sleeping")"
 }
@@ -294,7 +239,7 @@ is "$(snapshot)" "$before" "nothing was run again"
 # (b) The server killed while a script runs: a clear error, exit 1.
 {
 	echo 'set coins a 8'
-	wait_for "SELECT 1 FROM players WHERE name = 'a' AND coins = 8"
+	wait_sql "SELECT 1 FROM players WHERE name = 'a' AND coins = 8"
 	kill_server
 	echo 'set coins a 9'
 	echo 'add e 1 1'
@@ -317,7 +262,7 @@ before=$(snapshot)
 {
 	echo 'begin'
 	echo 'set coins a 10'
-	wait_for "SELECT 1 FROM information_schema.INNODB_TRX
+	wait_sql "SELECT 1 FROM information_schema.INNODB_TRX
 	    WHERE trx_rows_modified > 0"
 	kill_server
 	echo 'set coins b 10'
@@ -337,7 +282,7 @@ is "$(snapshot)" "$before" "nothing of the transaction was kept"
 # tried line by line (each would take its own round of connect attempts).
 {
 	echo 'count'
-	wait_for "SELECT 1 FROM information_schema.PROCESSLIST WHERE USER = 'app'"
+	wait_sql "SELECT 1 FROM information_schema.PROCESSLIST WHERE USER = 'app'"
 	kill_server
 	for i in 1 2 3 4 5 6 7 8; do echo "set coins a $i"; done
 } | tpfed --force
@@ -360,11 +305,14 @@ sql "CREATE TABLE msrc LIKE players;
     SELECT id, name, coins, goods FROM msrc WHERE SLEEP(0.01) = 0" ||
     bail "cannot make the slow view"
 streaming="INFO LIKE 'SELECT id, name, coins, goods FROM \`mview\`%'"
+# kill_query_when WHERE: in the background, KILL QUERY the statement that
+# matches WHERE once it has run for half a second on the server (at 10 ms
+# a row, its rows are arriving).
 kill_query_when() {
 	(
-		wait_for "SELECT 1 FROM information_schema.PROCESSLIST
-		    WHERE $1 AND ID <> CONNECTION_ID()" || exit 1
-		sleep 0.5
+		wait_sql "SELECT 1 FROM information_schema.PROCESSLIST
+		    WHERE $1 AND TIME_MS >= 500 AND ID <> CONNECTION_ID()" ||
+		    exit 1
 		sql "KILL QUERY $(conn_where "$1")"
 	) >"$T/killer.out" 2>&1 &
 	killer=$!

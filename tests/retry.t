@@ -38,7 +38,6 @@ fault() {
 	sql "DELETE FROM fault; INSERT INTO fault VALUES ('$1', $2, $3, 0)"
 }
 hits() { sql "SELECT COALESCE(SUM(n), 0) FROM fault"; }
-val() { sql "SELECT $2 FROM players WHERE name = '$1'"; }
 
 # The server really hands 9007 to a client as error 9007 (what the code's
 # MYSQL_ERRNO says, with SQLSTATE 40001), through the independent client...
@@ -162,20 +161,18 @@ if command -v script >/dev/null 2>&1; then
 	printf '[shell]\nretries = 100\n' >"$T/cfg/many.ini"
 	fault a 9007 1000
 	before=$(snapshot)
+	# Ctrl-C once it has retried; the next lines once it says so.
 	{
-		sleep 2
+		wait_for '[ "$(hits)" -ge 2 ]' >&2
 		printf '\003'
-		sleep 1
+		wait_for 'grep -q "error: cancelled" "$T/tty"' >&2
 		echo 'show a'
 		echo 'status'
 		echo 'quit'
 	} | {
 		echo 'set coins a +1'
 		cat
-	} | env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME \
-	    -u CA_PATH TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" \
-	    XDG_CONFIG_HOME="$T/config" TIDBPLAY_HISTFILE= TERM=dumb \
-	    script -qfec "'$TIDBPLAY' -H $TP_HOST -P $TP_PORT -u $TP_USER \
+	} | tpenv TERM=dumb script -qfec "'$TIDBPLAY' -H $TP_HOST -P $TP_PORT -u $TP_USER \
 	    --ca '$TP_CA' -c '$T/cfg/many.ini'" /dev/null >"$T/tty" 2>&1
 	tty=$(tr -d '\r' <"$T/tty")
 	like "$tty" 'retrying \(attempt 2 of 100\)' "at a terminal it retries"
@@ -192,7 +189,8 @@ if command -v script >/dev/null 2>&1; then
 	fi
 	is "$(snapshot)" "$before" "the cancelled command changed nothing"
 else
-	pass "# SKIP script(1) is not installed"
+	skip "Ctrl-C while it waits to retry" \
+	    "script(1) is not installed (apt-get install bsdutils)"
 fi
 
 # A lock wait timeout (1205) inside begin: MariaDB (innodb_rollback_on_

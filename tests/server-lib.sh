@@ -269,3 +269,56 @@ background() {
     shift
     "$@" </dev/null >>"$bg_log" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
 }
+
+# write_admin_script FILE SOCKET WHOSE: FILE runs the mariadb client as root
+# over SOCKET (the Unix socket of WHOSE: "the", "node 2's").
+write_admin_script() {
+    {
+        echo '#!/bin/sh'
+        echo "# Run the mariadb client as root over $3 Unix socket."
+        printf 'exec %s --no-defaults -uroot --socket=%s "$@"\n' \
+            "$(shquote "$client")" "$(shquote "$2")"
+    } > "$1" && chmod +x "$1"
+}
+
+# env_lines NAME=VALUE...: each as a line of the env file, the value quoted.
+env_lines() {
+    for el_kv in "$@"; do
+        printf '%s=%s\n' "${el_kv%%=*}" "$(shquote "${el_kv#*=}")"
+    done
+}
+
+# The lines of the env file every server and cluster has alike: the
+# certificates in $DIR and the accounts setup_sql makes.
+common_env() {
+    env_lines \
+        "TP_HOST=127.0.0.1" \
+        "TP_CA=$DIR/ca.pem" \
+        "TP_OTHER_CA=$DIR/other-ca.pem" \
+        "TP_NOTPEM=$DIR/notpem.pem" \
+        "TP_USER=app" \
+        "TP_PASSWORD=app-secret" \
+        "TP_PLAIN_USER=plain" \
+        "TP_PLAIN_PASSWORD=plain-pw" \
+        "TP_DB=test"
+}
+
+# fail_report MESSAGE [LOG [LINES]]: the end of a failed start or
+# restart ($action of $DIR), with the tail of LOG; exits 1.
+fail_report() {
+    printf '%s: %s %s: %s\n' "$me" "$action" "$DIR" "$1" >&2
+    [ -n "${2:-}" ] && show_tail "$2" "${3:-20}"
+    exit 1
+}
+
+# start_dir: make $DIR for a start, refusing one that holds anything, and
+# make its name absolute.
+start_dir() {
+    if [ -e "$DIR" ]; then
+        [ -d "$DIR" ] || die "start: $DIR exists and is not a directory"
+        [ -z "$(ls -A "$DIR" 2>/dev/null)" ] ||
+            die "start: $DIR is not empty (use restart to reuse it)"
+    fi
+    mkdir -p "$DIR" || die "start: cannot create $DIR"
+    DIR=$(cd "$DIR" && pwd -P) || die "start: cannot enter $DIR"
+}

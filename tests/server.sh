@@ -154,37 +154,21 @@ run_server() {
 
 write_env() {
     {
-        for kv in \
+        common_env
+        env_lines \
             "TP_DIR=$DIR" \
-            "TP_HOST=127.0.0.1" \
             "TP_PORT=$port" \
             "TP_SOCK=$DIR/mysqld.sock" \
             "TP_VARIANT=$variant" \
-            "TP_CA=$DIR/ca.pem" \
-            "TP_OTHER_CA=$DIR/other-ca.pem" \
-            "TP_NOTPEM=$DIR/notpem.pem" \
             "TP_SERVER_CERT_FILE=$DIR/server-cert.pem" \
             "TP_SERVER_KEY_FILE=$DIR/server-key.pem" \
-            "TP_USER=app" \
-            "TP_PASSWORD=app-secret" \
-            "TP_PLAIN_USER=plain" \
-            "TP_PLAIN_PASSWORD=plain-pw" \
-            "TP_DB=test" \
             "TP_ADMIN=$DIR/admin" \
             "TP_ERROR_LOG=$DIR/error.log"
-        do
-            printf '%s=%s\n' "${kv%%=*}" "$(shquote "${kv#*=}")"
-        done
     } > "$DIR/env.tmp" && mv "$DIR/env.tmp" "$DIR/env"
 }
 
 write_admin() {
-    {
-        echo '#!/bin/sh'
-        echo '# Run the mariadb client as root over the Unix socket.'
-        printf 'exec %s --no-defaults -uroot --socket=%s "$@"\n' \
-            "$(shquote "$client")" "$(shquote "$DIR/mysqld.sock")"
-    } > "$DIR/admin" && chmod +x "$DIR/admin"
+    write_admin_script "$DIR/admin" "$DIR/mysqld.sock" the
 }
 
 # Abort a start: stop anything we launched, report, exit 1.
@@ -193,9 +177,7 @@ start_fail() {
         kill_server "$server_pid" child
         rm -f "$DIR/pid"
     fi
-    printf '%s: %s %s: %s\n' "$me" "$action" "$DIR" "$1" >&2
-    [ -n "${2:-}" ] && show_tail "$2"
-    exit 1
+    fail_report "$@"
 }
 
 cmd_start() {
@@ -205,13 +187,7 @@ cmd_start() {
         *) die "TP_SERVER_CERT must be normal, wrongname, dnsname, expired" \
             "or none" ;;
     esac
-    if [ -e "$DIR" ]; then
-        [ -d "$DIR" ] || die "start: $DIR exists and is not a directory"
-        [ -z "$(ls -A "$DIR" 2>/dev/null)" ] ||
-            die "start: $DIR is not empty (use restart to reuse it)"
-    fi
-    mkdir -p "$DIR" || die "start: cannot create $DIR"
-    DIR=$(cd "$DIR" && pwd -P) || die "start: cannot enter $DIR"
+    start_dir
     check_sock_len 13
     find_tools
     command -v openssl >/dev/null 2>&1 || die "openssl not found"

@@ -6,33 +6,10 @@
 . "$top_srcdir/tests/lib.sh"
 start_server
 
-H=$T/home
-C=$T/config
-W=$T/work
-mkdir -p "$H" "$C/tidbplay" "$W"
+home_dirs
 
 # A port where nothing listens: connecting there must fail.
 DEAD=1
-
-# tpe [NAME=VALUE...] "$TIDBPLAY" ARGS...: run in $W with none of the
-# caller's settings, HOME and XDG_CONFIG_HOME in $T; sets OUT ERR RC.
-tpe() {
-	(cd "$W" && env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER \
-	    -u TIDB_PASSWORD -u TIDB_DB_NAME -u CA_PATH -u XDG_CONFIG_HOME \
-	    HOME="$H" XDG_CONFIG_HOME="$C" TIDBPLAY_HISTFILE= \
-	    "$@" >"$T/out" 2>"$T/err" </dev/null)
-	RC=$?
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
-
-B=$TIDBPLAY
-
-# mkfile PATH CONTENT: a private file (no warnings about passwords).
-mkfile() {
-	printf '%s\n' "$2" >"$1"
-	chmod 600 "$1"
-}
 
 # The INI with everything right but what the test overrides.
 ini() {
@@ -197,10 +174,7 @@ rm -f "$W/.env"
 mv "$C/tidbplay/tidbplay.ini" "$T/moved.ini"
 mkdir -p "$H/.config/tidbplay"
 ini "$H/.config/tidbplay/tidbplay.ini" "$DEAD"
-(cd "$W" && env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_PASSWORD \
-    -u TIDB_DB_NAME -u CA_PATH -u XDG_CONFIG_HOME HOME="$H" \
-    "$B" -e count >"$T/out" 2>"$T/err" </dev/null)
-RC=$?
+tpe -u XDG_CONFIG_HOME "$B" -e count
 is "$RC" 3 "no XDG_CONFIG_HOME: ~/.config/tidbplay/tidbplay.ini is read"
 rm -rf "$H/.config"
 

@@ -8,19 +8,7 @@
 start_server
 . "$top_srcdir/tests/tmux.sh"
 
-lockpid=
-stop_lock() {
-	if [ -n "$lockpid" ]; then
-		kill "$lockpid" 2>/dev/null
-		wait "$lockpid" 2>/dev/null
-	fi
-	lockpid=
-}
-tmux_extra_cleanup=stop_lock
-
-sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
-    name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
-    UNIQUE (name))"
+sql "$PLAYERS_DDL"
 sql "INSERT INTO players (name, coins, goods) VALUES ('victim', 7, 7)"
 
 mkdir -p "$T/config/tidbplay"
@@ -146,29 +134,18 @@ term_test QUIT 131
 # question (readline has it again).
 start_shell -q
 wait_prompt "tidbplay>" "TERM while a command waits: a shell"
-"$TP_ADMIN" test -e "BEGIN; SELECT * FROM players WHERE name = 'victim'
-    FOR UPDATE; SELECT SLEEP(30); ROLLBACK" >/dev/null 2>&1 &
-lockpid=$!
-lock_held() {
-	sql "SELECT COUNT(*) FROM information_schema.processlist
-	    WHERE info = 'SELECT SLEEP(30)'" | grep -qx 1
-}
-until_ok lock_held
+hold_rows "name = 'victim'"
 ok $? "another client holds the row lock on victim"
 typein 'set coins victim 5'
 key Enter
-update_waits() {
-	sql "SELECT COUNT(*) FROM information_schema.processlist
-	    WHERE user = 'app' AND info LIKE 'UPDATE%'" | grep -qx 1
-}
-until_ok update_waits
+app_runs 'UPDATE%'
 ok $? "the update waits for the lock"
 kill -TERM "$SHELL_PID"
 wait_exit "TERM while a command waits ends tidbplay"
 is "$(cat "$T/exit")" 143 "TERM while a command waits: status 143"
 is "$(cat "$T/stty.after")" "$(cat "$T/stty.before")" \
     "TERM while a command waits: the terminal's settings are as they were"
-stop_lock
+release_rows
 
 start_shell -q
 wait_prompt "tidbplay>" "HUP at a question: a shell"

@@ -2,16 +2,14 @@
 # it, the screen read back. Sourced after tests/lib.sh and start_server.
 # Every wait polls in a bounded loop; no sleep is an assertion.
 
-if ! command -v tmux >/dev/null 2>&1; then
-	if [ "${CI:-}" = true ]; then
-		bail "tmux is not installed (apt-get install tmux)"
-	fi
-	echo "1..0 # SKIP tmux is not installed"
-	exit 0
-fi
+command -v tmux >/dev/null 2>&1 ||
+    skip_all "tmux is not installed (apt-get install tmux)"
 
 TMUX_SOCK=tp$$
 tmux_path=
+# The session the helpers below type into and read: tp, unless a test
+# with two shells at once names the other.
+TP_PANE=tp
 
 tm() {
 	tmux -L "$TMUX_SOCK" -f /dev/null "$@"
@@ -30,12 +28,12 @@ trap tmux_stop EXIT
 
 # The screen, wrapped lines joined, with what scrolled away.
 pane() {
-	tm capture-pane -p -J -S -2000 -t tp 2>/dev/null
+	tm capture-pane -p -J -S -2000 -t "$TP_PANE" 2>/dev/null
 }
 
 # Only what is on the screen now.
 screen() {
-	tm capture-pane -p -J -t tp 2>/dev/null
+	tm capture-pane -p -J -t "$TP_PANE" 2>/dev/null
 }
 
 # The last line of the screen that holds anything.
@@ -86,54 +84,66 @@ wait_prompt() {
 
 # Keys go in one at a time, as typed (send-keys -l: literally).
 typein() {
-	tm send-keys -t tp -l "$1"
+	tm send-keys -t "$TP_PANE" -l "$1"
 }
 
 key() {
-	tm send-keys -t tp "$@"
+	tm send-keys -t "$TP_PANE" "$@"
 }
 
 # Clear the screen and tmux's scrollback, so that each step sees its own.
 fresh() {
 	key C-l
 	until_ok prompt_is "$1" || true
-	tm clear-history -t tp
+	tm clear-history -t "$TP_PANE"
 }
 
 # start_shell [ARGS...]: tidbplay at a terminal of 120x40 (TMUX_ROWS
-# changes the height), with ARGS after the connection options. Its pid goes
-# to $T/pid, its exit status to $T/exit; the terminal's settings before and
-# after it ran to $T/stty.before and $T/stty.after (stty -g), and stty -a
-# after it to $T/stty.a. TP_SHELL_ENV adds NAME=VALUE words to its
-# environment. An earlier session named tp is renamed and then killed.
+# changes the height), with ARGS after the connection options, in the
+# session $TP_PANE. Its pid goes to $T/pid, its exit status to $T/exit;
+# the terminal's settings before and after it ran to $T/stty.before and
+# $T/stty.after (stty -g), and stty -a after it to $T/stty.a (for a
+# session other than tp, the same files in $T/pane.NAME). TP_HISTFILE
+# names the history file (default $T/hist). TP_SHELL_ENV adds NAME=VALUE
+# words to its environment. An earlier session of the same name is
+# renamed and then killed.
+pane_dir() {
+	if [ "$TP_PANE" = tp ]; then
+		echo "$T"
+	else
+		echo "$T/pane.$TP_PANE"
+	fi
+}
 start_shell() {
 	_args=
 	for _a in "$@"; do
 		_args="$_args \"$_a\""
 	done
-	rm -f "$T/pid" "$T/exit" "$T/stty.before" "$T/stty.after" "$T/stty.a"
-	if tm has-session -t tp 2>/dev/null; then
-		tm rename-session -t tp old
+	_d=$(pane_dir)
+	mkdir -p "$_d"
+	rm -f "$_d/pid" "$_d/exit" "$_d/stty.before" "$_d/stty.after" "$_d/stty.a"
+	if tm has-session -t "$TP_PANE" 2>/dev/null; then
+		tm rename-session -t "$TP_PANE" old
 	fi
-	tm new-session -d -s tp -x 120 -y "${TMUX_ROWS:-40}" \
-	    "stty -g >'$T/stty.before'; sh -c 'echo \$\$ >\"$T/pid\"; exec env \
-	    -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    -u PAGER TERM=xterm LC_ALL=C.UTF-8 HOME=\"$T\" \
-	    XDG_CONFIG_HOME=\"$T/config\" TIDBPLAY_HISTFILE=\"$T/hist\" \
-	    TIDB_PASSWORD=\"$TP_PASSWORD\" ${TP_SHELL_ENV:-} \"$TIDBPLAY\" \
-	    -H \"$TP_HOST\" -P \"$TP_PORT\" -u \"$TP_USER\" --ca \"$TP_CA\" \
-	    $_args'; echo \$? >'$T/exit.tmp'; stty -g >'$T/stty.after'; \
-	    stty -a >'$T/stty.a'; mv '$T/exit.tmp' '$T/exit'; sleep 600"
+	tpenv_write
+	tm new-session -d -s "$TP_PANE" -x 120 -y "${TMUX_ROWS:-40}" \
+	    "stty -g >'$_d/stty.before'; sh -c 'echo \$\$ >\"$_d/pid\"; exec \
+	    \"$T/tpenv\" -u PAGER TERM=xterm LC_ALL=C.UTF-8 \
+	    TIDBPLAY_HISTFILE=\"${TP_HISTFILE-$T/hist}\" ${TP_SHELL_ENV:-} \
+	    \"$TIDBPLAY\" -H \"$TP_HOST\" -P \"$TP_PORT\" -u \"$TP_USER\" \
+	    --ca \"$TP_CA\" $_args'; echo \$? >'$_d/exit.tmp'; \
+	    stty -g >'$_d/stty.after'; stty -a >'$_d/stty.a'; \
+	    mv '$_d/exit.tmp' '$_d/exit'; sleep 600"
 	# A tmux server with no session left exits: the old one goes last.
 	tm kill-session -t old 2>/dev/null
 	[ -n "$tmux_path" ] || tmux_path=$(tm display-message -p '#{socket_path}')
-	until_ok test -s "$T/pid" || bail "tidbplay did not start in tmux"
-	SHELL_PID=$(cat "$T/pid")
+	until_ok test -s "$_d/pid" || bail "tidbplay did not start in tmux"
+	SHELL_PID=$(cat "$_d/pid")
 }
 
 # wait_exit DESCRIPTION: passes when the shell has ended (within 15 s).
 wait_exit() {
-	if until_ok test -s "$T/exit"; then
+	if until_ok test -s "$(pane_dir)/exit"; then
 		pass "$1"
 	else
 		fail "$1"

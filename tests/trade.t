@@ -61,27 +61,30 @@ other	5	5" "two trades moved 20 coins and 2 goods, nobody else touched"
 # once: the rows are always locked in the same order, so InnoDB never
 # finds a deadlock (none to retry either), and every trade goes through.
 sql "UPDATE players SET coins = 100000, goods = 100000"
-deadlocks() {
-	sql "SHOW GLOBAL STATUS LIKE 'Innodb_deadlocks'" | cut -f 2
-}
 d0=$(deadlocks)
 awk 'BEGIN { for (i = 0; i < 400; i++) print "trade buyer seller 3 7" }' \
     >"$T/ab"
 awk 'BEGIN { for (i = 0; i < 400; i++) print "trade seller buyer 3 7" }' \
     >"$T/ba"
+# The other client holds both rows while the two shells start, so that
+# both wait and go together; then they wait for each other's rows.
+hold_rows "name IN ('buyer', 'seller')" ||
+    bail "the other client did not take its locks"
+w0=$(row_lock_waits)
 for dir in ab ba; do
-	(
-		env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME \
-		    -u CA_PATH TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" \
-		    XDG_CONFIG_HOME="$T/config" TIDBPLAY_HISTFILE= \
-		    "$TIDBPLAY" -H "$TP_HOST" -P "$TP_PORT" -u "$TP_USER" \
-		    --ca "$TP_CA" -q -f "$T/$dir" >/dev/null 2>"$T/$dir.err"
-		echo $? >"$T/$dir.rc"
-	) &
+	bg_shell $dir -q -f "$T/$dir"
 done
-wait
-is "$(cat "$T/ab.rc") $(cat "$T/ba.rc")" "0 0" "both shells exit 0"
-is "$(cat "$T/ab.err" "$T/ba.err")" "" "no error, no retry on either side"
+wait_for '[ "$(lock_waits_now)" = 2 ]'
+ok $? "both shells are running at once (each waits for the held rows)"
+release_rows
+finish ab
+finish ba
+waits=$(($(row_lock_waits) - w0 - 2))
+diag "the shells waited for each other's rows $waits times"
+ok "$([ "$waits" -gt 0 ]; echo $?)" \
+    "the shells overlapped: they waited for each other's rows"
+is "$rc_ab $rc_ba" "0 0" "both shells exit 0"
+is "$(cat "$T/err.ab" "$T/err.ba")" "" "no error, no retry on either side"
 is "$(deadlocks)" "$d0" "the server saw no deadlock"
 is "$(sql "SELECT coins, goods FROM players WHERE name IN ('buyer', 'seller')
     ORDER BY id" | tr '\n' ' ')" "100000	100000 100000	100000 " \
@@ -95,12 +98,7 @@ sql "SET GLOBAL innodb_lock_wait_timeout = 1"
 (printf '%s\n' "BEGIN; SELECT id FROM players WHERE name = 'seller' FOR UPDATE;" \
     'SELECT SLEEP(3); COMMIT;' | "$TP_ADMIN" test >/dev/null 2>&1) &
 holder=$!
-i=0
-until [ "$(sql "SELECT COUNT(*) FROM information_schema.INNODB_TRX")" = 1 ] ||
-    [ $i -ge 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
+wait_for '[ "$(sql "SELECT COUNT(*) FROM information_schema.INNODB_TRX")" = 1 ]'
 tp -e 'trade buyer seller 1 1'
 wait $holder
 sql "SET GLOBAL innodb_lock_wait_timeout = DEFAULT"

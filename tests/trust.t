@@ -11,29 +11,8 @@
 . "$top_srcdir/tests/lib.sh"
 start_server
 
-H=$T/home
-C=$T/config
-W=$T/work
-mkdir -p "$H" "$C/tidbplay" "$W"
+home_dirs
 chmod 755 "$T" "$W"
-
-# tpe [NAME=VALUE...] ARGS...: tidbplay in $W with none of the caller's
-# settings; sets OUT ERR RC.
-tpe() {
-	(cd "$W" && env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER \
-	    -u TIDB_PASSWORD -u TIDB_DB_NAME -u CA_PATH -u XDG_CONFIG_HOME \
-	    HOME="$H" XDG_CONFIG_HOME="$C" TIDBPLAY_HISTFILE= \
-	    "$@" >"$T/out" 2>"$T/err" </dev/null)
-	RC=$?
-	OUT=$(cat "$T/out")
-	ERR=$(cat "$T/err")
-}
-B=$TIDBPLAY
-
-mkfile() {
-	printf '%s\n' "$2" >"$1"
-	chmod 600 "$1"
-}
 
 # The connections the server has accepted so far (the query's own
 # included), to show that a refusal never connected.
@@ -236,14 +215,17 @@ is "$ERR" "tidbplay: warning: ignoring ./.env: it belongs to nobody, not to you 
 # Owned by root, read by another user: read (as OpenSSH allows).
 chown root "$W/.env"
 chmod 755 "$H"
-(cd "$W" && setpriv --reuid=nobody --regid=nogroup --clear-groups \
-    env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u CA_PATH HOME="$H" \
-    XDG_CONFIG_HOME="$C" TIDBPLAY_HISTFILE= TIDB_PASSWORD="$TP_PASSWORD" \
-    "$B" $ARGS -e count >"$T/out" 2>"$T/err" </dev/null)
-RC=$?
-ERR=$(cat "$T/err")
-is "$RC" 3 "./.env owned by root, run by nobody: read"
-like "$ERR" "nosuchdb" "./.env owned by root: its database is used"
+if can_be_nobody; then
+	(cd "$W" && tpenv HOME="$H" XDG_CONFIG_HOME="$C" \
+	    $AS_NOBODY "$NOBODY_TIDBPLAY" $ARGS -e count >"$T/out" 2>"$T/err" </dev/null)
+	RC=$?
+	ERR=$(cat "$T/err")
+	is "$RC" 3 "./.env owned by root, run by nobody: read"
+	like "$ERR" "nosuchdb" "./.env owned by root: its database is used"
+else
+	skip "./.env owned by root, run by nobody: read" "cannot run as nobody"
+	skip "./.env owned by root: its database is used" "cannot run as nobody"
+fi
 
 # The seed's flow survives the check: a ./.env written by the user with
 # the default umask.
@@ -260,10 +242,9 @@ if ! command -v script >/dev/null 2>&1; then
 	bail "script(1) is not installed (apt-get install bsdutils)"
 fi
 mkfile "$W/.env" "$SEED"
-printf 'quit\n' | (cd "$W" && env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER \
-    -u TIDB_PASSWORD -u TIDB_DB_NAME -u CA_PATH HOME="$H" \
-    XDG_CONFIG_HOME="$C" TIDBPLAY_HISTFILE= TERM=dumb \
-    script -qec "'$B'" /dev/null) >"$T/tty" 2>&1
+printf 'quit\n' | (cd "$W" && tpenv -u TIDB_PASSWORD HOME="$H" \
+    XDG_CONFIG_HOME="$C" TERM=dumb script -qec "'$B'" /dev/null) \
+    >"$T/tty" 2>&1
 tty=$(tr -d '\r' <"$T/tty")
 like "$tty" "^host from \./\.env:1, user from \./\.env:3, password from \./\.env:4$" \
     "the banner names the origins"
@@ -296,9 +277,8 @@ else:
 os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace"))
 EOF
-(cd "$W" && env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_PASSWORD \
-    -u TIDB_DB_NAME -u CA_PATH HOME="$H" XDG_CONFIG_HOME="$C" \
-    TIDBPLAY_HISTFILE= TERM=dumb PW="$TP_PASSWORD" \
+(cd "$W" && tpenv -u TIDB_PASSWORD HOME="$H" XDG_CONFIG_HOME="$C" \
+    TERM=dumb PW="$TP_PASSWORD" \
     /usr/bin/python3 "$T/ask.py" "$B" -H "$TP_HOST" -P "$TP_PORT" \
     -u "$TP_USER" --ca "$TP_CA" -p -e status) >"$T/tty" 2>&1
 tty=$(tr -d '\r' <"$T/tty")
