@@ -222,6 +222,8 @@ struct db {
 static int	prepare(struct db *, enum stmt_id, char **);
 static int	txn_gone(struct db *, char *, char **);
 static int	run_simple(struct db *, enum stmt_id, char **);
+static void	autocommit_back(struct db *);
+static void	set_max_packet(struct db *, unsigned long long);
 static void	learn_conn_id(struct db *);
 static int	got_id(const struct player *, void *);
 static int	kill_query(struct db *, int);
@@ -1205,6 +1207,12 @@ struct call {
 	unsigned long long	 affected;
 	unsigned long long	 insert_id;
 	unsigned long		 emitted;	/* rows handed to cb */
+	/*
+	 * A text statement sent right behind this one (a text one too),
+	 * before its answer is read: two statements for one round trip. 0:
+	 * none (ST_INSERT is never text).
+	 */
+	enum stmt_id		 then;
 };
 
 /*
@@ -1362,28 +1370,22 @@ fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 }
 
 /*
- * A statement of ours (stmt_def.text): plain text, and the number it
+ * The answer to a text statement of ours that was sent: the number it
  * returns, if any, handed to the callback as a row's id.
  */
 static int
-run_text(struct db *db, struct call *c, char **cause)
+text_answer(struct db *db, struct call *c, enum stmt_id id, char **cause)
 {
-	const char	*sql = stmt_defs[c->id].sql;
 	struct player	 pl;
 	MYSQL_RES	*res = NULL;
 	MYSQL_ROW	 row = NULL;
 	int		 rc;
 
-	db->cancelled = 0;
-	db->executions++;
-	db->cancellable = CANCEL_QUERY;
-	rc = mysql_real_query(db->my, sql, strlen(sql));
-	if (rc == 0 && stmt_defs[c->id].shape == RS_COUNT &&
+	rc = mysql_read_query_result(db->my) != 0 ? -1 : 0;
+	if (rc == 0 && stmt_defs[id].shape == RS_COUNT &&
 	    ((res = mysql_store_result(db->my)) == NULL ||
 	    (row = mysql_fetch_row(res)) == NULL || row[0] == NULL))
 		rc = -1;
-	db->cancellable = CANCEL_NONE;
-	db->last_used = now_seconds();
 	if (rc != 0) {
 		if (res != NULL)
 			mysql_free_result(res);
@@ -1401,6 +1403,67 @@ run_text(struct db *db, struct call *c, char **cause)
 	}
 	c->affected = mysql_affected_rows(db->my);
 	return 0;
+}
+
+/*
+ * A statement of ours (stmt_def.text): plain text. With c->then, both go
+ * before either answer is read; the server runs them in turn whatever the
+ * first one's answer, so the second must be right after a failure of the
+ * first too (see db_begin_pipelined, commit_autocommit_on). The outcome is
+ * the first one's; the second's answer is read all the same, so that the
+ * connection stays in step, and what it did is seen in the server's
+ * status flags (its number, if any, goes to the callback). A connection
+ * lost after the first answer is dropped, for the next command to make a
+ * new one.
+ */
+static int
+run_text(struct db *db, struct call *c, char **cause)
+{
+	const char	*sql = stmt_defs[c->id].sql, *then;
+	char		*why = NULL;
+	int		 rc;
+
+	db->cancelled = 0;
+	db->executions++;
+	db->cancellable = CANCEL_QUERY;
+	rc = mysql_send_query(db->my, sql, strlen(sql));
+	if (rc == 0 && c->then != 0) {
+		then = stmt_defs[c->then].sql;
+		if (mysql_send_query(db->my, then, strlen(then)) != 0) {
+			/*
+			 * The first went, and may have run: the connection is
+			 * out of step, and is given up as lost.
+			 */
+			read_error(db, NULL, &why);
+			xasprintf(cause, "%s; the connection was dropped", why);
+			free(why);
+			drop_connection(db);
+			db->err = CR_SERVER_LOST;
+			db->cancellable = CANCEL_NONE;
+			return -1;
+		}
+	}
+	if (rc != 0)
+		read_error(db, NULL, cause);
+	else
+		rc = text_answer(db, c, c->id, cause);
+	if (c->then != 0 && (rc == 0 || !is_lost(db->err))) {
+		unsigned int	err = db->err;
+		char		state[sizeof db->sqlstate];
+
+		memcpy(state, db->sqlstate, sizeof state);
+		if (text_answer(db, c, c->then, &why) != 0 &&
+		    is_lost(db->err) && rc == 0) {
+			/* The first one's answer is had: it stands. */
+			drop_connection(db);
+		}
+		free(why);
+		db->err = err;
+		memcpy(db->sqlstate, state, sizeof state);
+	}
+	db->cancellable = CANCEL_NONE;
+	db->last_used = now_seconds();
+	return rc;
 }
 
 /* Run one statement once. */
@@ -1736,18 +1799,53 @@ db_can_pipeline(const struct db *db)
 int
 db_begin_pipelined(struct db *db, char **cause)
 {
+	struct call	 c = { .id = ST_AUTOCOMMIT_OFF, .rows = 1 };
+	unsigned long long v = 0;
+	unsigned int	 err;
+	char		 state[sizeof db->sqlstate];
+	int		 rc;
+
 	if (db->user == TXN_OPEN || db->ours) {
 		xasprintf(cause, "a transaction is already open");
 		return DB_FAIL;
 	}
-	/* A batch is sized by it, and it cannot be asked mid-flight. */
-	if (db_batch_fits(db, PACKET_FLOOR, cause) < 0 ||
-	    run_simple(db, ST_AUTOCOMMIT_OFF, cause) != DB_OK)
-		return DB_FAIL;
-	db->ours = 1;
+
+	/*
+	 * A batch is sized by max_allowed_packet, which cannot be asked
+	 * mid-flight: when not known yet it is asked with SET autocommit = 0
+	 * right behind it, one round trip for both. Whatever the answers,
+	 * autocommit may be off now, so on failure it is turned on again;
+	 * whether it is off is what the server's status flags say.
+	 */
+	if (db->max_packet == 0) {
+		c.id = ST_MAX_PACKET;
+		c.then = ST_AUTOCOMMIT_OFF;
+		c.cb = got_id;
+		c.arg = &v;
+	}
 	db->autocommit_off = 1;
-	if (db->my->server_status & SERVER_STATUS_AUTOCOMMIT) {
+	rc = run(db, &c, cause);
+	if (rc == DB_OK && (db->my == NULL ||
+	    (db->my->server_status & SERVER_STATUS_AUTOCOMMIT))) {
 		xasprintf(cause, "the server did not turn autocommit off");
+		rc = DB_FAIL;
+	}
+	if (rc != DB_OK) {
+		err = db->err;
+		memcpy(state, db->sqlstate, sizeof state);
+		autocommit_back(db);
+		db->err = err;
+		memcpy(db->sqlstate, state, sizeof state);
+		return DB_FAIL;
+	}
+	if (c.then != 0)
+		set_max_packet(db, v);
+	db->ours = 1;
+	db->autocommit_off = 1;		/* on the connection it ran on */
+	/* A reconnect on the way forgot the packet's size: asked now. */
+	if (db->max_packet == 0 && db_batch_fits(db, PACKET_FLOOR, cause) < 0) {
+		db->ours = 0;
+		autocommit_back(db);
 		return DB_FAIL;
 	}
 	return DB_OK;
@@ -1900,6 +1998,15 @@ db_row_bytes(const struct player *pl)
 }
 
 
+/* The server's max_allowed_packet, within what we send in one packet. */
+static void
+set_max_packet(struct db *db, unsigned long long v)
+{
+	db->max_packet = v < PACKET_FLOOR ? PACKET_FLOOR : v;
+	if (db->max_packet > PACKET_CAP)
+		db->max_packet = PACKET_CAP;
+}
+
 /*
  * Whether a multi-row INSERT of rows that take bytes (db_row_bytes) goes
  * to the server in one packet: the server refuses a larger one and drops
@@ -1919,9 +2026,7 @@ db_batch_fits(struct db *db, size_t bytes, char **cause)
 		c.arg = &v;
 		if (run(db, &c, cause) != DB_OK)
 			return -1;
-		db->max_packet = v < PACKET_FLOOR ? PACKET_FLOOR : v;
-		if (db->max_packet > PACKET_CAP)
-			db->max_packet = PACKET_CAP;
+		set_max_packet(db, v);
 	}
 	return bytes <= db->max_packet;
 }
@@ -1989,6 +2094,33 @@ autocommit_back(struct db *db)
 	free(why);
 }
 
+/*
+ * The commit of a pipelined load, with SET autocommit = 1 right behind
+ * it: one round trip for both. After a COMMIT that failed, the server has
+ * rolled the transaction back (MariaDB and MySQL roll back in the commit
+ * that fails, TiDB ends it), so the SET finds none to commit and only
+ * turns autocommit on; the caller's ROLLBACK then has nothing left either.
+ * As in autocommit_back, a session the server does not say is in
+ * autocommit again is dropped.
+ */
+static int
+commit_autocommit_on(struct db *db, char **cause)
+{
+	struct call	 c = { .id = ST_COMMIT, .rows = 1,
+			       .then = ST_AUTOCOMMIT_ON };
+	int		 rc;
+
+	rc = run(db, &c, cause);
+	if (rc == DB_OK) {
+		db->autocommit_off = 0;
+		if (db->my != NULL &&
+		    !(db->my->server_status & SERVER_STATUS_AUTOCOMMIT))
+			drop_connection(db);
+	} else if (rc != DB_FAIL)
+		autocommit_back(db);
+	return rc;
+}
+
 /* user: the user's begin (never retried) rather than one of ours. */
 int
 db_begin(struct db *db, int user, char **cause)
@@ -2029,6 +2161,16 @@ db_commit(struct db *db, char **cause)
 	if (db->user != TXN_OPEN && !db->ours) {
 		xasprintf(cause, "no transaction is open");
 		return DB_FAIL;
+	}
+	if (db->autocommit_off && db_can_pipeline(db)) {
+		rc = commit_autocommit_on(db, &why);
+		if (rc != DB_OK)
+			*cause = why;
+		if (rc != DB_FAIL) {
+			db->ours = 0;
+			db->user = TXN_NONE;
+		}
+		return rc;
 	}
 	rc = run_simple(db, ST_COMMIT, &why);
 	if (rc == DB_FAIL && db->user == TXN_OPEN)
