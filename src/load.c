@@ -815,9 +815,13 @@ player_import(struct db *db, const char *path, struct input *in,
 		/* A pipe or a FIFO waits for its rows, and comes once. */
 		ld.reread = in == NULL && fstat(fd, &sb) == 0 &&
 		    S_ISREG(sb.st_mode);
-		/* A row of a CSV file is rarely longer than this. */
+		/*
+		 * A quickstart row is 20 to 55 bytes: a file of more than 32
+		 * bytes a batch row is expected to be many batches (a wrong
+		 * guess costs one round trip, a right one saves one).
+		 */
 		if (ld.reread)
-			ld.hint = (unsigned long long)sb.st_size / 64;
+			ld.hint = (unsigned long long)sb.st_size / 32;
 		ld.arg = &im;
 		ld.cap = batch;
 		ld.progress = progress;
