@@ -1443,10 +1443,13 @@ run_text(struct db *db, struct call *c, char **cause)
 			return -1;
 		}
 	}
-	if (rc != 0)
+	if (rc != 0) {
+		/* Nothing went: no answer is owed. */
 		read_error(db, NULL, cause);
-	else
-		rc = text_answer(db, c, c->id, cause);
+		db->cancellable = CANCEL_NONE;
+		return -1;
+	}
+	rc = text_answer(db, c, c->id, cause);
 	if (c->then != 0 && (rc == 0 || !is_lost(db->err))) {
 		unsigned int	err = db->err;
 		char		state[sizeof db->sqlstate];
