@@ -84,20 +84,61 @@ db_can_pipeline(const struct db *db)
 #endif
 }
 
+/* The server's max_allowed_packet, within what we send in one packet. */
+static void
+set_max_packet(struct db *db, unsigned long long v)
+{
+	db->max_packet = v < PACKET_FLOOR ? PACKET_FLOOR : v;
+	if (db->max_packet > PACKET_CAP)
+		db->max_packet = PACKET_CAP;
+}
+
 int
 db_begin_pipelined(struct db *db, char **cause)
 {
+	struct call	 c = { .id = ST_AUTOCOMMIT_OFF, .rows = 1 };
+	unsigned long long v = 0;
+	unsigned int	 err;
+	char		 state[sizeof db->sqlstate];
+	int		 rc;
+
 	if (db->txn != TX_NONE) {
 		xasprintf(cause, "a transaction is already open");
 		return DB_FAIL;
 	}
-	/* A batch is sized by it, and it cannot be asked mid-flight. */
-	if (db_batch_fits(db, PACKET_FLOOR, cause) < 0 ||
-	    run_simple(db, ST_AUTOCOMMIT_OFF, cause) != DB_OK)
-		return DB_FAIL;
-	txn_to(db, TX_LOAD);
-	if (db->my->server_status & SERVER_STATUS_AUTOCOMMIT) {
+	/*
+	 * A batch is sized by max_allowed_packet, which cannot be asked
+	 * mid-flight: when not known yet it is asked with SET autocommit = 0
+	 * right behind it, one round trip for both. Whatever the answers,
+	 * autocommit may be off now, so on failure it is turned on again;
+	 * whether it is off is what the server's status flags say.
+	 */
+	if (db->max_packet == 0) {
+		c.id = ST_MAX_PACKET;
+		c.then = ST_AUTOCOMMIT_OFF;
+		c.cb = got_id;
+		c.arg = &v;
+	}
+	rc = run(db, &c, cause);
+	if (rc == DB_OK && (db->my == NULL ||
+	    (db->my->server_status & SERVER_STATUS_AUTOCOMMIT))) {
 		xasprintf(cause, "the server did not turn autocommit off");
+		rc = DB_FAIL;
+	}
+	if (rc != DB_OK) {
+		err = db->err;
+		memcpy(state, db->sqlstate, sizeof state);
+		autocommit_back(db);
+		db->err = err;
+		memcpy(db->sqlstate, state, sizeof state);
+		return DB_FAIL;
+	}
+	if (c.then != 0)
+		set_max_packet(db, v);
+	txn_to(db, TX_LOAD);
+	/* A reconnect on the way forgot the packet's size: asked now. */
+	if (db->max_packet == 0 && db_batch_fits(db, PACKET_FLOOR, cause) < 0) {
+		txn_ended(db);
 		return DB_FAIL;
 	}
 	return DB_OK;
@@ -265,9 +306,7 @@ db_batch_fits(struct db *db, size_t bytes, char **cause)
 		c.arg = &v;
 		if (run(db, &c, cause) != DB_OK)
 			return -1;
-		db->max_packet = v < PACKET_FLOOR ? PACKET_FLOOR : v;
-		if (db->max_packet > PACKET_CAP)
-			db->max_packet = PACKET_CAP;
+		set_max_packet(db, v);
 	}
 	return bytes <= db->max_packet;
 }

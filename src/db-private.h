@@ -240,6 +240,12 @@ struct call {
 	unsigned long long	 affected;
 	unsigned long long	 insert_id;
 	unsigned long		 emitted;	/* rows handed to cb */
+	/*
+	 * A text statement sent right behind this one (a text one too),
+	 * before its answer is read: two statements for one round trip. 0:
+	 * none (ST_INSERT is never text).
+	 */
+	enum stmt_id		 then;
 };
 
 void	 db_notice(struct db *, const char *, ...)
@@ -281,6 +287,8 @@ int	 went(const struct db *);
 int	 lost(struct db *, const struct call *, char *, char **);
 int	 run(struct db *, struct call *, char **);
 int	 run_simple(struct db *, enum stmt_id, char **);
+void	 autocommit_back(struct db *);
+void	 txn_ended(struct db *);
 int	 ensure_connected(struct db *, const struct stmt_def *, char **);
 void	 learn_conn_id(struct db *);
 int	 got_id(const struct player *, void *);

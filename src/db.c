@@ -480,27 +480,42 @@ fetch(struct db *db, MYSQL_STMT *st, struct call *c, char **cause)
 	return 0;
 }
 
-/*
- * A statement of ours (stmt_def.text): plain text, and what it returns,
- * if anything, handed to the callback: a number as a row's id, a text as
- * its name (the first line).
- */
-int
-run_text(struct db *db, struct call *c, char **cause)
+/* A text statement of ours sent, its answer not read: 0, or -1. */
+static int
+text_send(struct db *db, enum stmt_id id)
 {
-	enum shape	 shape = stmt_defs[c->id].shape;
-	char		*sql = stmt_text(db, stmt_defs[c->id].sql);
+	char	*sql = stmt_text(db, stmt_defs[id].sql);
+	int	 rc = 1;
+
+	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
+	    mysql_send_query_start(&rc, db->my, sql, strlen(sql))),
+	    mysql_send_query_cont(&rc, db->my, ev));
+	busy_end(db);
+	free(sql);
+	return rc == 0 ? 0 : -1;
+}
+
+/*
+ * The answer to a text statement of ours that was sent, and what it
+ * returns, if anything, handed to the callback: a number as a row's id, a
+ * text as its name (the first line).
+ */
+static int
+text_answer(struct db *db, struct call *c, enum stmt_id id, char **cause)
+{
+	enum shape	 shape = stmt_defs[id].shape;
 	struct player	 pl;
 	MYSQL_RES	*res = NULL;
 	MYSQL_ROW	 row = NULL;
-	int		 rc = 1;
+	my_bool		 failed = 1;
+	int		 rc;
 	size_t		 n;
 
 	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
-	    mysql_real_query_start(&rc, db->my, sql, strlen(sql))),
-	    mysql_real_query_cont(&rc, db->my, ev));
+	    mysql_read_query_result_start(&failed, db->my)),
+	    mysql_read_query_result_cont(&failed, db->my, ev));
 	busy_end(db);
-	free(sql);
+	rc = failed ? -1 : 0;
 	if (rc == 0 && shape != RS_NONE) {
 		ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
 		    mysql_store_result_start(&res, db->my)),
@@ -510,7 +525,6 @@ run_text(struct db *db, struct call *c, char **cause)
 		    row[0] == NULL)
 			rc = -1;
 	}
-	db->last_used = now_seconds();
 	if (rc != 0) {
 		if (res != NULL)
 			mysql_free_result(res);
@@ -533,8 +547,57 @@ run_text(struct db *db, struct call *c, char **cause)
 			c->cb(&pl, c->arg);
 		return 0;
 	}
-	c->affected = mysql_affected_rows(db->my);
+	if (id == c->id)
+		c->affected = mysql_affected_rows(db->my);
 	return 0;
+}
+
+/*
+ * A statement of ours (stmt_def.text): plain text. With c->then, both go
+ * before either answer is read; the server runs them in turn whatever the
+ * first one's answer, so the second must be right after a failure of the
+ * first too (see db_begin_pipelined, db_commit). The outcome is the first
+ * one's; the second's answer is read all the same, so that the
+ * connection stays in step, and what it did is seen in the server's
+ * status flags (its number, if any, goes to the callback). A connection
+ * lost after the first answer is dropped, for the next command to make a
+ * new one.
+ */
+int
+run_text(struct db *db, struct call *c, char **cause)
+{
+	unsigned int	 err;
+	char		 state[sizeof db->sqlstate], *why = NULL;
+	int		 rc;
+
+	rc = text_send(db, c->id);
+	if (rc == 0 && c->then != 0 && text_send(db, c->then) != 0) {
+		/* The first went, and may have run: out of step, and lost. */
+		read_error(db, NULL, &why);
+		xasprintf(cause, "%s; the connection was dropped", why);
+		free(why);
+		drop_connection(db);
+		db->err = CR_SERVER_LOST;
+		return -1;
+	}
+	if (rc != 0) {
+		/* Nothing went: no answer is owed. */
+		read_error(db, NULL, cause);
+		return -1;
+	}
+	rc = text_answer(db, c, c->id, cause);
+	if (c->then != 0 && (rc == 0 || !went(db))) {
+		err = db->err;
+		memcpy(state, db->sqlstate, sizeof state);
+		if (text_answer(db, c, c->then, &why) != 0 && went(db) &&
+		    rc == 0)
+			drop_connection(db);	/* the first one's stands */
+		free(why);
+		db->err = err;
+		memcpy(db->sqlstate, state, sizeof state);
+	}
+	db->last_used = now_seconds();
+	return rc;
 }
 
 /* Run one statement once. */
@@ -880,7 +943,7 @@ run_simple(struct db *db, enum stmt_id id, char **cause)
  * after, so if the server cannot be told, the connection goes, and the
  * next command makes a new one (autocommit on, as every new one is).
  */
-static void
+void
 autocommit_back(struct db *db)
 {
 	char	*why = NULL;
@@ -894,7 +957,7 @@ autocommit_back(struct db *db)
 }
 
 /* A transaction ended as asked: the session is in autocommit again. */
-static void
+void
 txn_ended(struct db *db)
 {
 	int	load = db->txn == TX_LOAD;
@@ -959,6 +1022,30 @@ db_commit(struct db *db, char **cause)
 	if (!in_txn(db)) {
 		xasprintf(cause, "no transaction is open");
 		return DB_FAIL;
+	}
+	if (db->txn == TX_LOAD && db_can_pipeline(db)) {
+		/*
+		 * A load's commit, with SET autocommit = 1 right behind it:
+		 * one round trip for both. A COMMIT that fails has rolled the
+		 * transaction back (MariaDB and MySQL in the commit, TiDB ends
+		 * it), so the SET only turns autocommit on; the caller's
+		 * rollback finds nothing left. A session the server does not
+		 * say is in autocommit again is dropped, as in
+		 * autocommit_back.
+		 */
+		struct call	c = { .id = ST_COMMIT, .rows = 1,
+				      .then = ST_AUTOCOMMIT_ON };
+
+		if ((rc = run(db, &c, &why)) != DB_OK)
+			*cause = why;
+		if (rc == DB_OK) {
+			txn_to(db, TX_NONE);
+			if (db->my != NULL &&
+			    !(db->my->server_status & SERVER_STATUS_AUTOCOMMIT))
+				drop_connection(db);
+		} else if (rc != DB_FAIL && db->txn != TX_NONE)
+			txn_ended(db);
+		return rc;
 	}
 	rc = run_simple(db, ST_COMMIT, &why);
 	if (rc == DB_FAIL && db->txn == TX_USER && db->err == ER_TXN_TOO_OLD)

@@ -73,6 +73,9 @@ struct load {
 	progress_cb	 progress;
 	void		*parg;
 	unsigned long long total;	/* 0: not known in advance */
+	unsigned long long hint;	/* rows to expect, roughly; 0: unknown */
+	int		 begun;		/* our pipelined transaction was begun
+					   before its first batch was read */
 
 	struct player	*rows;		/* the batch, rows[0..k) */
 	unsigned long	*lines;		/* where each row comes from */
@@ -305,7 +308,9 @@ load_batches(struct db *db, struct load *ld, int user, char **cause)
 	ld->fly_head = ld->fly_n = 0;
 	ld->fly_sum = 0;
 	ld->nsent = ld->nanswered = 0;
-	if (user)
+	if (ld->begun)
+		rc = DB_OK;
+	else if (user)
 		rc = load_savepoint(db, cause);
 	else if (pipelined)
 		rc = db_begin_pipelined(db, cause);
@@ -432,6 +437,21 @@ load_too_large(const struct load *ld, const char *what,
 	return msg;
 }
 
+/*
+ * Whether a load that will be pipelined begins its transaction before
+ * its first batch is read: when it is expected to be many batches. SET
+ * autocommit = 0 then carries the read of max_allowed_packet, which the
+ * first batch would otherwise have asked alone (one round trip less). A
+ * load that turns out to be one statement still runs whole in that
+ * transaction, and has paid one round trip more than it would have.
+ */
+static int
+load_begins_early(struct db *db, const struct load *ld, int user)
+{
+	return !user && ld->reread && ld->hint > ld->cap &&
+	    db_can_pipeline(db);
+}
+
 static int
 load_run(struct db *db, struct load *ld, char **cause)
 {
@@ -446,11 +466,26 @@ load_run(struct db *db, struct load *ld, char **cause)
 	if (user)
 		ld->undo = UNDO_LOAD;
 	for (attempt = 0;; attempt++) {
-		if ((r = load_fill(db, ld, cause)) < 0)
+		ld->begun = 0;
+		if (load_begins_early(db, ld, user)) {
+			if ((rc = db_begin_pipelined(db, cause)) != DB_OK) {
+				load_caught(db, ld);
+				return rc;
+			}
+			ld->begun = 1;
+		}
+		if ((r = load_fill(db, ld, cause)) < 0) {
+			if (ld->begun)
+				db_rollback(db, NULL);
 			return DB_FAIL;
-		if (r == 0 && ld->k == 0)
-			return DB_OK;
-		if (r == 0) {
+		}
+		if (r == 0 && ld->k == 0) {
+			rc = ld->begun ? db_commit(db, cause) : DB_OK;
+			if (rc == DB_FAIL)
+				db_rollback(db, NULL);
+			return rc;
+		}
+		if (r == 0 && !ld->begun) {
 			/*
 			 * One statement, atomic by itself: outside a
 			 * transaction it is retried as any statement is.
@@ -547,6 +582,7 @@ player_bulk(struct db *db, long long n, const char *prefix,
 	ld.progress = progress;
 	ld.parg = arg;
 	ld.total = (unsigned long long)n;
+	ld.hint = ld.total;
 	if ((rc = load_run(db, &ld, cause)) == DB_FAIL) {
 		why = load_too_large(&ld, "the bulk", "add fewer players at "
 		    "a time", *cause);
@@ -857,6 +893,13 @@ player_import(struct db *db, const char *path, struct input *in,
 		/* A pipe or a FIFO waits for its rows, and comes once. */
 		ld.reread = in == NULL && fstat(fd, &sb) == 0 &&
 		    S_ISREG(sb.st_mode);
+		/*
+		 * A quickstart row is 20 to 55 bytes: a file of more than 32
+		 * bytes a batch row is expected to be many batches (a wrong
+		 * guess costs one round trip, a right one saves one).
+		 */
+		if (ld.reread)
+			ld.hint = (unsigned long long)sb.st_size / 32;
 		ld.arg = &im;
 		ld.cap = batch;
 		ld.progress = progress;

@@ -38,9 +38,9 @@ struct out	*out_new(FILE *, enum format);
 void		 out_free(struct out *);
 void		 out_closed(struct out *);
 int		 out_flush(struct out *);
-int		 out_error(const struct out *);
+int		 out_error(struct out *);
 void		 out_mark(struct out *);
-int		 out_lost(const struct out *);
+int		 out_lost(struct out *);
 void		 out_text(struct out *, const char *, ...)
 		     __attribute__((format(printf, 2, 3)));
 void		 out_set_format(struct out *, enum format);

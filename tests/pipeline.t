@@ -68,7 +68,7 @@ is "$RC" 0 "import of 3000 rows in 30 batches through the slow link: exit 0"
 is "$(count slow)" 3000 "every row is in the table"
 # Waiting for each batch would be 30 round trips for the batches alone,
 # and 38 in all (connect 3, max_allowed_packet, autocommit off, prepare,
-# 30 batches, commit, autocommit on).
+# 30 batches, commit, autocommit on; 7 now that those pairs go together).
 if [ "$trips" -le 15 ]; then
 	pass "the 30 batches did not wait for each other ($trips round trips in all)"
 else
@@ -88,6 +88,65 @@ else
 fi
 kill "$proxy" 2>/dev/null
 wait "$proxy" 2>/dev/null
+
+# ---- the statements that need no answer in between travel together ----
+
+# Through a link of 200 ms round trips (long, so that nothing but waiting
+# on the server is counted), a load of many batches costs connect 3,
+# max_allowed_packet with autocommit off 1, the prepare 1, the batches 1,
+# commit with autocommit on 1: 7. Each of those asked alone is 9.
+"$PY" "$top_srcdir/bench/delay_proxy.py" --delay 100 \
+    --ready "$T/proxy2.ready" "$TP_PORT" 2>"$T/proxy2.err" &
+proxy=$!
+soon test -s "$T/proxy2.ready"
+read -r pport pctl <"$T/proxy2.ready" || bail "no proxy: $(cat "$T/proxy2.err")"
+mkcsv 3000 paired >"$T/paired.csv"
+for what in "import $T/paired.csv" "bulk 3000 pbulk"; do
+	ask reset >/dev/null
+	TP_PORT=$pport
+	tp -c "$T/batch.ini" -e "$what"
+	TP_PORT=$TP_PORT_SAVED
+	trips=$(ask get)
+	is "$RC" 0 "${what%% *} of 3000 rows in 30 batches, 200 ms round trips: exit 0"
+	if [ "$trips" -le 7 ]; then
+		pass "${what%% *}: 7 round trips at most ($trips)"
+	else
+		fail "${what%% *}: 7 round trips at most ($trips)"
+	fi
+done
+is "$(count paired)" 3000 "the import's rows are in the table"
+is "$(count pbulk)" 3000 "the bulk's rows are in the table"
+# The COMMIT went with SET autocommit = 1: an add after it is kept.
+mkcsv 3000 paired2 >"$T/paired2.csv"
+TP_PORT=$pport
+tp -c "$T/batch.ini" -e "import $T/paired2.csv" -e "add paired_after 1 1"
+TP_PORT=$TP_PORT_SAVED
+is "$RC" 0 "import, then add, 200 ms round trips: exit 0"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'paired_after'")" 1 \
+    "the add after the paired commit is committed"
+kill "$proxy" 2>/dev/null
+wait "$proxy" 2>/dev/null
+
+# A load expected to be many batches begins its transaction before its
+# first batch is read; that batch's failure still undoes everything and
+# turns autocommit on again.
+mkcsv 3000 early | awk 'NR == 51 { print "early_50,many,1"; next } { print }' \
+    >"$T/early.csv"
+tp -c "$T/batch.ini" -e "import $T/early.csv"
+is "$RC" 1 "a bad row in the first batch of many: exit 1"
+like "$ERR" "early.csv:51:" "the bad row is named by its line"
+is "$(count early)" 0 "nothing of that import is kept"
+tp -c "$T/batch.ini" --force -e "import $T/early.csv" -e "add early_after 1 1"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'early_after'")" 1 \
+    "an add after it is committed: autocommit is on again"
+# A large file with no rows at all (blank lines): nothing, and autocommit
+# on again.
+{ echo name,coins,goods; awk 'BEGIN { for (i = 0; i < 8000; i++) print "" }'; } \
+    >"$T/blank.csv"
+tp -c "$T/batch.ini" -e "import $T/blank.csv" -e "add blank_after 1 1"
+is "$RC" 0 "a large file without rows: exit 0"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'blank_after'")" 1 \
+    "an add after it is committed"
 
 # ---- a failure with batches in flight behind it ----
 

@@ -18,11 +18,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <locale.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "../src/session.h"
@@ -1022,6 +1026,282 @@ run_csv(void)
 	cases_close(&cf);
 }
 
+/* ---- output.cases: the writers of output.c, byte for byte ---- */
+
+#define OUT_REPEAT	3000	/* rows enough to fill the writer many times */
+
+/*
+ * The players of a case: "ID|NAME|COINS|GOODS" per line, "\N" for NULL.
+ * A name holds no '|' but may hold a LF: a row ends at the LF after its
+ * fourth field.
+ */
+static size_t
+out_players(const struct block *bl, struct player **pls)
+{
+	const char	*p = bl->in.p, *end = bl->in.p + bl->in.len, *e;
+	struct player	*pl;
+	size_t		 n = 0, f, len;
+	long long	 v[3];
+
+	*pls = NULL;
+	while (p < end) {
+		*pls = xreallocarray(*pls, n + 1, sizeof **pls);
+		pl = &(*pls)[n++];
+		memset(pl, 0, sizeof *pl);
+		for (f = 0; f < 4; f++) {
+			e = memchr(p, f == 3 ? '\n' : '|', (size_t)(end - p));
+			if (e == NULL)
+				bail("output.cases:%lu: a row of four fields",
+				    bl->at);
+			len = (size_t)(e - p);
+			if (f == 1) {
+				pl->name_null = len == 2 &&
+				    memcmp(p, "\\N", 2) == 0;
+				if (len > NAME_MAX_BYTES)
+					bail("output.cases:%lu: a long name",
+					    bl->at);
+				memcpy(pl->name, p, len);
+				pl->namelen = pl->name_null ? 0 : len;
+			} else {
+				char *num = xstrndup(p, len);
+
+				v[f == 0 ? 0 : f - 1] = strcmp(num, "\\N") == 0 ?
+				    0 : strtoll(num, NULL, 10);
+				if (f == 2)
+					pl->coins_null = strcmp(num, "\\N") == 0;
+				if (f == 3)
+					pl->goods_null = strcmp(num, "\\N") == 0;
+				free(num);
+			}
+			p = e + 1;
+		}
+		pl->id = v[0];
+		pl->coins = v[1];
+		pl->goods = v[2];
+	}
+	return n;
+}
+
+/* A terminal to write to, raw, so that its bytes come back unchanged. */
+static FILE *
+out_pty(int *master)
+{
+	struct termios	 t;
+	FILE		*f;
+	int		 s;
+
+	if ((*master = posix_openpt(O_RDWR | O_NOCTTY)) == -1 ||
+	    grantpt(*master) != 0 || unlockpt(*master) != 0 ||
+	    (s = open(ptsname(*master), O_RDWR | O_NOCTTY)) == -1)
+		bail("a pseudo-terminal: %s", strerror(errno));
+	if (tcgetattr(s, &t) != 0)
+		bail("tcgetattr: %s", strerror(errno));
+	cfmakeraw(&t);
+	if (tcsetattr(s, TCSANOW, &t) != 0 || (f = fdopen(s, "w")) == NULL)
+		bail("a raw terminal: %s", strerror(errno));
+	return f;
+}
+
+/* What a terminal's master has to read now (waiting at most 5 s). */
+static void
+out_pty_read(int master, struct buf *b, int wait)
+{
+	struct pollfd	 pfd = { master, POLLIN, 0 };
+	char		 chunk[4096];
+	ssize_t		 n;
+
+	while (poll(&pfd, 1, wait ? 5000 : 0) == 1) {
+		if ((n = read(master, chunk, sizeof chunk)) <= 0)
+			break;
+		buf_add(b, chunk, (size_t)n);
+		wait = 0;
+	}
+}
+
+/*
+ * The players through a writer of format fmt into a file (or a terminal),
+ * rows times over; the bytes that came out. At a terminal, each row must
+ * be there as soon as it was written (*streamed says whether it was).
+ */
+static void
+out_case(enum format fmt, int tty, int export, const struct player *pls,
+    size_t npl, size_t rows, struct buf *b, int *streamed)
+{
+	struct out	*o;
+	FILE		*f;
+	char		 chunk[4096];
+	size_t		 i, n, before;
+	int		 master = -1;
+
+	buf_reset(b);
+	buf_add(b, "", 0);
+	f = tty ? out_pty(&master) : tmpfile();
+	if (f == NULL)
+		bail("tmpfile: %s", strerror(errno));
+	o = out_new(f, export ? FMT_CSV : fmt);
+	if (export)
+		out_begin_export(o);
+	else
+		out_begin_players(o);
+	*streamed = 1;
+	for (i = 0; i < rows * npl; i++) {
+		out_player(&pls[i % npl], o);
+		if (tty) {
+			before = b->len;
+			tcdrain(fileno(f));
+			out_pty_read(master, b, 1);
+			if (b->len == before)
+				*streamed = 0;
+		}
+	}
+	if (!export)
+		out_end(o);
+	if (out_flush(o) != 0)
+		bail("the writer failed: %s", strerror(out_error(o)));
+	out_free(o);
+	if (tty) {
+		tcdrain(fileno(f));
+		out_pty_read(master, b, 0);
+		fclose(f);
+		close(master);
+		return;
+	}
+	rewind(f);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_add(b, chunk, n);
+	fclose(f);
+}
+
+static void
+run_output(void)
+{
+	static const char *const kinds[] = { "table", "vertical", "tsv",
+	    "csv", "json" };
+	struct cases	 cf;
+	struct block	 bl = { 0 };
+	struct buf	 got = { 0 }, want = { 0 }, none = { 0 }, many = { 0 };
+	struct player	*pls;
+	enum format	 fmt = FMT_TSV;
+	size_t		 npl, i, k, body;
+	char		*kind, *w, *g;
+	int		 tty, export, found, streamed, good;
+
+	cases_open(&cf, "output.cases");
+	while (cases_block(&cf, &bl)) {
+		kind = xstrdup(bl.kind);
+		tty = strlen(kind) > 4 && strcmp(kind + strlen(kind) - 4,
+		    "-tty") == 0;
+		if (tty)
+			kind[strlen(kind) - 4] = '\0';
+		export = strcmp(kind, "export") == 0;
+		for (found = export, i = 0; !found && i < 5; i++) {
+			if (strcmp(kind, kinds[i]) == 0) {
+				fmt = (enum format)i;
+				found = 1;
+			}
+		}
+		if (!found)
+			bail("%s:%lu: kind table, vertical, tsv, csv, json or "
+			    "export, with -tty or not", cf.path, bl.at);
+		npl = out_players(&bl, &pls);
+		buf_reset(&want);
+		buf_add(&want, "", 0);
+		for (i = 0; i < bl.nwant; i++) {
+			buf_add(&want, bl.want[i], bl.wantlen[i]);
+			buf_addc(&want, '\n');
+		}
+		out_case(fmt, tty, export, pls, npl, 1, &got, &streamed);
+		good = got.len == want.len &&
+		    memcmp(got.p, want.p, got.len) == 0;
+		if (!ok(good, "%s:%lu: %s: %s", cf.name, bl.at, bl.kind,
+		    bl.title)) {
+			w = visible(want.p, want.len, 0);
+			g = visible(got.p, got.len, 0);
+			printf("#   expected: %s\n#   got:      %s\n", w, g);
+			free(w);
+			free(g);
+		}
+		if (tty)
+			ok(streamed, "%s:%lu: %s: each row reaches the "
+			    "terminal when it is written", cf.name, bl.at,
+			    bl.kind);
+		/*
+		 * Streamed formats, many times over, through every boundary of
+		 * the writer's buffer: the header once, then the rows' bytes
+		 * again and again.
+		 */
+		if (!tty && (export || fmt == FMT_TSV || fmt == FMT_CSV ||
+		    fmt == FMT_JSON)) {
+			out_case(fmt, 0, export, pls, npl, 0, &none, &streamed);
+			out_case(fmt, 0, export, pls, npl, OUT_REPEAT, &many,
+			    &streamed);
+			body = got.len - none.len;
+			good = many.len == none.len + body * OUT_REPEAT &&
+			    memcmp(many.p, none.p, none.len) == 0;
+			for (k = 0; good && k < OUT_REPEAT; k++)
+				good = memcmp(many.p + none.len + k * body,
+				    got.p + none.len, body) == 0;
+			ok(good, "%s:%lu: %s: %d times over (%zu bytes)",
+			    cf.name, bl.at, bl.kind, OUT_REPEAT, many.len);
+		}
+		free(pls);
+		free(kind);
+	}
+	free(got.p);
+	free(want.p);
+	free(none.p);
+	free(many.p);
+	block_clear(&bl);
+	cases_close(&cf);
+}
+
+/*
+ * Output that cannot be written fails: a full disk, a reader gone. The
+ * rows stop coming (out_player says stop) within what the writer holds.
+ */
+static void
+run_output_errors(void)
+{
+	static const struct {
+		const char	*what;
+		int		 err;
+	} dests[] = { { "/dev/full", ENOSPC }, { "a closed pipe", EPIPE } };
+	struct player	 pl = { .id = 1, .coins = 10, .goods = 20 };
+	struct out	*o;
+	FILE		*f;
+	size_t		 i, rows;
+	int		 fds[2];
+
+	signal(SIGPIPE, SIG_IGN);
+	memcpy(pl.name, "a_player_name", 13);
+	pl.namelen = 13;
+	for (i = 0; i < sizeof dests / sizeof dests[0]; i++) {
+		if (dests[i].err == ENOSPC)
+			f = fopen("/dev/full", "w");
+		else {
+			if (pipe(fds) != 0)
+				bail("pipe: %s", strerror(errno));
+			close(fds[0]);
+			f = fdopen(fds[1], "w");
+		}
+		if (f == NULL)
+			bail("%s: %s", dests[i].what, strerror(errno));
+		o = out_new(f, FMT_CSV);
+		out_mark(o);
+		out_begin_export(o);
+		for (rows = 0; rows < 1000000; rows++) {
+			if (out_player(&pl, o) != 0)
+				break;
+		}
+		ok(rows < 10000, "output to %s: the rows stop after %zu",
+		    dests[i].what, rows);
+		ok(out_lost(o) == dests[i].err, "output to %s: %s is lost",
+		    dests[i].what, strerror(dests[i].err));
+		out_free(o);
+		fclose(f);
+	}
+}
+
 /* ---- util.c, directly ---- */
 
 static void
@@ -1178,6 +1458,8 @@ main(void)
 	run_settings();
 	run_environ();
 	run_csv();
+	run_output();
+	run_output_errors();
 	run_parse_int();
 	run_utf8();
 	run_check_name();

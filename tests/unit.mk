@@ -5,4 +5,5 @@ tests_unit_SOURCES = tests/unit.c
 tests_unit_CFLAGS = $(libtidbplay_a_CFLAGS)
 tests_unit_LDADD = $(LDADD_CORE)
 EXTRA_DIST += tests/cases/tokenize.cases tests/cases/check.cases \
-	tests/cases/settings.cases tests/cases/csv.cases
+	tests/cases/settings.cases tests/cases/csv.cases \
+	tests/cases/output.cases
