@@ -1341,7 +1341,7 @@ run_line(struct session *se, const char *line, size_t len)
 int
 command_results_lost(struct session *se, const char *what)
 {
-	int	e = out_lost(se->out);
+	int	e = what != NULL ? out_command_end(se->out) : out_lost(se->out);
 
 	out_mark(se->out);
 	if (e == 0 || e == EPIPE)

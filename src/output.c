@@ -176,6 +176,19 @@ out_flush(struct out *o)
 	return o->err;
 }
 
+/*
+ * A command ended. Away from a terminal its results go out now, so that
+ * a full disk or a closed pipe is that command's failure, seen before the
+ * next command runs, rather than one error at exit with no place.
+ */
+int
+out_command_end(struct out *o)
+{
+	if (!o->tty)
+		(void)out_flush(o);
+	return out_lost(o);
+}
+
 /* errno of the first write that failed, or 0. */
 int
 out_error(const struct out *o)

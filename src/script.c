@@ -174,6 +174,9 @@ queue_added(struct session *se, struct add_queue *q)
 		}
 		command_added(se, q->rows[i].name,
 		    (unsigned long long)q->rows[i].id);
+		/* As each line alone would: one that cannot say its id fails. */
+		if (command_results_lost(se, "add") != 0)
+			return -1;
 	}
 	return 0;
 }

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Hardening, round three: what a demanding user broke, each at its
+# mechanism (the terminal's share is in tests/hardening-tty.t).
+
+. "$top_srcdir/tests/lib.sh"
+start_server
+
+tp -e count
+
+# ---- a full standard output stops a script at the command that wrote ----
+
+# tp redirects itself; run it by hand with stdout on /dev/full.
+full() {
+	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
+	    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
+	    TIDBPLAY_HISTFILE= \
+	    "$TIDBPLAY" -H "$TP_HOST" -P "$TP_PORT" -u "$TP_USER" --ca "$TP_CA" \
+	    "$@" >/dev/full 2>"$T/err"
+	RC=$?
+	ERR=$(cat "$T/err")
+}
+sql "DELETE FROM players"
+full -e 'add a 1 1' -e 'add b 1 1' -e 'del a'
+is "$RC" 1 "stdout full: exit 1"
+like "$ERR" "^-e#1:1: add: cannot write to standard output: No space left on device$" \
+    "stdout full: the first command that wrote fails, with its place"
+is "$(sql 'SELECT name FROM players ORDER BY name')" "a" \
+    "stdout full: the script stopped there (b not added, a not deleted)"
+sql "DELETE FROM players"
+printf 'add a 1 1\nadd b 1 1\ncount\n' >"$T/in"
+full <"$T/in"
+is "$RC" 1 "stdout full, piped adds: exit 1"
+like "$ERR" "^stdin:1: add: cannot write to standard output" \
+    "stdout full, piped adds grouped: the first line says it"
+full --force -e 'add c 1 1' -e 'add d 1 1'
+is "$(sql "SELECT COUNT(*) FROM players WHERE name IN ('c', 'd')")" 2 \
+    "stdout full with --force: the script goes on"
+is "$(printf '%s\n' "$ERR" | grep -c 'cannot write')" 2 \
+    "stdout full with --force: each command says it"
+
+done_testing
