@@ -38,4 +38,32 @@ is "$(sql "SELECT COUNT(*) FROM players WHERE name IN ('c', 'd')")" 2 \
 is "$(printf '%s\n' "$ERR" | grep -c 'cannot write')" 2 \
     "stdout full with --force: each command says it"
 
+# ---- import of a FIFO with a name twice, batches apart ----
+
+sql "DELETE FROM players"
+printf '[shell]\nbatch = 100\n' >"$T/batch.ini"
+awk 'BEGIN { print "name,coins,goods";
+    for (i = 0; i < 300; i++) printf "f%d,1,1\n", i; print "f7,1,1" }' \
+    >"$T/far.csv"
+mkfifo "$T/fifo"
+cat "$T/far.csv" >"$T/fifo" &
+writer=$!
+# The guard only keeps a hang from stalling the suite; it measures nothing.
+printf '#!/bin/sh\nexec timeout 60 "%s" "$@"\n' "$TIDBPLAY" >"$T/guarded"
+chmod +x "$T/guarded"
+TIDBPLAY_REAL=$TIDBPLAY
+TIDBPLAY=$T/guarded
+tp -c "$T/batch.ini" -e "import $T/fifo"
+TIDBPLAY=$TIDBPLAY_REAL
+kill "$writer" 2>/dev/null
+wait
+is "$RC" 1 "import of a FIFO with a name twice, batches apart: exit 1 (no hang)"
+like "$ERR" "^-e:1: $T/fifo:302: the name 'f7' is on an earlier line too \(which one cannot be told: the input cannot be read twice\); nothing was imported$" \
+    "import of a FIFO: the earlier line cannot be named, and it says so"
+is "$(sql 'SELECT COUNT(*) FROM players')" 0 "import of a FIFO: nothing imported"
+# A regular file is read again, and its earlier line named.
+tp -c "$T/batch.ini" -e "import $T/far.csv"
+like "$ERR" "^-e:1: $T/far.csv:302: the name 'f7' is also on line 9; nothing was imported$" \
+    "import of a file: the earlier line is named"
+
 done_testing
