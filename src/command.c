@@ -1284,6 +1284,35 @@ cmd_quit(struct session *se, char **av, int ac)
 }
 
 /*
+ * At a terminal, a line is what the user typed as one: after a failure
+ * the rest of it is not run (a "begin; set ...; commit" must not commit
+ * half), and the commands skipped are named, so that none is skipped
+ * without a word.
+ */
+static void
+not_run(const struct words *cmds, size_t n)
+{
+	const char	*w, *q;
+	char		*list = NULL, *more;
+	size_t		 i;
+	int		 j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < cmds[i].argc; j++) {
+			w = cmds[i].argv[j];
+			q = *w == '\0' || strpbrk(w, " \t;#'\"") != NULL ?
+			    strchr(w, '\'') != NULL ? "\"" : "'" : "";
+			xasprintf(&more, "%s%s%s%s%s", list == NULL ? "" : list,
+			    list == NULL ? "" : j == 0 ? "; " : " ", q, w, q);
+			free(list);
+			list = more;
+		}
+	}
+	say("not run: %s", list);
+	free(list);
+}
+
+/*
  * Run one line: every command on it, in order, stopping at the first
  * failure unless --force (or at the terminal, where the next line is the
  * user's to choose). Returns -1 when something failed.
@@ -1327,6 +1356,9 @@ run_line(struct session *se, const char *line, size_t len)
 		if (rc != 0 && !se->force)
 			break;
 	}
+	if (rc != 0 && !se->force && se->interactive && i + 1 < n &&
+	    !se->quit)
+		not_run(cmds + i + 1, n - i - 1);
 	free_words(cmds, n);
 	if (se->interactive)
 		out_flush(se->out);

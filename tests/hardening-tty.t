@@ -78,4 +78,23 @@ key Enter
 wait_exit "TERM=xterm: quit"
 TP_SHELL_ENV=
 
+# ---- the rest of a typed line after an error: named, not run ----
+
+start_shell -q
+wait_prompt "tidbplay>" "a shell for a line with an error"
+typein "list 1; show nobody; count; show 'a b'"
+key Enter
+wait_screen "^error: no player named 'nobody'" "the failing command's error"
+wait_screen "^tidbplay: not run: count; show 'a b'$" \
+    "the commands not run after it are named"
+unlike "$(pane)" "^100$" "count was not run"
+fresh "tidbplay>"
+typein "show nobody"
+key Enter
+wait_screen "^error: no player named 'nobody'" "an error alone on its line"
+unlike "$(pane)" "not run" "an error alone on its line: nothing said about the rest"
+typein quit
+key Enter
+wait_exit "quit after the errors"
+
 done_testing
