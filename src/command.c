@@ -930,6 +930,7 @@ struct export {
 	unsigned long long rows;
 	struct progress	*p;
 	long long	 noname;	/* the id of a player without a name */
+	char		*badname;	/* why import would refuse its name */
 };
 
 static int
@@ -937,8 +938,12 @@ export_row(const struct player *pl, void *arg)
 {
 	struct export	*e = arg;
 
-	/* import could not read it back: no name is no player to add. */
-	if (pl->name_null) {
+	/*
+	 * import could not read it back: no name is no player to add, and
+	 * a name import refuses ('', blanks, control characters) likewise.
+	 */
+	if (pl->name_null || check_name(pl->name, pl->namelen,
+	    &e->badname) != 0) {
 		e->noname = pl->id;
 		return -1;
 	}
@@ -955,7 +960,12 @@ export_cause(const struct export *e, const struct dest *d, char *cause)
 {
 	char	*why;
 
-	if (e->noname != -1) {
+	if (e->noname != -1 && e->badname != NULL) {
+		free(cause);
+		xasprintf(&cause, "player id %lld has a name that import could "
+		    "not read back (%s): rename it, or see every row with "
+		    "list --format csv", e->noname, e->badname);
+	} else if (e->noname != -1) {
 		free(cause);
 		xasprintf(&cause, "player id %lld has no name (NULL), which "
 		    "import could not read back: give it one in SQL, or see "
@@ -985,7 +995,7 @@ static int
 cmd_export(struct session *se, char **av, int ac)
 {
 	struct progress	 p = { "export", now_seconds(), 0 };
-	struct export	 e = { NULL, 0, se->progress ? &p : NULL, -1 };
+	struct export	 e = { NULL, 0, se->progress ? &p : NULL, -1, NULL };
 	struct dest	 d;
 	enum format	 fmt = out_format(se->out);
 	char		*cause = NULL, *why;
@@ -1006,10 +1016,12 @@ cmd_export(struct session *se, char **av, int ac)
 	progress_end(&p);
 	if (rc != DB_OK && !to_file && out_lost(se->out) != 0) {
 		free(cause);	/* run_line says what became of the rows */
+		free(e.badname);
 		return 0;
 	}
 	if (rc != DB_OK)
 		cause = export_cause(&e, &d, cause);
+	free(e.badname);
 	if (to_file)
 		out_free(e.out);
 	if (dest_close(&d, rc == DB_OK, &why) != 0) {
@@ -1409,6 +1421,7 @@ command_add_row(const char *line, size_t len, struct player *pl)
 			memcpy(pl->name, cmds[0].argv[1], pl->namelen + 1);
 			pl->coins = num(cmds[0].argv[2]);
 			pl->goods = num(cmds[0].argv[3]);
+			pl->name_null = pl->coins_null = pl->goods_null = 0;
 			ok = 1;
 		} else
 			free(cause);

@@ -372,6 +372,8 @@ bind_params(MYSQL_BIND *b, const struct param *p, unsigned int n)
 		if (p[i].type == P_INT) {
 			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
 			b[i].buffer = (void *)&p[i].i;
+		} else if (p[i].type == P_NULL) {
+			b[i].buffer_type = MYSQL_TYPE_NULL;
 		} else {
 			b[i].buffer_type = MYSQL_TYPE_STRING;
 			b[i].buffer = (void *)p[i].s;

@@ -168,7 +168,8 @@ enum stmt_id {
 
 enum param_type {
 	P_INT,
-	P_STR
+	P_STR,
+	P_NULL
 };
 
 struct param {

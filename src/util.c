@@ -303,6 +303,11 @@ check_name(const char *s, size_t len, char **cause)
 		xasprintf(cause, "empty name");
 		return -1;
 	}
+	/* The collations pad with spaces: '   ' is '' to them. */
+	if (strspn(s, " ") >= len) {
+		xasprintf(cause, "blank name (only spaces)");
+		return -1;
+	}
 	while (i < len) {
 		k = utf8_decode(p + i, len - i, &cp);
 		if (k == 0) {

@@ -66,4 +66,43 @@ tp -c "$T/batch.ini" -e "import $T/far.csv"
 like "$ERR" "^-e:1: $T/far.csv:302: the name 'f7' is also on line 9; nothing was imported$" \
     "import of a file: the earlier line is named"
 
+# ---- export writes what import reads back, for every row it can ----
+
+sql "DELETE FROM players"
+sql "INSERT INTO players (id, name, coins, goods) VALUES
+    (1, 'a', NULL, 5), (2, 'b', 3, NULL), (3, 'c', NULL, NULL),
+    (4, 'd', 0, 2147483647), (5, 'e,\"x\"', 9, 10), (6, 'trail ', 1, 1),
+    (7, CONCAT('m', REPEAT(_utf8mb4 x'C3A9', 31)), 2, 2),
+    (8, ' lead', 3, 3), (9, 'semi;colon#', 4, 4)"
+rows() { sql "SELECT CONCAT('[', name, ']'), IFNULL(coins, 'NULL'),
+    IFNULL(goods, 'NULL') FROM players ORDER BY name"; }
+before=$(rows)
+tp -e "export $T/all.csv"
+is "$RC" 0 "export of every kind of row: exit 0"
+sql "DELETE FROM players"
+tp -e "import $T/all.csv"
+is "$RC" 0 "import of what export wrote: exit 0"
+is "$ERR" "" "import of what export wrote: no error"
+is "$(rows)" "$before" "export then import: every row exactly, NULL balances too"
+
+# A name import would refuse: export refuses the row, with its id.
+for bad in "''" "'   '" "CONCAT('x', CHAR(10), 'y')"; do
+	sql "INSERT INTO players (id, name, coins, goods) VALUES (40, $bad, 1, 1)"
+	rm -f "$T/bad.csv"
+	tp -e "export $T/bad.csv"
+	is "$RC" 1 "export with the name $bad: exit 1"
+	like "$ERR" "^-e:1: export: player id 40 has a name that import could not read back \\(" \
+	    "export with the name $bad: the message names the row and why"
+	[ ! -e "$T/bad.csv" ]
+	ok $? "export with the name $bad: no file"
+	sql "DELETE FROM players WHERE id = 40"
+done
+
+# ---- a name of only blanks is as blank as '' ----
+
+tp -e "add '   ' 1 1"
+is "$RC" 1 "add '   ': exit 1"
+like "$ERR" "blank name" "add '   ': says the name is blank"
+is "$(sql "SELECT COUNT(*) FROM players WHERE name = ''")" 0 "add '   ': nothing added"
+
 done_testing
