@@ -1141,6 +1141,7 @@ cmd_status(struct session *se, char **av, int ac)
 			FIELD_STR("database", "database", info.database),
 			FIELD_STR("table", "table", se->s->table),
 			FIELD_STR("collation", "collation", info.collation),
+			FIELD_STR("table_check", "table check", info.shape),
 			FIELD_STR(NULL, "version", info.server != NULL ?
 			    info.server : "?"),
 			FIELD_STR("version", NULL, info.server),

@@ -388,6 +388,11 @@ db_open(const struct settings *s, notice_cb notice, void *arg, int *status,
 		db_close(db);
 		return NULL;
 	}
+	if (check_shape(db, cause) != 0) {
+		*status = EXIT_USAGE;
+		db_close(db);
+		return NULL;
+	}
 	return db;
 }
 
@@ -441,6 +446,7 @@ db_close(struct db *db)
 		free(db->hosts[i].name);
 	free(db->hosts);
 	free(db->ca_desc);
+	free(db->shape);
 	free(db->ca_file);
 	free(db->ca_dir);
 	free(db->params);

@@ -77,6 +77,8 @@ struct stmt_def {
 
 extern const struct stmt_def stmt_defs[ST_COUNT_ALL];
 
+int	check_shape(struct db *, char **);
+
 
 /* A multi-row statement, prepared for one number of rows. */
 struct many_stmt {
@@ -121,6 +123,8 @@ struct db {
 	unsigned long long	 conn_id;	/* CONNECTION_ID(), 0: unread */
 	/* The table's collation, for status; "": not read yet. */
 	char			 collation[COLLATION_MAX + 1];
+	/* What check_shape found at connect, for status. */
+	char			*shape;
 	unsigned long long	 max_packet;	/* the server's; 0: unread */
 	/*
 	 * The parameters of the multi-row statements, kept from one batch

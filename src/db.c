@@ -65,6 +65,24 @@ const struct stmt_def stmt_defs[ST_COUNT_ALL] = {
 	    "table_name = ?), (SELECT default_collation_name FROM "
 	    "information_schema.schemata WHERE schema_name = DATABASE()))",
 	    1, RS_NAME, 1, 0 },
+	/*
+	 * Every command names a player by name: the table must keep one
+	 * name to one player. Its columns and unique keys in one round
+	 * trip, at connect (check_shape); the table is an identifier of
+	 * letters, digits and _, so it is safe in the literal. TiDB has
+	 * the same information_schema columns.
+	 */
+	[ST_SHAPE] = { "SELECT 't', '', '', 0 FROM information_schema.tables "
+	    "WHERE table_schema = DATABASE() AND table_name = '%s' "
+	    "UNION ALL SELECT 'c', LOWER(column_name), LOWER(data_type), "
+	    "IFNULL(character_maximum_length, 0) FROM "
+	    "information_schema.columns WHERE table_schema = DATABASE() AND "
+	    "table_name = '%s' UNION ALL SELECT 'u', index_name, "
+	    "GROUP_CONCAT(LOWER(column_name), IF(sub_part IS NULL, '', "
+	    "'(prefix)') ORDER BY seq_in_index), 0 FROM "
+	    "information_schema.statistics WHERE table_schema = DATABASE() "
+	    "AND table_name = '%s' AND non_unique = 0 GROUP BY index_name",
+	    0, RS_NONE, 1, 0, 1 },
 	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1, 0, 1 },
 	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0, 0, 1 },
 	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0, 0, 1 },
@@ -1121,6 +1139,7 @@ db_info(struct db *db, struct db_info *info)
 	learn_collation(db);
 	if (db->collation[0] != '\0')
 		info->collation = db->collation;
+	info->shape = db->shape;
 	info->server = mysql_get_server_info(db->my);
 	if (strstr(info->server, "TiDB") != NULL &&
 	    mysql_query(db->my, "SELECT tidb_version()") == 0 &&
@@ -1141,4 +1160,136 @@ db_info(struct db *db, struct db_info *info)
 		info->cipher = mysql_get_ssl_cipher(db->my);
 		info->ca = db->ca_desc;
 	}
+}
+
+/* Every %s of sql replaced by the table's name. */
+static char *
+table_text(const struct db *db, const char *sql)
+{
+	const char	*mark;
+	char		*text = xstrdup(""), *more;
+
+	while ((mark = strstr(sql, "%s")) != NULL) {
+		xasprintf(&more, "%s%.*s%s", text, (int)(mark - sql), sql,
+		    db->s->table);
+		free(text);
+		text = more;
+		sql = mark + 2;
+	}
+	xasprintf(&more, "%s%s", text, sql);
+	free(text);
+	return more;
+}
+
+static int
+is_integer_type(const char *t)
+{
+	return strcmp(t, "int") == 0 || strcmp(t, "bigint") == 0 ||
+	    strcmp(t, "integer") == 0;
+}
+
+/* One more thing the table lacks, to the list in *why. */
+static void	lacks(char **, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+lacks(char **why, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*item, *more;
+
+	va_start(ap, fmt);
+	xvasprintf(&item, fmt, ap);
+	va_end(ap);
+	xasprintf(&more, "%s%s%s", *why == NULL ? "" : *why,
+	    *why == NULL ? "" : "; ", item);
+	free(item);
+	free(*why);
+	*why = more;
+}
+
+/*
+ * The table as the commands need it: every command names a player by
+ * name, so a table without a unique key on exactly (name) would let "del
+ * x" delete two players after asking about one. Checked once, when the
+ * connection is first made, in one round trip: a table that is not there
+ * yet is made with the quickstart's shape on first use; one that is there
+ * must have a unique key on (name) alone, an integer id, a name of at
+ * least 32 characters, and integer coins and goods. -1 and *cause says
+ * everything it lacks.
+ */
+int
+check_shape(struct db *db, char **cause)
+{
+	static const char *const want[] = { "id", "name", "coins", "goods" };
+	MYSQL_RES	*res;
+	MYSQL_ROW	 row;
+	char		*sql, *why = NULL, n[32];
+	const char	*type[4] = { NULL, NULL, NULL, NULL };
+	unsigned long	 len[4] = { 0, 0, 0, 0 };
+	int		 there = 0, unique = 0, i, rc;
+
+	sql = table_text(db, stmt_defs[ST_SHAPE].sql);
+	rc = mysql_real_query(db->my, sql, strlen(sql));
+	free(sql);
+	if (rc != 0 || (res = mysql_store_result(db->my)) == NULL) {
+		read_error(db, NULL, &why);
+		xasprintf(cause, "cannot read the shape of table %s: %s",
+		    db->s->table, why);
+		free(why);
+		return -1;
+	}
+	while ((row = mysql_fetch_row(res)) != NULL) {
+		if (row[0] == NULL || row[1] == NULL)
+			continue;
+		if (strcmp(row[0], "t") == 0)
+			there = 1;
+		else if (strcmp(row[0], "u") == 0 && row[2] != NULL &&
+		    strcmp(row[2], "name") == 0)
+			unique = 1;
+		else if (strcmp(row[0], "c") == 0 && row[2] != NULL) {
+			for (i = 0; i < 4; i++) {
+				if (strcmp(row[1], want[i]) != 0)
+					continue;
+				type[i] = xstrdup(row[2]);
+				len[i] = row[3] != NULL ?
+				    strtoul(row[3], NULL, 10) : 0;
+			}
+		}
+	}
+	mysql_free_result(res);
+	if (!there) {
+		free(db->shape);
+		db->shape = xstrdup("not there at connect: made on first use as the "
+		    "quickstart's");
+		return 0;
+	}
+	if (!unique)
+		lacks(&why, "no unique key on exactly (name)");
+	for (i = 0; i < 4; i++) {
+		if (type[i] == NULL)
+			lacks(&why, "no column %s", want[i]);
+		else if (i != 1 && !is_integer_type(type[i]))
+			lacks(&why, "%s is %s, not an integer", want[i],
+			    type[i]);
+		else if (i == 1 && ((strcmp(type[i], "varchar") != 0 &&
+		    strcmp(type[i], "char") != 0) || len[i] < 32)) {
+			snprintf(n, sizeof n, "(%lu)", len[i]);
+			lacks(&why, "name is %s%s, not a VARCHAR of 32 "
+			    "characters or more", type[i], len[i] > 0 ? n : "");
+		}
+	}
+	for (i = 0; i < 4; i++)
+		free((char *)type[i]);
+	if (why != NULL) {
+		xasprintf(cause, "table %s cannot be used: %s (tidbplay needs "
+		    "the quickstart's players table: each player named by "
+		    "one unique name)", db->s->table, why);
+		free(why);
+		return -1;
+	}
+	free(db->shape);
+	db->shape = xstrdup("checked: UNIQUE (name); id, coins, goods "
+	    "integers; name VARCHAR");
+	return 0;
 }

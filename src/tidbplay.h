@@ -155,6 +155,7 @@ enum stmt_id {
 	ST_TRADE,
 	ST_CONNECTION_ID,
 	ST_COLLATION,		/* the table's, for status */
+	ST_SHAPE,		/* the table's columns and unique keys */
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -217,6 +218,7 @@ struct db_info {
 	const char	*ca;		/* what verified the server */
 	const char	*collation;	/* the table's (the database's default
 					   before it exists); NULL: unknown */
+	const char	*shape;		/* what the check at connect found */
 	unsigned long long thread_id;
 	unsigned long	 retries;
 	unsigned long	 reconnects;

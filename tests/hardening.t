@@ -105,4 +105,42 @@ is "$RC" 1 "add '   ': exit 1"
 like "$ERR" "blank name" "add '   ': says the name is blank"
 is "$(sql "SELECT COUNT(*) FROM players WHERE name = ''")" 0 "add '   ': nothing added"
 
+# ---- the table's shape, checked once at connect ----
+
+sql "CREATE TABLE dup (id INTEGER NOT NULL AUTO_INCREMENT, name VARCHAR(32),
+    coins INTEGER, goods INTEGER, PRIMARY KEY (id))"
+sql "INSERT INTO dup (name, coins, goods) VALUES ('x', 1, 1), ('x', 2, 2)"
+tp --table dup -e 'del x'
+is "$RC" 2 "a table without UNIQUE (name): exit 2, a configuration error"
+like "$ERR" "^tidbplay: table dup cannot be used: no unique key on exactly \(name\)" \
+    "a table without UNIQUE (name): says what is missing"
+is "$(sql 'SELECT COUNT(*) FROM dup')" 2 "a table without UNIQUE (name): nothing deleted"
+tp --table dup -e 'set coins x +5'
+is "$(sql 'SELECT SUM(coins) FROM dup')" 3 "a table without UNIQUE (name): nothing changed"
+
+sql "CREATE TABLE wide (id INTEGER NOT NULL AUTO_INCREMENT, name VARCHAR(32),
+    coins INTEGER, goods INTEGER, PRIMARY KEY (id), UNIQUE (name, coins))"
+tp --table wide -e count
+is "$RC" 2 "a unique key on (name, coins) only: refused"
+like "$ERR" "no unique key on exactly \(name\)" "a unique key on (name, coins): says so"
+
+sql "CREATE TABLE shapeless (id INTEGER NOT NULL AUTO_INCREMENT,
+    name VARCHAR(10), coins VARCHAR(5), PRIMARY KEY (id), UNIQUE (name))"
+tp --table shapeless -e count
+is "$RC" 2 "columns missing or of the wrong type: refused"
+like "$ERR" "name is varchar\(10\), not a VARCHAR of 32 characters or more; coins is varchar, not an integer; no column goods" \
+    "columns missing or of the wrong type: each is named"
+
+sql "CREATE TABLE bigger (id BIGINT NOT NULL AUTO_INCREMENT, name VARCHAR(64),
+    coins BIGINT, goods INT, extra TEXT, PRIMARY KEY (id), UNIQUE KEY byname (name))"
+tp --table bigger -e "add y 1 1; count"
+is "$RC" 0 "a wider table that keeps the promise: accepted"
+tp --table bigger -e status
+like "$OUT" "^table check: +checked: UNIQUE \(name\)" "status says what was checked"
+tp --table fresh_one -e status
+like "$OUT" "^table check: +not there at connect" "status: a table not there yet"
+tp --table fresh_one -e "add z 1 1"
+is "$(sql 'SHOW CREATE TABLE fresh_one' | grep -c 'UNIQUE KEY `name`')" 1 \
+    "a table not there yet is made with UNIQUE (name)"
+
 done_testing
