@@ -488,24 +488,104 @@ sub_list(const char *name)
 	return list;
 }
 
+/*
+ * Edits between a and b (insert, delete, change, swap two neighbours),
+ * for "did you mean": hepl is one from help, shwo one from show, and ADD
+ * none from add (command words are lower case). Words longer than 15
+ * bytes are never close.
+ */
+static int
+lc(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static unsigned int
+distance(const char *a, const char *b)
+{
+	unsigned int	d[17][17];
+	size_t		la = strlen(a), lb = strlen(b), i, j;
+	unsigned int	v;
+
+	if (la > 15 || lb > 15)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (unsigned int)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (unsigned int)j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + (lc(a[i - 1]) != lc(b[j - 1]));
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && lc(a[i - 1]) == lc(b[j - 2]) &&
+			    lc(a[i - 2]) == lc(b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+/*
+ * The command word (or, with name, the sub-word of name) closest to
+ * word, when it is close enough to be a typo: one edit, two for words of
+ * five letters or more. NULL when none is.
+ */
+static const char *
+closest(const char *name, const char *word)
+{
+	const char	*best = NULL, *cand;
+	unsigned int	 d, bestd = 99, most;
+	size_t		 i;
+
+	most = strlen(word) >= 5 ? 2 : 1;
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (name != NULL && strcmp(commands[i].name, name) != 0)
+			continue;
+		cand = name != NULL ? commands[i].sub : commands[i].name;
+		if (cand == NULL)
+			continue;
+		if ((d = distance(word, cand)) <= most && d < bestd) {
+			bestd = d;
+			best = cand;
+		}
+	}
+	return best;
+}
+
 /* Everything a command's words must be before anything runs. */
 int
 command_check(const struct words *w, const struct command **cmdp,
     char **cause)
 {
 	const struct command	*c;
+	const char		*near;
 	int			 has_subs, first, nargs, i;
 	char			*list;
 
 	c = lookup(w->argv[0], w->argc > 1 ? w->argv[1] : NULL, &has_subs);
 	if (c == NULL && has_subs) {
 		list = sub_list(w->argv[0]);
-		if (w->argc > 1)
-			xasprintf(cause, "unknown: %s %s: %s", w->argv[0],
-			    shown(w->argv[1]), list);
+		if (w->argc > 1 && (near = closest(w->argv[0],
+		    w->argv[1])) != NULL)
+			xasprintf(cause, "%s: unknown field '%s' (did you mean "
+			    "%s %s?): %s", w->argv[0], shown(w->argv[1]),
+			    w->argv[0], near, list);
+		else if (w->argc > 1)
+			xasprintf(cause, "%s: unknown field '%s': %s",
+			    w->argv[0], shown(w->argv[1]), list);
 		else
 			xasprintf(cause, "%s what? %s", w->argv[0], list);
 		free(list);
+		return -1;
+	}
+	if (c == NULL && (near = closest(NULL, w->argv[0])) != NULL) {
+		xasprintf(cause, "unknown command '%s': did you mean %s? (help "
+		    "lists them)", shown(w->argv[0]), near);
 		return -1;
 	}
 	if (c == NULL) {
@@ -620,6 +700,13 @@ command_added(struct session *se, const char *name, unsigned long long id)
 		out_number(se->out, "id", (long long)id);
 	else
 		report(se, f, 2, "added '%s' with id %llu", name, id);
+}
+
+/* "s" after a count other than one: "1 player", "2 players". */
+static const char *
+plural(long long n)
+{
+	return n == 1 ? "" : "s";
 }
 
 static int
@@ -748,7 +835,8 @@ cmd_set(struct session *se, char **av, int ac)
 		};
 
 		report(se, f, 2, "'%s' now has %lld %s", av[0],
-		    goods ? pl.goods : pl.coins, av[-1]);
+		    goods ? pl.goods : pl.coins, goods ? "goods" :
+		    pl.coins == 1 ? "coin" : "coins");
 	}
 	return 0;
 }
@@ -783,8 +871,9 @@ cmd_del(struct session *se, char **av, int ac)
 	if (se->confirm != NULL) {
 		if ((rc = player_get(se->db, av[0], &pl, &cause)) != DB_OK)
 			return session_failed(se, rc, cause, NULL, NULL);
-		xasprintf(&q, "Delete '%s' (id %lld, %lld coins, %lld goods)? "
-		    "[y/N] ", pl.name, pl.id, pl.coins, pl.goods);
+		xasprintf(&q, "Delete '%s' (id %lld, %lld coin%s, %lld goods)? "
+		    "[y/N] ", pl.name, pl.id, pl.coins, plural(pl.coins),
+		    pl.goods);
 		yes = session_confirm(se, q);
 		free(q);
 		if (!yes) {
@@ -820,8 +909,8 @@ cmd_trade(struct session *se, char **av, int ac)
 	    &cause);
 	if (rc != DB_OK)
 		return session_failed(se, rc, cause, av[0], av[1]);
-	report(se, f, 4, "'%s' paid %s coins to '%s' for %s goods", av[0],
-	    av[3], av[1], av[2]);
+	report(se, f, 4, "'%s' paid %s coin%s to '%s' for %s goods", av[0],
+	    av[3], plural(num(av[3])), av[1], av[2]);
 	return 0;
 }
 
@@ -866,9 +955,13 @@ cmd_bulk(struct session *se, char **av, int ac)
 	snprintf(digits, sizeof digits, "%lld", n - 1);
 	if (utf8_chars(prefix, strlen(prefix)) + 1 + strlen(digits) >
 	    NAME_MAX_CHARS) {
-		session_error(se, "bulk: names %s_0 to %s_%s would be longer "
-		    "than %d characters", prefix, prefix, digits,
-		    NAME_MAX_CHARS);
+		if (n == 1)
+			session_error(se, "bulk: the name %s_0 would be longer "
+			    "than %d characters", prefix, NAME_MAX_CHARS);
+		else
+			session_error(se, "bulk: names %s_0 to %s_%s would be "
+			    "longer than %d characters", prefix, prefix,
+			    digits, NAME_MAX_CHARS);
 		return -1;
 	}
 	rc = player_bulk(se->db, n, prefix, se->s->batch,
@@ -882,7 +975,7 @@ cmd_bulk(struct session *se, char **av, int ac)
 			FIELD_STR("prefix", NULL, prefix)
 		};
 
-		report(se, f, 2, "added %lld players", n);
+		report(se, f, 2, "added %lld player%s", n, plural(n));
 	}
 	return 0;
 }
@@ -1037,7 +1130,8 @@ cmd_export(struct session *se, char **av, int ac)
 			FIELD_STR("to", NULL, av[0])
 		};
 
-		report(se, f, 2, "exported %llu players to %s", e.rows, av[0]);
+		report(se, f, 2, "exported %llu player%s to %s", e.rows,
+		    plural((long long)e.rows), av[0]);
 	}
 	return 0;
 }
@@ -1122,7 +1216,7 @@ cmd_status(struct session *se, char **av, int ac)
 	(void)av;
 	(void)ac;
 	player_status(se->db, &info);
-	xasprintf(&server, "%s:%u", info.host, info.port);
+	server = host_port(info.host, info.port);
 	from = settings_origins(se->s);
 	if (info.tls_version != NULL)
 		xasprintf(&tls, "%s, %s", info.tls_version,
@@ -1360,7 +1454,8 @@ run_line(struct session *se, const char *line, size_t len)
 			if (command_results_lost(se, c->name) != 0)
 				rc = -1;
 			se->command = NULL;
-			if (se->timing) {
+			/* timing on does not time itself. */
+			if (se->timing && c->exec != cmd_timing) {
 				out_flush(se->out);
 				fprintf(stderr, "Time: %.3f ms\n",
 				    (now_seconds() - t0) * 1000.0);

@@ -422,6 +422,9 @@ parse_options(struct invocation *inv, int argc, char **argv)
 	int	ch;
 
 	memset(inv, 0, sizeof *inv);
+	/* getopt names argv[0] in its errors: tidbplay, not a full path. */
+	if (argc > 0)
+		argv[0] = (char *)progname;
 	while ((ch = getopt_long(argc, argv, "c:H:P:u:D:p::e:f:qhV", longopts,
 	    NULL)) != -1)
 		take_option(inv, ch);

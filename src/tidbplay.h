@@ -371,6 +371,8 @@ int	 check_name(const char *, size_t, char **);
 size_t	 utf8_width(const char *, size_t);
 size_t	 utf8_chars(const char *, size_t);
 const char *shown(const char *);
+size_t	 unsafe_char_at(const unsigned char *, size_t, size_t);
+char	*host_port(const char *, unsigned int);
 double	 now_seconds(void);
 
 extern const char *progname;

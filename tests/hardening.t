@@ -143,4 +143,98 @@ tp --table fresh_one -e "add z 1 1"
 is "$(sql 'SHOW CREATE TABLE fresh_one' | grep -c 'UNIQUE KEY `name`')" 1 \
     "a table not there yet is made with UNIQUE (name)"
 
+# ---- smaller things a careful user notices ----
+
+sql "DELETE FROM players"
+tp -e "add one 1 1; add two 5 5; trade two one 1 1; bulk 1 solo" --format table
+like "$ERR" "^'two' paid 1 coin to 'one' for 1 goods$" "one coin is a coin"
+like "$ERR" "^added 1 player$" "one player is a player"
+tp -e "set coins one 1" --format table
+like "$ERR" "^'one' now has 1 coin$" "set to 1: one coin"
+tp -e "bulk 1 $(printf 'p%.0s' $(seq 31))"
+like "$ERR" "the name p{31}_0 would be longer than 32" "bulk 1 with a long prefix: one name"
+tp -e "export $T/one.csv" --format table
+like "$ERR" "^exported 3 players to" "export of three: players"
+sql "DELETE FROM players WHERE name <> 'one'"
+tp -e "export $T/one.csv" --format table
+like "$ERR" "^exported 1 player to" "export of one: one player"
+
+# Invisible characters in errors are escaped, as results are.
+tp -e "$(printf '\357\273\277show one')"
+like "$ERR" "unknown command '\\\\xef\\\\xbb\\\\xbfshow'" "a BOM in -e is shown escaped in the error"
+tp -e "show $(printf 'x\342\200\256y')"
+like "$ERR" "no player named 'x\\\\xe2\\\\x80\\\\xaey'" "U+202E in an error is shown escaped"
+printf '%s' "$ERR" | od -An -tx1 | tr -d ' \n' | grep -q 'e280ae'
+ok $(($? == 0)) "no raw U+202E in the error"
+
+tp -e 'set coin one 1'
+like "$ERR" "^-e:1: set: unknown field 'coin' \(did you mean set coins\?\): set coins or set goods$" \
+    "set coin: unknown field, and the closest"
+tp -e 'hepl'
+like "$ERR" "^-e:1: unknown command 'hepl': did you mean help\?" "hepl: did you mean help"
+tp -e 'shwo one'
+like "$ERR" "did you mean show\?" "shwo: did you mean show"
+tp -e 'xyzzy'
+unlike "$ERR" "did you mean" "xyzzy: nothing close, nothing offered"
+
+sql "INSERT INTO players (name, coins, goods) VALUES ('tb', 5, 5)"
+tp -e 'trade tb tb 1 1'
+same=$(printf '%s\n' "$ERR" | sed 's/^-e:1: //')
+tp -e 'trade tb TB 1 1'
+like "$ERR" "^-e:1: $same \('tb' and 'TB' are one name to the table's collation\)$" \
+    "trade tb TB and trade tb tb: the same refusal, the same words"
+
+tp -e 'timing on; count'
+is "$(printf '%s\n' "$ERR" | grep -c '^Time: ')" 1 "timing on does not time itself, count is timed"
+
+tp --no-such-option
+is "$RC" 2 "a bad option: exit 2"
+like "$ERR" "^tidbplay: unrecognized option '--no-such-option'" "a bad option: tidbplay:, not the path"
+unlike "$ERR" "/tidbplay" "a bad option: no path of the binary"
+
+# IPv6: a forwarder on [::1] to the server, so status shows the brackets.
+if python3 -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+	cat >"$T/fwd6.py" <<'PYEOF'
+import socket, sys, threading
+target = ("127.0.0.1", int(sys.argv[1]))
+srv = socket.socket(socket.AF_INET6)
+srv.bind(("::1", 0))
+srv.listen(8)
+open(sys.argv[2], "w").write(str(srv.getsockname()[1]))
+def pump(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    c, _ = srv.accept()
+    u = socket.create_connection(target)
+    threading.Thread(target=pump, args=(c, u), daemon=True).start()
+    threading.Thread(target=pump, args=(u, c), daemon=True).start()
+PYEOF
+	python3 "$T/fwd6.py" "$TP_PORT" "$T/fwd6.port" &
+	fwd=$!
+	until_port() { [ -s "$T/fwd6.port" ]; }
+	i=0
+	while ! until_port && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	p6=$(cat "$T/fwd6.port")
+	env TIDB_PASSWORD="$TP_PLAIN_PASSWORD" HOME="$T" TIDBPLAY_HISTFILE= \
+	    "$TIDBPLAY" -H ::1 -P "$p6" -u "$TP_PLAIN_USER" -e status \
+	    >"$T/out" 2>"$T/err"
+	like "$(cat "$T/out")" "^server: +\[::1\]:$p6$" "an IPv6 host is shown [::1]:PORT"
+	kill "$fwd" 2>/dev/null
+	wait "$fwd" 2>/dev/null
+else
+	fail "no IPv6 loopback to test [::1]:PORT on"
+fi
+
 done_testing
