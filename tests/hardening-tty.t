@@ -97,4 +97,52 @@ typein quit
 key Enter
 wait_exit "quit after the errors"
 
+# ---- no player names offered after an unknown command ----
+
+start_shell -q
+wait_prompt "tidbplay>" "a shell for completion"
+typein 'frob p_1'
+key Tab Tab
+typein 'X'
+wait_screen "^tidbplay> frob p_1X$" "after an unknown command, Tab offers no player names"
+unlike "$(pane)" "p_10" "after an unknown command: no list of names"
+key C-u
+typein quit
+key Enter
+wait_exit "quit after completion"
+
+# ---- ./tests/try keeps tidbplay's exit status after a Ctrl-C ----
+
+# tests/try with stand-ins for what it installs, builds and starts; the
+# stand-in tidbplay takes Ctrl-C as tidbplay does and exits 0.
+mkdir -p "$T/try/tests" "$T/try/build"
+cp "$top_srcdir/tests/try" "$T/try/tests/try"
+printf '#!/bin/sh\n' >"$T/try/tests/deps"
+printf '#!/bin/sh\necho "%s"\n' "$T/try/build" >"$T/try/tests/build"
+cat >"$T/try/tests/server.sh" <<'SHEOF'
+#!/bin/sh
+[ "$1" = start ] || exit 0
+mkdir -p "$2"
+printf 'TP_HOST=h TP_PORT=1 TP_CA=c TP_USER=u TP_DB=d TP_PASSWORD=p\n' >"$2/env"
+SHEOF
+cat >"$T/try/build/tidbplay" <<'SHEOF'
+#!/bin/sh
+trap 'echo "stand-in: Ctrl-C"; exit 0' INT
+echo "stand-in: ready"
+while :; do sleep 0.1; done
+SHEOF
+chmod +x "$T/try/tests/"* "$T/try/build/tidbplay"
+rm -f "$T/try.exit"
+tm new-session -d -s try -x 100 -y 20 \
+    "sh '$T/try/tests/try'; echo \$? >'$T/try.exit.tmp'; mv '$T/try.exit.tmp' '$T/try.exit'; sleep 600"
+until_ok sh -c "tmux -L '$TMUX_SOCK' capture-pane -p -t try | grep -q 'stand-in: ready'" ||
+    fail "the stand-in of tests/try did not start"
+tm send-keys -t try C-c
+if until_ok test -s "$T/try.exit"; then
+	is "$(cat "$T/try.exit")" 0 "./tests/try after Ctrl-C: tidbplay's exit status, not 130"
+else
+	fail "./tests/try after Ctrl-C: it ended"
+fi
+tm kill-session -t try 2>/dev/null
+
 done_testing
