@@ -398,10 +398,16 @@ check_arg(const struct command *c, int i, const char *v, char **cause)
 		}
 		break;
 	case A_COUNT:
-		if (parse_int_arg(v, 1, 1000000, &n) != 0) {
+		/*
+		 * No bound of ours below the table's: rows are made as they
+		 * are sent, so memory does not grow with N; the INTEGER id
+		 * holds at most INT_LIMIT players.
+		 */
+		if (parse_int_arg(v, 1, INT_LIMIT, &n) != 0) {
 			label = arg_label(c, i);
 			xasprintf(cause, "%s: %s must be a whole number from 1 "
-			    "to 1000000, not '%s'", c->name, label, shown(v));
+			    "to %lld, not '%s'", c->name, label, INT_LIMIT,
+			    shown(v));
 			rc = -1;
 		}
 		break;

@@ -143,6 +143,20 @@ tp --table fresh_one -e "add z 1 1"
 is "$(sql 'SHOW CREATE TABLE fresh_one' | grep -c 'UNIQUE KEY `name`')" 1 \
     "a table not there yet is made with UNIQUE (name)"
 
+# ---- bulk beyond a million rows in one command ----
+
+# Its first batch meets a name already there (inside begin each batch
+# waits for its answer), so the server is not asked for 1.5 million rows;
+# the argument passes and the bulk runs.
+sql "DELETE FROM players"
+sql "INSERT INTO players (name, coins, goods) VALUES ('huge_0', 1, 1)"
+tp -e 'begin; bulk 1500000 huge'
+is "$RC" 1 "bulk 1500000 over a name taken: exit 1"
+like "$ERR" "a player named 'huge_0' already exists" \
+    "bulk 1500000: accepted, and run (not refused as too many)"
+unlike "$ERR" "must be a whole number" "bulk 1500000: no limit of a million"
+is "$(sql 'SELECT COUNT(*) FROM players')" 1 "bulk 1500000 that failed: nothing added"
+
 # ---- smaller things a careful user notices ----
 
 sql "DELETE FROM players"

@@ -212,9 +212,9 @@ refused "bulk: names ${p30}_0 to ${p30}_10 would be longer than 32 characters" \
 tp -e "bulk 2 'né_$(printf 'é%.0s' $(seq 28))'"
 refused "would be longer than 32 characters" "bulk: the limit counts characters, not bytes"
 tp -e 'bulk 0'
-refused "bulk: N must be a whole number from 1 to 1000000, not '0'" "bulk 0"
-tp -e 'bulk 1000001'
-refused "bulk: N must be a whole number from 1 to 1000000" "bulk over a million"
+refused "bulk: N must be a whole number from 1 to 2147483647, not '0'" "bulk 0"
+tp -e 'bulk 2147483648'
+refused "bulk: N must be a whole number from 1 to 2147483647" "bulk over what the INTEGER id holds"
 tp -e 'bulk x'
 refused "bulk: N must be a whole number" "bulk of a word"
 
