@@ -157,6 +157,46 @@ like "$ERR" "a player named 'huge_0' already exists" \
 unlike "$ERR" "must be a whole number" "bulk 1500000: no limit of a million"
 is "$(sql 'SELECT COUNT(*) FROM players')" 1 "bulk 1500000 that failed: nothing added"
 
+# ---- source: a file's relative paths are its neighbours ----
+
+sql "DELETE FROM players"
+mkdir -p "$T/scripts/sub" "$T/elsewhere"
+printf 'add top_1 1 1\nsource sub/child.tp\n' >"$T/scripts/main.tp"
+printf 'add child_1 1 1\nsource sibling.tp\n' >"$T/scripts/sub/child.tp"
+printf 'add sibling_1 1 1\n' >"$T/scripts/sub/sibling.tp"
+# tp_dir DIR ARGS...: tp run from DIR.
+tp_dir() {
+	_d=$1
+	shift
+	(cd "$_d" && tp "$@"; echo "$RC" >"$T/rc")
+	RC=$(cat "$T/rc")
+	OUT=$(cat "$T/out")
+	ERR=$(cat "$T/err")
+}
+tp_dir "$T/elsewhere" -f "$T/scripts/main.tp"
+is "$RC" 0 "source inside files, run from another directory: exit 0"
+is "$(sql 'SELECT GROUP_CONCAT(name ORDER BY id) FROM players')" \
+    "top_1,child_1,sibling_1" "each file's source found its neighbour"
+sql "DELETE FROM players"
+tp_dir "$T/scripts" -e 'source sub/child.tp'
+is "$RC" 0 "source from -e: relative to the current directory"
+tp_dir "$T/elsewhere" -e 'source sub/child.tp'
+is "$RC" 1 "source from -e elsewhere: not found"
+like "$ERR" "^-e:1: source: sub/child.tp: No such file or directory" \
+    "source from -e: the path as given, from the current directory"
+
+# ---- import - inside a sourced file reads the lines after it ----
+
+sql "DELETE FROM players"
+printf 'import -\nname,coins,goods\nin_1,1,1\nin_2,2,2\n\\.\nadd after_1 1 1\n' \
+    >"$T/scripts/load.tp"
+tp -e "source $T/scripts/load.tp; count" </dev/null
+is "$RC" 0 "import - in a sourced file: exit 0"
+is "$(printf '%s\n' "$OUT" | tail -n 1)" "3" \
+    "import - in a sourced file: the rows after it, then the rest of the file"
+is "$(sql 'SELECT GROUP_CONCAT(name ORDER BY id) FROM players')" \
+    "in_1,in_2,after_1" "import - in a sourced file: its data came from the file"
+
 # ---- smaller things a careful user notices ----
 
 sql "DELETE FROM players"
