@@ -72,7 +72,8 @@ const struct stmt_def stmt_defs[ST_COUNT_ALL] = {
 	 * letters, digits and _, so it is safe in the literal. TiDB has
 	 * the same information_schema columns.
 	 */
-	[ST_SHAPE] = { "SELECT 't', '', '', 0 FROM information_schema.tables "
+	[ST_SHAPE] = { "SELECT 't', table_type, '', 0 FROM "
+	    "information_schema.tables "
 	    "WHERE table_schema = DATABASE() AND table_name = '%s' "
 	    "UNION ALL SELECT 'c', LOWER(column_name), LOWER(data_type), "
 	    "IFNULL(character_maximum_length, 0) FROM "
@@ -1215,7 +1216,8 @@ lacks(char **why, const char *fmt, ...)
  * connection is first made, in one round trip: a table that is not there
  * yet is made with the quickstart's shape on first use; one that is there
  * must have a unique key on (name) alone, an integer id, a name of at
- * least 32 characters, and integer coins and goods. -1 and *cause says
+ * least 32 characters, and integer coins and goods (a view: the columns
+ * only, its table's keys are not to be seen). -1 and *cause says
  * everything it lacks.
  */
 int
@@ -1227,7 +1229,7 @@ check_shape(struct db *db, char **cause)
 	char		*sql, *why = NULL, n[32];
 	const char	*type[4] = { NULL, NULL, NULL, NULL };
 	unsigned long	 len[4] = { 0, 0, 0, 0 };
-	int		 there = 0, unique = 0, i, rc;
+	int		 there = 0, view = 0, unique = 0, i, rc;
 
 	sql = table_text(db, stmt_defs[ST_SHAPE].sql);
 	rc = mysql_real_query(db->my, sql, strlen(sql));
@@ -1242,8 +1244,10 @@ check_shape(struct db *db, char **cause)
 	while ((row = mysql_fetch_row(res)) != NULL) {
 		if (row[0] == NULL || row[1] == NULL)
 			continue;
-		if (strcmp(row[0], "t") == 0)
+		if (strcmp(row[0], "t") == 0) {
 			there = 1;
+			view = strcmp(row[1], "VIEW") == 0;
+		}
 		else if (strcmp(row[0], "u") == 0 && row[2] != NULL &&
 		    strcmp(row[2], "name") == 0)
 			unique = 1;
@@ -1264,7 +1268,8 @@ check_shape(struct db *db, char **cause)
 		    "quickstart's");
 		return 0;
 	}
-	if (!unique)
+	/* A view has no keys of its own: its table's cannot be seen. */
+	if (!unique && !view)
 		lacks(&why, "no unique key on exactly (name)");
 	for (i = 0; i < 4; i++) {
 		if (type[i] == NULL)
@@ -1289,7 +1294,8 @@ check_shape(struct db *db, char **cause)
 		return -1;
 	}
 	free(db->shape);
-	db->shape = xstrdup("checked: UNIQUE (name); id, coins, goods "
-	    "integers; name VARCHAR");
+	db->shape = xstrdup(view ? "a view: its columns checked; its "
+	    "table's unique key on (name) cannot be seen" : "checked: "
+	    "UNIQUE (name); id, coins, goods integers; name VARCHAR");
 	return 0;
 }

@@ -131,6 +131,11 @@ is "$RC" 2 "columns missing or of the wrong type: refused"
 like "$ERR" "name is varchar\(10\), not a VARCHAR of 32 characters or more; coins is varchar, not an integer; no column goods" \
     "columns missing or of the wrong type: each is named"
 
+sql "CREATE VIEW dupview AS SELECT id, name, coins, goods FROM dup"
+tp --table dupview -e status
+is "$RC" 0 "a view: accepted (its keys cannot be seen)"
+like "$OUT" "^table check: +a view" "a view: status says only its columns were checked"
+
 sql "CREATE TABLE bigger (id BIGINT NOT NULL AUTO_INCREMENT, name VARCHAR(64),
     coins BIGINT, goods INT, extra TEXT, PRIMARY KEY (id), UNIQUE KEY byname (name))"
 tp --table bigger -e "add y 1 1; count"
