@@ -79,7 +79,6 @@ extern const struct stmt_def stmt_defs[ST_COUNT_ALL];
 
 int	check_shape(struct db *, char **);
 
-
 /* A multi-row statement, prepared for one number of rows. */
 struct many_stmt {
 	MYSQL_STMT	*stmt;
