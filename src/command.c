@@ -398,10 +398,16 @@ check_arg(const struct command *c, int i, const char *v, char **cause)
 		}
 		break;
 	case A_COUNT:
-		if (parse_int_arg(v, 1, 1000000, &n) != 0) {
+		/*
+		 * No bound of ours below the table's: rows are made as they
+		 * are sent, so memory does not grow with N; the INTEGER id
+		 * holds at most INT_LIMIT players.
+		 */
+		if (parse_int_arg(v, 1, INT_LIMIT, &n) != 0) {
 			label = arg_label(c, i);
 			xasprintf(cause, "%s: %s must be a whole number from 1 "
-			    "to 1000000, not '%s'", c->name, label, shown(v));
+			    "to %lld, not '%s'", c->name, label, INT_LIMIT,
+			    shown(v));
 			rc = -1;
 		}
 		break;
@@ -488,24 +494,104 @@ sub_list(const char *name)
 	return list;
 }
 
+/*
+ * Edits between a and b (insert, delete, change, swap two neighbours),
+ * for "did you mean": hepl is one from help, shwo one from show, and ADD
+ * none from add (command words are lower case). Words longer than 15
+ * bytes are never close.
+ */
+static int
+lc(char c)
+{
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static unsigned int
+distance(const char *a, const char *b)
+{
+	unsigned int	d[17][17];
+	size_t		la = strlen(a), lb = strlen(b), i, j;
+	unsigned int	v;
+
+	if (la > 15 || lb > 15)
+		return 99;
+	for (i = 0; i <= la; i++)
+		d[i][0] = (unsigned int)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (unsigned int)j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			v = d[i - 1][j - 1] + (lc(a[i - 1]) != lc(b[j - 1]));
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && lc(a[i - 1]) == lc(b[j - 2]) &&
+			    lc(a[i - 2]) == lc(b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+/*
+ * The command word (or, with name, the sub-word of name) closest to
+ * word, when it is close enough to be a typo: one edit, two for words of
+ * five letters or more. NULL when none is.
+ */
+static const char *
+closest(const char *name, const char *word)
+{
+	const char	*best = NULL, *cand;
+	unsigned int	 d, bestd = 99, most;
+	size_t		 i;
+
+	most = strlen(word) >= 5 ? 2 : 1;
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (name != NULL && strcmp(commands[i].name, name) != 0)
+			continue;
+		cand = name != NULL ? commands[i].sub : commands[i].name;
+		if (cand == NULL)
+			continue;
+		if ((d = distance(word, cand)) <= most && d < bestd) {
+			bestd = d;
+			best = cand;
+		}
+	}
+	return best;
+}
+
 /* Everything a command's words must be before anything runs. */
 int
 command_check(const struct words *w, const struct command **cmdp,
     char **cause)
 {
 	const struct command	*c;
+	const char		*near;
 	int			 has_subs, first, nargs, i;
 	char			*list;
 
 	c = lookup(w->argv[0], w->argc > 1 ? w->argv[1] : NULL, &has_subs);
 	if (c == NULL && has_subs) {
 		list = sub_list(w->argv[0]);
-		if (w->argc > 1)
-			xasprintf(cause, "unknown: %s %s: %s", w->argv[0],
-			    shown(w->argv[1]), list);
+		if (w->argc > 1 && (near = closest(w->argv[0],
+		    w->argv[1])) != NULL)
+			xasprintf(cause, "%s: unknown field '%s' (did you mean "
+			    "%s %s?): %s", w->argv[0], shown(w->argv[1]),
+			    w->argv[0], near, list);
+		else if (w->argc > 1)
+			xasprintf(cause, "%s: unknown field '%s': %s",
+			    w->argv[0], shown(w->argv[1]), list);
 		else
 			xasprintf(cause, "%s what? %s", w->argv[0], list);
 		free(list);
+		return -1;
+	}
+	if (c == NULL && (near = closest(NULL, w->argv[0])) != NULL) {
+		xasprintf(cause, "unknown command '%s': did you mean %s? (help "
+		    "lists them)", shown(w->argv[0]), near);
 		return -1;
 	}
 	if (c == NULL) {
@@ -620,6 +706,13 @@ command_added(struct session *se, const char *name, unsigned long long id)
 		out_number(se->out, "id", (long long)id);
 	else
 		report(se, f, 2, "added '%s' with id %llu", name, id);
+}
+
+/* "s" after a count other than one: "1 player", "2 players". */
+static const char *
+plural(long long n)
+{
+	return n == 1 ? "" : "s";
 }
 
 static int
@@ -757,7 +850,8 @@ cmd_set(struct session *se, char **av, int ac)
 		};
 
 		report(se, f, 2, "'%s' now has %lld %s", av[0],
-		    goods ? pl.goods : pl.coins, av[-1]);
+		    goods ? pl.goods : pl.coins, goods ? "goods" :
+		    pl.coins == 1 ? "coin" : "coins");
 	}
 	return 0;
 }
@@ -792,8 +886,9 @@ cmd_del(struct session *se, char **av, int ac)
 	if (se->confirm != NULL) {
 		if ((rc = player_get(se->db, av[0], &pl, &cause)) != DB_OK)
 			return session_failed(se, rc, cause, NULL, NULL);
-		xasprintf(&q, "Delete '%s' (id %lld, %lld coins, %lld goods)? "
-		    "[y/N] ", pl.name, pl.id, pl.coins, pl.goods);
+		xasprintf(&q, "Delete '%s' (id %lld, %lld coin%s, %lld goods)? "
+		    "[y/N] ", pl.name, pl.id, pl.coins, plural(pl.coins),
+		    pl.goods);
 		yes = session_confirm(se, q);
 		free(q);
 		if (!yes) {
@@ -829,8 +924,8 @@ cmd_trade(struct session *se, char **av, int ac)
 	    &cause);
 	if (rc != DB_OK)
 		return session_failed(se, rc, cause, av[0], av[1]);
-	report(se, f, 4, "'%s' paid %s coins to '%s' for %s goods", av[0],
-	    av[3], av[1], av[2]);
+	report(se, f, 4, "'%s' paid %s coin%s to '%s' for %s goods", av[0],
+	    av[3], plural(num(av[3])), av[1], av[2]);
 	return 0;
 }
 
@@ -875,9 +970,13 @@ cmd_bulk(struct session *se, char **av, int ac)
 	snprintf(digits, sizeof digits, "%lld", n - 1);
 	if (utf8_chars(prefix, strlen(prefix)) + 1 + strlen(digits) >
 	    NAME_MAX_CHARS) {
-		session_error(se, "bulk: names %s_0 to %s_%s would be longer "
-		    "than %d characters", prefix, prefix, digits,
-		    NAME_MAX_CHARS);
+		if (n == 1)
+			session_error(se, "bulk: the name %s_0 would be longer "
+			    "than %d characters", prefix, NAME_MAX_CHARS);
+		else
+			session_error(se, "bulk: names %s_0 to %s_%s would be "
+			    "longer than %d characters", prefix, prefix,
+			    digits, NAME_MAX_CHARS);
 		return -1;
 	}
 	rc = player_bulk(se->db, n, prefix, se->s->batch,
@@ -891,7 +990,7 @@ cmd_bulk(struct session *se, char **av, int ac)
 			FIELD_STR("prefix", NULL, prefix)
 		};
 
-		report(se, f, 2, "added %lld players", n);
+		report(se, f, 2, "added %lld player%s", n, plural(n));
 	}
 	return 0;
 }
@@ -939,6 +1038,7 @@ struct export {
 	unsigned long long rows;
 	struct progress	*p;
 	long long	 noname;	/* the id of a player without a name */
+	char		*badname;	/* why import would refuse its name */
 };
 
 static int
@@ -946,8 +1046,12 @@ export_row(const struct player *pl, void *arg)
 {
 	struct export	*e = arg;
 
-	/* import could not read it back: no name is no player to add. */
-	if (pl->name_null) {
+	/*
+	 * import could not read it back: no name is no player to add, and
+	 * a name import refuses ('', blanks, control characters) likewise.
+	 */
+	if (pl->name_null || check_name(pl->name, pl->namelen,
+	    &e->badname) != 0) {
 		e->noname = pl->id;
 		return -1;
 	}
@@ -964,7 +1068,12 @@ export_cause(const struct export *e, const struct dest *d, char *cause)
 {
 	char	*why;
 
-	if (e->noname != -1) {
+	if (e->noname != -1 && e->badname != NULL) {
+		free(cause);
+		xasprintf(&cause, "player id %lld has a name that import could "
+		    "not read back (%s): rename it, or see every row with "
+		    "list --format csv", e->noname, e->badname);
+	} else if (e->noname != -1) {
 		free(cause);
 		xasprintf(&cause, "player id %lld has no name (NULL), which "
 		    "import could not read back: give it one in SQL, or see "
@@ -994,7 +1103,7 @@ static int
 cmd_export(struct session *se, char **av, int ac)
 {
 	struct progress	 p = { "export", now_seconds(), 0 };
-	struct export	 e = { NULL, 0, se->progress ? &p : NULL, -1 };
+	struct export	 e = { NULL, 0, se->progress ? &p : NULL, -1, NULL };
 	struct dest	 d;
 	enum format	 fmt = out_format(se->out);
 	char		*cause = NULL, *why;
@@ -1015,10 +1124,12 @@ cmd_export(struct session *se, char **av, int ac)
 	progress_end(&p);
 	if (rc != DB_OK && !to_file && out_lost(se->out) != 0) {
 		free(cause);	/* run_line says what became of the rows */
+		free(e.badname);
 		return 0;
 	}
 	if (rc != DB_OK)
 		cause = export_cause(&e, &d, cause);
+	free(e.badname);
 	if (to_file)
 		out_free(e.out);
 	if (dest_close(&d, rc == DB_OK, &why) != 0) {
@@ -1034,7 +1145,8 @@ cmd_export(struct session *se, char **av, int ac)
 			FIELD_STR("to", NULL, av[0])
 		};
 
-		report(se, f, 2, "exported %llu players to %s", e.rows, av[0]);
+		report(se, f, 2, "exported %llu player%s to %s", e.rows,
+		    plural((long long)e.rows), av[0]);
 	}
 	return 0;
 }
@@ -1119,7 +1231,7 @@ cmd_status(struct session *se, char **av, int ac)
 	(void)av;
 	(void)ac;
 	player_status(se->db, &info);
-	xasprintf(&server, "%s:%u", info.host, info.port);
+	server = host_port(info.host, info.port);
 	from = settings_origins(se->s);
 	if (info.tls_version != NULL)
 		xasprintf(&tls, "%s, %s", info.tls_version,
@@ -1138,6 +1250,7 @@ cmd_status(struct session *se, char **av, int ac)
 			FIELD_STR("database", "database", info.database),
 			FIELD_STR("table", "table", se->s->table),
 			FIELD_STR("collation", "collation", info.collation),
+			FIELD_STR("table_check", "table check", info.shape),
 			FIELD_STR(NULL, "version", info.server != NULL ?
 			    info.server : "?"),
 			FIELD_STR("version", NULL, info.server),
@@ -1293,6 +1406,35 @@ cmd_quit(struct session *se, char **av, int ac)
 }
 
 /*
+ * At a terminal, a line is what the user typed as one: after a failure
+ * the rest of it is not run (a "begin; set ...; commit" must not commit
+ * half), and the commands skipped are named, so that none is skipped
+ * without a word.
+ */
+static void
+not_run(const struct words *cmds, size_t n)
+{
+	const char	*w, *q;
+	char		*list = NULL, *more;
+	size_t		 i;
+	int		 j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < cmds[i].argc; j++) {
+			w = cmds[i].argv[j];
+			q = *w == '\0' || strpbrk(w, " \t;#'\"") != NULL ?
+			    strchr(w, '\'') != NULL ? "\"" : "'" : "";
+			xasprintf(&more, "%s%s%s%s%s", list == NULL ? "" : list,
+			    list == NULL ? "" : j == 0 ? "; " : " ", q, w, q);
+			free(list);
+			list = more;
+		}
+	}
+	say("not run: %s", list);
+	free(list);
+}
+
+/*
  * Run one line: every command on it, in order, stopping at the first
  * failure unless --force (or at the terminal, where the next line is the
  * user's to choose). Returns -1 when something failed.
@@ -1328,7 +1470,8 @@ run_line(struct session *se, const char *line, size_t len)
 			if (command_results_lost(se, c->name) != 0)
 				rc = -1;
 			se->command = NULL;
-			if (se->timing) {
+			/* timing on does not time itself. */
+			if (se->timing && c->exec != cmd_timing) {
 				out_flush(se->out);
 				fprintf(stderr, "Time: %.3f ms\n",
 				    (now_seconds() - t0) * 1000.0);
@@ -1337,6 +1480,9 @@ run_line(struct session *se, const char *line, size_t len)
 		if (rc != 0 && !se->force)
 			break;
 	}
+	if (rc != 0 && !se->force && se->interactive && i + 1 < n &&
+	    !se->quit)
+		not_run(cmds + i + 1, n - i - 1);
 	free_words(cmds, n);
 	if (se->interactive)
 		out_flush(se->out);
@@ -1351,7 +1497,7 @@ run_line(struct session *se, const char *line, size_t len)
 int
 command_results_lost(struct session *se, const char *what)
 {
-	int	e = out_lost(se->out);
+	int	e = what != NULL ? out_command_end(se->out) : out_lost(se->out);
 
 	out_mark(se->out);
 	if (e == 0 || e == EPIPE)
@@ -1387,6 +1533,7 @@ command_add_row(const char *line, size_t len, struct player *pl)
 			memcpy(pl->name, cmds[0].argv[1], pl->namelen + 1);
 			pl->coins = num(cmds[0].argv[2]);
 			pl->goods = num(cmds[0].argv[3]);
+			pl->name_null = pl->coins_null = pl->goods_null = 0;
 			ok = 1;
 		} else
 			free(cause);

@@ -521,9 +521,17 @@ csv_player(struct csv *c, const int *col, struct player *pl, char **cause)
 	}
 	memcpy(pl->name, s, len + 1);
 	pl->namelen = len;
+	pl->name_null = pl->coins_null = pl->goods_null = 0;
 	for (j = 1; j < 3; j++) {
 		s = csv_field(c, col[j], &len);
-		if (parse_int_arg(s, 0, INT_LIMIT, &v) != 0) {
+		/* NULL is an empty field, as export writes it. */
+		if (len == 0) {
+			v = 0;
+			if (j == 1)
+				pl->coins_null = 1;
+			else
+				pl->goods_null = 1;
+		} else if (parse_int_arg(s, 0, INT_LIMIT, &v) != 0) {
 			xasprintf(cause, "%s:%lu: %s '%s' is not a whole "
 			    "number from 0 to %lld", c->path, c->line,
 			    what[j], shown(s), INT_LIMIT);
@@ -534,6 +542,5 @@ csv_player(struct csv *c, const int *col, struct player *pl, char **cause)
 		else
 			pl->goods = v;
 	}
-	pl->name_null = pl->coins_null = pl->goods_null = 0;
 	return 0;
 }

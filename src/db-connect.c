@@ -547,6 +547,7 @@ db_close(struct db *db)
 		free(db->hosts[i].name);
 	free(db->hosts);
 	free(db->ca_desc);
+	free(db->shape);
 	free(db->ca_file);
 	free(db->ca_dir);
 	free(db->params);

@@ -74,6 +74,7 @@ db_info(struct db *db, struct db_info *info)
 	learn_collation(db);
 	if (db->collation[0] != '\0')
 		info->collation = db->collation;
+	info->shape = db->shape;
 	info->server = mysql_get_server_info(db->my);
 	if (strstr(info->server, "TiDB") != NULL) {
 		memset(&pl, 0, sizeof pl);

@@ -40,8 +40,11 @@ insert_params(struct db *db, const struct player *pl, unsigned int n)
 	for (i = 0; i < n; i++) {
 		p[3 * i] = (struct param){ P_STR, 0, pl[i].name,
 		    pl[i].namelen };
-		p[3 * i + 1] = (struct param){ P_INT, pl[i].coins, NULL, 0 };
-		p[3 * i + 2] = (struct param){ P_INT, pl[i].goods, NULL, 0 };
+		/* NULL balances come back as they were exported. */
+		p[3 * i + 1] = (struct param){ pl[i].coins_null ? P_NULL :
+		    P_INT, pl[i].coins, NULL, 0 };
+		p[3 * i + 2] = (struct param){ pl[i].goods_null ? P_NULL :
+		    P_INT, pl[i].goods, NULL, 0 };
 	}
 	return p;
 }

@@ -64,7 +64,8 @@ enum shape {
 	RS_NONE,
 	RS_PLAYER,
 	RS_COUNT,
-	RS_NAME
+	RS_NAME,
+	RS_FIELDS	/* ours: rows of text, to call.fields */
 };
 
 /*
@@ -198,6 +199,8 @@ struct db {
 	unsigned long		 thread_id;	/* the handshake's, 32 bits */
 	/* The table's collation, for status; "": not read yet. */
 	char			 collation[COLLATION_MAX + 1];
+	/* What check_shape found at connect, for status. */
+	char			*shape;
 	unsigned long long	 max_packet;	/* the server's; 0: unread */
 	/*
 	 * The parameters of the multi-row statements, kept from one batch
@@ -246,6 +249,8 @@ struct call {
 	 * none (ST_INSERT is never text).
 	 */
 	enum stmt_id		 then;
+	/* For RS_FIELDS: each row's fields, as text. */
+	int			(*fields)(char **, unsigned int, void *);
 };
 
 void	 db_notice(struct db *, const char *, ...)

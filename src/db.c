@@ -65,6 +65,25 @@ const struct stmt_def stmt_defs[NSTATEMENTS] = {
 	    "table_name = ?), (SELECT default_collation_name FROM "
 	    "information_schema.schemata WHERE schema_name = DATABASE()))",
 	    1, RS_NAME, 1, 0 },
+	/*
+	 * Every command names a player by name: the table must keep one
+	 * name to one player. Its columns and unique keys in one round
+	 * trip, at connect (check_shape); the table is an identifier of
+	 * letters, digits and _, so it is safe in the literal. TiDB has
+	 * the same information_schema columns.
+	 */
+	[ST_SHAPE] = { "SELECT 't', table_type, '', 0 FROM "
+	    "information_schema.tables "
+	    "WHERE table_schema = DATABASE() AND table_name = '%s' "
+	    "UNION ALL SELECT 'c', LOWER(column_name), LOWER(data_type), "
+	    "IFNULL(character_maximum_length, 0) FROM "
+	    "information_schema.columns WHERE table_schema = DATABASE() AND "
+	    "table_name = '%s' UNION ALL SELECT 'u', index_name, "
+	    "GROUP_CONCAT(LOWER(column_name), IF(sub_part IS NULL, '', "
+	    "'(prefix)') ORDER BY seq_in_index), 0 FROM "
+	    "information_schema.statistics WHERE table_schema = DATABASE() "
+	    "AND table_name = '%s' AND non_unique = 0 GROUP BY index_name",
+	    0, RS_FIELDS, 1, 0, 1 },
 	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1, 0, 1 },
 	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0, 0, 1 },
 	[ST_ROLLBACK] = { "ROLLBACK", 0, RS_NONE, 0, 0, 1 },
@@ -174,18 +193,23 @@ prepare_sql(struct db *db, const char *sql, unsigned int nparams,
 	return st;
 }
 
-/* The statement's text, with the table's name in it. */
+/* The statement's text, every %s of it the table's name. */
 static char *
-stmt_text(struct db *db, const char *sql)
+stmt_text(const struct db *db, const char *sql)
 {
 	const char	*mark;
-	char		*text;
+	char		*text = xstrdup(""), *more;
 
-	if ((mark = strstr(sql, "%s")) == NULL)
-		return xstrdup(sql);
-	xasprintf(&text, "%.*s%s%s", (int)(mark - sql), sql, db->s->table,
-	    mark + 2);
-	return text;
+	while ((mark = strstr(sql, "%s")) != NULL) {
+		xasprintf(&more, "%s%.*s%s", text, (int)(mark - sql), sql,
+		    db->s->table);
+		free(text);
+		text = more;
+		sql = mark + 2;
+	}
+	xasprintf(&more, "%s%s", text, sql);
+	free(text);
+	return more;
 }
 
 static int
@@ -258,6 +282,8 @@ bind_params(MYSQL_BIND *b, const struct param *p, unsigned int n)
 		if (p[i].type == P_INT) {
 			b[i].buffer_type = MYSQL_TYPE_LONGLONG;
 			b[i].buffer = (void *)&p[i].i;
+		} else if (p[i].type == P_NULL) {
+			b[i].buffer_type = MYSQL_TYPE_NULL;
 		} else {
 			b[i].buffer_type = MYSQL_TYPE_STRING;
 			b[i].buffer = (void *)p[i].s;
@@ -300,6 +326,7 @@ bind_result(MYSQL_BIND *b, enum shape shape, struct player *pl,
 		b[3].is_null = &nulls[3];
 		break;
 	case RS_NONE:
+	case RS_FIELDS:
 		break;
 	}
 }
@@ -521,8 +548,12 @@ text_answer(struct db *db, struct call *c, enum stmt_id id, char **cause)
 		    mysql_store_result_start(&res, db->my)),
 		    mysql_store_result_cont(&res, db->my, ev));
 		busy_end(db);
-		if (res == NULL || (row = mysql_fetch_row(res)) == NULL ||
-		    row[0] == NULL)
+		if (res == NULL)
+			rc = -1;
+		else if ((row = mysql_fetch_row(res)) == NULL && shape == RS_FIELDS) {
+			mysql_free_result(res);
+			return 0;	/* no rows */
+		} else if (row == NULL || row[0] == NULL)
 			rc = -1;
 	}
 	if (rc != 0) {
@@ -530,6 +561,15 @@ text_answer(struct db *db, struct call *c, enum stmt_id id, char **cause)
 			mysql_free_result(res);
 		read_error(db, NULL, cause);
 		return -1;
+	}
+	if (res != NULL && shape == RS_FIELDS) {
+		do {
+			c->emitted++;
+			if (c->fields != NULL)
+				c->fields(row, mysql_num_fields(res), c->arg);
+		} while ((row = mysql_fetch_row(res)) != NULL);
+		mysql_free_result(res);
+		return 0;
 	}
 	if (res != NULL) {
 		memset(&pl, 0, sizeof pl);
@@ -1250,4 +1290,140 @@ learn_conn_id(struct db *db)
 		return;
 	}
 	db->conn_id = id;
+}
+
+static int
+is_integer_type(const char *t)
+{
+	return strcmp(t, "int") == 0 || strcmp(t, "bigint") == 0 ||
+	    strcmp(t, "integer") == 0;
+}
+
+/* One more thing the table lacks, to the list in *why. */
+static void	lacks(char **, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+static void
+lacks(char **why, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*item, *more;
+
+	va_start(ap, fmt);
+	xvasprintf(&item, fmt, ap);
+	va_end(ap);
+	xasprintf(&more, "%s%s%s", *why == NULL ? "" : *why,
+	    *why == NULL ? "" : "; ", item);
+	free(item);
+	free(*why);
+	*why = more;
+}
+
+/*
+ * The table as the commands need it: every command names a player by
+ * name, so a table without a unique key on exactly (name) would let "del
+ * x" delete two players after asking about one. Checked once, when the
+ * connection is first made, in one round trip: a table that is not there
+ * yet is made with the quickstart's shape on first use; one that is there
+ * must have a unique key on (name) alone, an integer id, a name of at
+ * least 32 characters, and integer coins and goods (a view: the columns
+ * only, its table's keys are not to be seen). -1 and *cause says
+ * everything it lacks.
+ */
+/* What the shape's rows say, row by row. */
+struct shape_seen {
+	const char	*type[4];
+	unsigned long	 len[4];
+	int		 there, view, unique;
+};
+
+static const char *const shape_columns[] = { "id", "name", "coins", "goods" };
+
+static int
+shape_row(char **row, unsigned int n, void *arg)
+{
+	struct shape_seen	*sh = arg;
+	int			 i;
+
+	if (n < 4 || row[0] == NULL || row[1] == NULL)
+		return 0;
+	if (strcmp(row[0], "t") == 0) {
+		sh->there = 1;
+		sh->view = strcmp(row[1], "VIEW") == 0;
+	} else if (strcmp(row[0], "u") == 0 && row[2] != NULL &&
+	    strcmp(row[2], "name") == 0)
+		sh->unique = 1;
+	else if (strcmp(row[0], "c") == 0 && row[2] != NULL) {
+		for (i = 0; i < 4; i++) {
+			if (strcmp(row[1], shape_columns[i]) != 0 ||
+			    sh->type[i] != NULL)
+				continue;
+			sh->type[i] = xstrdup(row[2]);
+			sh->len[i] = row[3] != NULL ?
+			    strtoul(row[3], NULL, 10) : 0;
+		}
+	}
+	return 0;
+}
+
+int
+db_check_table(struct db *db, char **cause)
+{
+	static const char *const *want = shape_columns;
+	struct shape_seen	 sh;
+	struct call		 c = { .id = ST_SHAPE, .rows = 1,
+				       .fields = shape_row, .arg = &sh };
+	const char		**type = sh.type;
+	unsigned long		*len = sh.len;
+	char			*why = NULL, n[32];
+	int			 i, there, view, unique;
+
+	memset(&sh, 0, sizeof sh);
+	if (run(db, &c, &why) != DB_OK) {
+		xasprintf(cause, "cannot read the shape of table %s: %s",
+		    db->s->table, why);
+		free(why);
+		for (i = 0; i < 4; i++)
+			free((char *)type[i]);
+		return -1;
+	}
+	there = sh.there;
+	view = sh.view;
+	unique = sh.unique;
+	if (!there) {
+		free(db->shape);
+		db->shape = xstrdup("not there at connect: made on first use as the "
+		    "quickstart's");
+		return 0;
+	}
+	/* A view has no keys of its own: its table's cannot be seen. */
+	if (!unique && !view)
+		lacks(&why, "no unique key on exactly (name)");
+	for (i = 0; i < 4; i++) {
+		if (type[i] == NULL)
+			lacks(&why, "no column %s", want[i]);
+		else if (i != 1 && !is_integer_type(type[i]))
+			lacks(&why, "%s is %s, not an integer", want[i],
+			    type[i]);
+		else if (i == 1 && ((strcmp(type[i], "varchar") != 0 &&
+		    strcmp(type[i], "char") != 0) || len[i] < 32)) {
+			snprintf(n, sizeof n, "(%lu)", len[i]);
+			lacks(&why, "name is %s%s, not a VARCHAR of 32 "
+			    "characters or more", type[i], len[i] > 0 ? n : "");
+		}
+	}
+	for (i = 0; i < 4; i++)
+		free((char *)type[i]);
+	if (why != NULL) {
+		xasprintf(cause, "table %s cannot be used: %s (tidbplay needs "
+		    "the quickstart's players table: each player named by "
+		    "one unique name)", db->s->table, why);
+		free(why);
+		return -1;
+	}
+	free(db->shape);
+	db->shape = xstrdup(view ? "a view: its columns checked; its "
+	    "table's unique key on (name) cannot be seen" : "checked: "
+	    "UNIQUE (name); id, coins, goods integers; name VARCHAR");
+	return 0;
 }

@@ -605,6 +605,10 @@ struct import {
 	const char	*path;
 	int		 marker;
 	int		 col[3];
+	/* A regular file, which earlier_line may read again (dev, ino). */
+	int		 regular;
+	dev_t		 dev;
+	ino_t		 ino;
 };
 
 static int
@@ -693,9 +697,17 @@ earlier_line(const struct import *im, const struct load *ld,
 	char		*cause = NULL;
 	int		 fd, col[3];
 
-	if (im->marker || (fd = open(im->path, O_RDONLY | O_CLOEXEC)) == -1)
+	/*
+	 * Only a regular file is read again, and only if the path still
+	 * names the file imported: opening a FIFO would wait for a writer
+	 * that has gone (O_NONBLOCK only guards against a path replaced
+	 * since).
+	 */
+	if (im->marker || !im->regular || (fd = open(im->path,
+	    O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
 		return 0;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    sb.st_dev != im->dev || sb.st_ino != im->ino) {
 		close(fd);
 		return 0;
 	}
@@ -773,7 +785,9 @@ import_dup(struct db *db, const struct load *ld, const struct import *im)
 		    im->path, line, ld->dup, other);
 	else
 		xasprintf(&msg, "%s:%lu: the name '%s' is on an earlier line "
-		    "too", im->path, line, ld->dup);
+		    "too%s", im->path, line, ld->dup, im->regular ? "" :
+		    " (which one cannot be told: the input cannot be read "
+		    "twice)");
 	return msg;
 }
 
@@ -870,7 +884,7 @@ player_import(struct db *db, const char *path, struct input *in,
     unsigned int batch, progress_cb progress, void *arg,
     unsigned long long *rows, char **cause)
 {
-	struct import	 im = { in, NULL, path, in != NULL, { 0 } };
+	struct import	 im = { in, NULL, path, in != NULL, { 0 }, 0, 0, 0 };
 	struct load	 ld;
 	struct stat	 sb;
 	int		 fd = -1, rc = DB_FAIL;
@@ -900,6 +914,11 @@ player_import(struct db *db, const char *path, struct input *in,
 		 */
 		if (ld.reread)
 			ld.hint = (unsigned long long)sb.st_size / 32;
+		im.regular = ld.reread;
+		if (im.regular) {
+			im.dev = sb.st_dev;
+			im.ino = sb.st_ino;
+		}
 		ld.arg = &im;
 		ld.cap = batch;
 		ld.progress = progress;

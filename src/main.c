@@ -431,6 +431,9 @@ parse_options(struct invocation *inv, int argc, char **argv)
 	int	ch;
 
 	memset(inv, 0, sizeof *inv);
+	/* getopt names argv[0] in its errors: tidbplay, not a full path. */
+	if (argc > 0)
+		argv[0] = (char *)progname;
 	while ((ch = getopt_long(argc, argv, "c:H:P:u:D:p::e:f:qhV", longopts,
 	    NULL)) != -1)
 		take_option(inv, ch);
@@ -592,7 +595,13 @@ main(int argc, char **argv)
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
 	if ((se.db = db_open(&s, session_notice, &se, &status,
-	    &cause)) == NULL) {
+	    &cause)) != NULL && db_check_table(se.db, &cause) != 0) {
+		/* The table setting names a table that cannot serve. */
+		status = EXIT_USAGE;
+		db_close(se.db);
+		se.db = NULL;
+	}
+	if (se.db == NULL) {
 		say("%s", cause);
 		free(cause);
 	} else {

@@ -56,7 +56,7 @@ struct out {
 #define B_CSV		0x02	/* csv quotes the field: comma, quote, CR, LF */
 #define B_QUOTE		0x04	/* doubled inside csv's quotes */
 #define B_JSON		0x08	/* json escapes it: quote, backslash, controls */
-#define B_UNSAFE	0x10	/* may start a character unsafe_at refuses */
+#define B_UNSAFE	0x10	/* may start a character unsafe_char_at refuses */
 
 static unsigned char	byte_class[256];
 
@@ -76,7 +76,7 @@ byte_class_init(void)
 	byte_class['\\'] |= B_TSV | B_JSON;
 	byte_class[','] |= B_CSV;
 	byte_class['"'] |= B_CSV | B_QUOTE | B_JSON;
-	/* The lead bytes of the multibyte characters unsafe_at names. */
+	/* The lead bytes of the multibyte characters unsafe_char_at names. */
 	byte_class[0xc2] |= B_UNSAFE;
 	byte_class[0xd8] |= B_UNSAFE;
 	byte_class[0xe2] |= B_UNSAFE;
@@ -278,6 +278,19 @@ out_flush(struct out *o)
 	return o->err;
 }
 
+/*
+ * A command ended. Away from a terminal its results go out now, so that
+ * a full disk or a closed pipe is that command's failure, seen before the
+ * next command runs, rather than one error at exit with no place.
+ */
+int
+out_command_end(struct out *o)
+{
+	if (!o->tty)
+		(void)out_flush(o);
+	return out_lost(o);
+}
+
 /* errno of the first write that failed, or 0. */
 int
 out_error(struct out *o)
@@ -386,35 +399,6 @@ out_begin(struct out *o, const char *const *cols, int ncols)
 	}
 }
 
-/*
- * The length of the character at p[i] when it must not reach a terminal
- * as it is, else 0: a control character (C0, DEL, C1), or one that moves
- * or reorders text while showing nothing: the bidi controls (U+061C,
- * U+202A to U+202E, U+2066 to U+2069), the zero-width ones (U+200B to
- * U+200F, U+2060, U+FEFF) and the line and paragraph separators (U+2028,
- * U+2029), so that a name put in the table by another program never moves
- * the cursor, clears the screen or shows as something it is not.
- */
-static size_t
-unsafe_at(const unsigned char *p, size_t i, size_t len)
-{
-	if (p[i] < 0x20 || p[i] == 0x7f)
-		return 1;
-	if (i + 1 < len && ((p[i] == 0xc2 && p[i + 1] >= 0x80 &&
-	    p[i + 1] < 0xa0) || (p[i] == 0xd8 && p[i + 1] == 0x9c)))
-		return 2;
-	if (i + 2 >= len)
-		return 0;
-	if (p[i] == 0xe2 && p[i + 1] == 0x80 && ((p[i + 2] >= 0x8b &&
-	    p[i + 2] <= 0x8f) || (p[i + 2] >= 0xa8 && p[i + 2] <= 0xae)))
-		return 3;
-	if (p[i] == 0xe2 && p[i + 1] == 0x81 && (p[i + 2] == 0xa0 ||
-	    (p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)))
-		return 3;
-	if (p[i] == 0xef && p[i + 1] == 0xbb && p[i + 2] == 0xbf)
-		return 3;
-	return 0;
-}
 
 /*
  * Text for a terminal: every byte of such a character shown as \xNN. NULL
@@ -428,13 +412,13 @@ visible(const char *s, size_t len, size_t *outlen)
 	char			*buf, *w;
 	size_t			 i, n;
 
-	for (i = 0; i < len && unsafe_at(p, i, len) == 0; i++)
+	for (i = 0; i < len && unsafe_char_at(p, i, len) == 0; i++)
 		;
 	if (i == len)
 		return NULL;
 	buf = w = xmalloc(len * 4 + 1);
 	for (i = 0; i < len; i++) {
-		if ((n = unsafe_at(p, i, len)) == 0) {
+		if ((n = unsafe_char_at(p, i, len)) == 0) {
 			*w++ = (char)p[i];
 			continue;
 		}
@@ -517,7 +501,7 @@ tsv_field(struct out *o, const char *s, size_t len)
 			break;
 		esc = p[i] == '\t' ? "\\t" : p[i] == '\n' ? "\\n" :
 		    p[i] == '\r' ? "\\r" : p[i] == '\\' ? "\\\\" : NULL;
-		n = esc != NULL ? 1 : unsafe_at(p, i, len);
+		n = esc != NULL ? 1 : unsafe_char_at(p, i, len);
 		if (n == 0) {
 			i++;
 			continue;
@@ -565,7 +549,7 @@ json_string(struct out *o, const char *s, size_t len)
 		default:
 			if (p[i] < 0x20 || p[i] == 0x7f)
 				o_printf(o, "\\u%04x", p[i]);
-			else if (o->tty && (n = unsafe_at(p, i, len)) > 1) {
+			else if (o->tty && (n = unsafe_char_at(p, i, len)) > 1) {
 				o_printf(o, "\\u%04x", n == 2 ?
 				    (p[i] & 0x1f) << 6 | (p[i + 1] & 0x3f) :
 				    (p[i] & 0x0f) << 12 |

@@ -38,6 +38,7 @@ struct out	*out_new(FILE *, enum format);
 void		 out_free(struct out *);
 void		 out_closed(struct out *);
 int		 out_flush(struct out *);
+int		 out_command_end(struct out *);
 int		 out_error(struct out *);
 void		 out_mark(struct out *);
 int		 out_lost(struct out *);

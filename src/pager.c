@@ -12,6 +12,12 @@
  * When the pager quits early, writing to it fails with EPIPE, as writing
  * into a closed pipe does: the row callback returns nonzero and the rest
  * of the result is dropped the way any closed pipe drops it.
+ *
+ * A pager that fails (a command that does not exist, one that exits with
+ * a status other than 0) is no way to quit: it is said, and the output
+ * is shown without it. For that, what went into the pager is kept, up to
+ * REPLAY_MAX bytes (so memory does not grow with the result); beyond that
+ * the rows already given to it cannot be shown again, and that is said.
  */
 #include "config.h"
 
@@ -29,6 +35,7 @@
 
 #define DEFAULT_PAGER	"less"
 #define DEFAULT_FLAGS	"-SFRX"	/* chop, quit if one screen, raw, no init */
+#define REPLAY_MAX	(1024 * 1024)
 
 enum pstate {
 	P_OFF,		/* not this line: the real streams */
@@ -56,7 +63,9 @@ static struct {
 	unsigned short	 rows;
 	unsigned short	 cols;
 	volatile pid_t	 pid;		/* the pager, or 0 */
+	const char	*cmd;		/* its command ("": less) */
 	int		 fd;		/* its pipe */
+	int		 replay_lost;	/* held no longer has all it was given */
 	struct sigaction old_pipe;
 } pg = { .fd = -1 };
 
@@ -140,6 +149,10 @@ pager_command(const struct session *se)
 		return set;
 	if ((env = getenv("PAGER")) != NULL && *env != '\0')
 		return env;
+	/* less on a terminal it cannot drive only complains: no paging. */
+	if ((env = getenv("TERM")) == NULL || *env == '\0' ||
+	    strcmp(env, "dumb") == 0)
+		return NULL;
 	return on_path(DEFAULT_PAGER) ? "" : NULL;
 }
 
@@ -182,6 +195,7 @@ spawn(const char *cmd)
 	sigaction(SIGPIPE, &sa, &pg.old_pipe);
 	pg.fd = fds[1];
 	pg.pid = pid;
+	pg.cmd = cmd;
 	return 0;
 }
 
@@ -194,6 +208,81 @@ let_out(void)
 	fflush(pg.real_out);
 	pg.nheld = 0;
 	pg.state = P_DIRECT;
+}
+
+/*
+ * The pager has gone (its pipe closed, or it was given everything): wait
+ * for it. When it failed rather than quit, say so and show what it was
+ * given on the terminal (P_DIRECT from here on). Lock held.
+ */
+static void
+reap(void)
+{
+	const char	*name = *pg.cmd == '\0' ? DEFAULT_PAGER : pg.cmd;
+	char		 why[64];
+	int		 status, failed;
+
+	if (pg.fd != -1)
+		close(pg.fd);
+	pg.fd = -1;
+	while (waitpid(pg.pid, &status, 0) == -1 && errno == EINTR)
+		;
+	pg.pid = 0;
+	sigaction(SIGPIPE, &pg.old_pipe, NULL);
+	/* A pager the user quit exits 0 (or by SIGPIPE/SIGINT on the way). */
+	failed = WIFEXITED(status) ? WEXITSTATUS(status) != 0 :
+	    WIFSIGNALED(status) && WTERMSIG(status) != SIGPIPE &&
+	    WTERMSIG(status) != SIGINT;
+	if (!failed) {
+		pg.nheld = 0;
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+		snprintf(why, sizeof why, "was not found (exit status 127)");
+	else if (WIFEXITED(status))
+		snprintf(why, sizeof why, "failed (exit status %d)",
+		    WEXITSTATUS(status));
+	else
+		snprintf(why, sizeof why, "was killed by signal %d",
+		    WTERMSIG(status));
+	fflush(pg.real_out);
+	if (pg.replay_lost)
+		fprintf(pg.real_err, "tidbplay: the pager '%s' %s; the "
+		    "output it was given is lost (set 'pager off' and run the "
+		    "command again)\n", name, why);
+	else
+		fprintf(pg.real_err, "tidbplay: the pager '%s' %s; the "
+		    "output follows without it\n", name, why);
+	fflush(pg.real_err);
+	if (!pg.replay_lost && pg.nheld > 0)
+		fwrite(pg.held, 1, pg.nheld, pg.real_out);
+	fflush(pg.real_out);
+	pg.nheld = 0;
+	pg.state = P_DIRECT;
+}
+
+/* Into the pager, and kept to show again should it fail; lock held. */
+static int
+to_pager(const char *p, size_t len)
+{
+	if (!pg.replay_lost) {
+		if (pg.nheld + len <= REPLAY_MAX)
+			append(&pg.held, &pg.nheld, &pg.held_size, p, len);
+		else {
+			pg.replay_lost = 1;
+			pg.nheld = 0;
+		}
+	}
+	if (write_all(pg.fd, p, len) == 0)
+		return 0;
+	/* It has gone: quit (P_GONE), or failed (P_DIRECT). */
+	pg.state = P_GONE;
+	reap();
+	if (pg.state == P_DIRECT && fwrite(p, 1, len, pg.real_out) == len) {
+		fflush(pg.real_out);
+		return 0;
+	}
+	return -1;
 }
 
 /* Held output that no longer fits: to the pager, if there is one. */
@@ -209,9 +298,11 @@ overflow(void)
 		return;
 	}
 	pg.state = P_PAGING;
-	if (write_all(pg.fd, pg.held, pg.nheld) != 0)
+	pg.replay_lost = 0;
+	if (write_all(pg.fd, pg.held, pg.nheld) != 0) {
 		pg.state = P_GONE;
-	pg.nheld = 0;
+		reap();
+	}
 }
 
 static ssize_t
@@ -234,9 +325,8 @@ out_write(void *cookie, const char *p, size_t len)
 		fflush(pg.real_out);
 		break;
 	case P_PAGING:
-		if (write_all(pg.fd, p, len) == 0)
+		if (to_pager(p, len) == 0)
 			break;
-		pg.state = P_GONE;
 		/* FALLTHROUGH */
 	case P_GONE:
 		errno = EPIPE;
@@ -274,14 +364,8 @@ err_write(void *cookie, const char *p, size_t len)
 static void
 pager_wait(void)
 {
-	int	status;
-
-	close(pg.fd);
-	pg.fd = -1;
-	while (waitpid(pg.pid, &status, 0) == -1 && errno == EINTR)
-		;
-	pg.pid = 0;
-	sigaction(SIGPIPE, &pg.old_pipe, NULL);
+	if (pg.pid != 0)
+		reap();
 	if (pg.nlater > 0)
 		fwrite(pg.later, 1, pg.nlater, pg.real_err);
 	fflush(pg.real_err);
@@ -341,7 +425,7 @@ pager_hold_off(void)
 	fflush(pg.out);
 	if (pg.state == P_HOLD)
 		let_out();
-	if (pg.pid != 0)
+	if (pg.pid != 0 || pg.nlater > 0)
 		pager_wait();
 	pg.state = P_DIRECT;
 }

@@ -354,7 +354,10 @@ pick(struct db *db, const struct trade *t, struct locked *l,
 		return DB_FAIL;
 	}
 	if (bid == sid) {
-		xasprintf(cause, "buyer and seller are the same player");
+		/* As the command says it for two equal names. */
+		xasprintf(cause, "trade: buyer and seller are the same player "
+		    "('%s' and '%s' are one name to the table's collation)",
+		    t->buyer, t->seller);
 		return DB_FAIL;
 	}
 	if ((*b = row_of(l, bid)) == NULL || (*s = row_of(l, sid)) == NULL) {

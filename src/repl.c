@@ -742,11 +742,13 @@ static void
 banner(struct session *se)
 {
 	struct db_info	info;
-	char		*from;
+	char		*from, *where;
 
 	player_status(se->db, &info);
-	printf("tidbplay %s, connected to %s@%s:%u, database %s\n",
-	    PACKAGE_VERSION, info.user, info.host, info.port, info.database);
+	where = host_port(info.host, info.port);
+	printf("tidbplay %s, connected to %s@%s, database %s\n",
+	    PACKAGE_VERSION, info.user, where, info.database);
+	free(where);
 	from = settings_origins(se->s);
 	printf("%s\n", from);
 	free(from);

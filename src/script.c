@@ -174,6 +174,9 @@ queue_added(struct session *se, struct add_queue *q)
 		}
 		command_added(se, q->rows[i].name,
 		    (unsigned long long)q->rows[i].id);
+		/* As each line alone would: one that cannot say its id fails. */
+		if (command_results_lost(se, "add") != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -316,6 +319,8 @@ static struct reading {
 } reading[SOURCE_DEPTH + 1];		/* -f or stdin, then the sourced */
 static int	nreading;
 static int	depth;			/* sources running */
+/* The file whose lines run now (-f FILE, source FILE); NULL: none. */
+static const char *reading_file;
 
 static int
 reading_push(int fd, const char *name)
@@ -352,7 +357,7 @@ script_run(struct session *se, int fd, const char *source)
 	struct input	 in = { .next = lines_chunk, .unread = lines_unread,
 			       .arg = &lr, .line = 1 };
 	struct input	*was = se->input;
-	const char	*line;
+	const char	*line, *was_file = reading_file;
 	size_t		 len;
 	int		 rc = 0, pushed;
 
@@ -360,8 +365,14 @@ script_run(struct session *se, int fd, const char *source)
 	lr.buf = xmalloc(lr.size);
 	se->source = source;
 	se->line = 0;
-	/* Commands from standard input: import - reads the lines after. */
-	if (fd == STDIN_FILENO)
+	reading_file = fd == STDIN_FILENO ? NULL : source;
+	/*
+	 * Commands from standard input, or from a sourced file: import -
+	 * reads the lines after it, from the same source as the command, as
+	 * psql's \copy from stdin does (with -f FILE standard input is the
+	 * data, as the manual says).
+	 */
+	if (fd == STDIN_FILENO || depth > 0)
 		se->input = &in;
 	while (!se->quit && (rc = lines_next(&lr, &line, &len)) == 1) {
 		/*
@@ -381,6 +392,7 @@ script_run(struct session *se, int fd, const char *source)
 	if (rc == -1)
 		session_error(se, "read error: %s", strerror(errno));
 	se->input = was;
+	reading_file = was_file;
 	free(lr.buf);
 	rc = script_end(&sc);
 	if (pushed)
@@ -430,14 +442,30 @@ source_open(struct session *se, const char *path)
 int
 script_source(struct session *se, const char *path)
 {
-	const char	*source = se->source;
+	const char	*source = se->source, *slash;
 	unsigned long	 line = se->line;
 	int		 interactive = se->interactive;
 	int		(*confirm)(const char *) = se->confirm;
 	int		 failed = se->failed, fd, rc;
+	char		*near = NULL;
 
-	if ((fd = source_open(se, path)) == -1)
+	/*
+	 * Inside a file, a relative path is the file's neighbour (psql's
+	 * \ir), so that a script and what it sources move together and run
+	 * from any directory; typed, from -e or standard input it is
+	 * relative to the current directory (psql's \i).
+	 */
+	if (*path != '/' && reading_file != NULL &&
+	    (slash = strrchr(reading_file, '/')) != NULL) {
+		xasprintf(&near, "%.*s/%s", (int)(slash - reading_file),
+		    reading_file, path);
+		path = near;
+	}
+	fd = source_open(se, path);
+	if (fd == -1) {
+		free(near);
 		return -1;
+	}
 	se->interactive = 0;
 	se->confirm = NULL;
 	se->failed = 0;
@@ -451,6 +479,7 @@ script_source(struct session *se, const char *path)
 	se->line = line;
 	se->interactive = interactive;
 	se->confirm = confirm;
+	free(near);
 	return rc;
 }
 

@@ -88,8 +88,8 @@ session_show_now(struct session *se, const char *name)
 		free(cause);
 		return;
 	}
-	say("now: '%s' (id %lld) has %lld coins and %lld goods", pl.name,
-	    pl.id, pl.coins, pl.goods);
+	say("now: '%s' (id %lld) has %lld coin%s and %lld goods", pl.name,
+	    pl.id, pl.coins, pl.coins == 1 ? "" : "s", pl.goods);
 }
 
 /*

@@ -159,6 +159,7 @@ enum stmt_id {
 	ST_TRADE,
 	ST_CONNECTION_ID,
 	ST_COLLATION,		/* the table's, for status */
+	ST_SHAPE,		/* the table's columns and unique keys */
 	ST_BEGIN,
 	ST_COMMIT,
 	ST_ROLLBACK,
@@ -175,7 +176,8 @@ enum stmt_id {
 
 enum param_type {
 	P_INT,
-	P_STR
+	P_STR,
+	P_NULL
 };
 
 struct param {
@@ -223,6 +225,7 @@ struct db_info {
 	const char	*ca;		/* what verified the server */
 	const char	*collation;	/* the table's (the database's default
 					   before it exists); NULL: unknown */
+	const char	*shape;		/* what the check at connect found */
 	unsigned long long thread_id;
 	unsigned long	 retries;
 	unsigned long	 reconnects;
@@ -286,6 +289,7 @@ int	 db_backoff(struct db *, unsigned int, unsigned int, char **);
 unsigned int db_last_error(const struct db *);
 unsigned int db_retries(const struct db *);
 void	 db_info(struct db *, struct db_info *);
+int	 db_check_table(struct db *, char **);
 void	 db_command_begin(struct db *);
 const char *db_client_version(void);
 void	 db_library_end(void);
@@ -379,6 +383,8 @@ int	 check_name(const char *, size_t, char **);
 size_t	 utf8_width(const char *, size_t);
 size_t	 utf8_chars(const char *, size_t);
 const char *shown(const char *);
+size_t	 unsafe_char_at(const unsigned char *, size_t, size_t);
+char	*host_port(const char *, unsigned int);
 double	 now_seconds(void);
 void	 intr_init(void);
 void	 intr_raise(void);

@@ -23,6 +23,7 @@
 const char *progname = "tidbplay";
 
 static void	(*before_diag)(void);
+static void	 put_visible(const char *, FILE *);
 
 /* What vdiag does first: output.c's flush, which keeps a write's errno. */
 void
@@ -39,15 +40,74 @@ diag_flush_hook(void (*fn)(void))
 void
 vdiag(int named, const char *lead, const char *fmt, va_list ap)
 {
+	char	*msg;
+
 	if (before_diag != NULL)
 		before_diag();
 	else
 		fflush(stdout);
+
 	if (named)
 		fprintf(stderr, "%s: ", progname);
-	fputs(lead, stderr);
-	vfprintf(stderr, fmt, ap);
+	put_visible(lead, stderr);
+	/*
+	 * A name another program stored, or a BOM typed into -e, is shown
+	 * escaped, as results are at a terminal: "unknown command
+	 * '\xef\xbb\xbfshow'" must not look like show.
+	 */
+	xvasprintf(&msg, fmt, ap);
+	put_visible(msg, stderr);
+	free(msg);
 	fputc('\n', stderr);
+}
+
+/*
+ * The length of the character at p[i] when it must not reach a terminal
+ * as it is, else 0: a control character (C0, DEL, C1), or one that moves
+ * or reorders text while showing nothing: the bidi controls (U+061C,
+ * U+202A to U+202E, U+2066 to U+2069), the zero-width ones (U+200B to
+ * U+200F, U+2060, U+FEFF) and the line and paragraph separators (U+2028,
+ * U+2029), so that a name put in the table by another program never moves
+ * the cursor, clears the screen or shows as something it is not.
+ */
+size_t
+unsafe_char_at(const unsigned char *p, size_t i, size_t len)
+{
+	if (p[i] < 0x20 || p[i] == 0x7f)
+		return 1;
+	if (i + 1 < len && ((p[i] == 0xc2 && p[i + 1] >= 0x80 &&
+	    p[i + 1] < 0xa0) || (p[i] == 0xd8 && p[i + 1] == 0x9c)))
+		return 2;
+	if (i + 2 >= len)
+		return 0;
+	if (p[i] == 0xe2 && p[i + 1] == 0x80 && ((p[i + 2] >= 0x8b &&
+	    p[i + 2] <= 0x8f) || (p[i + 2] >= 0xa8 && p[i + 2] <= 0xae)))
+		return 3;
+	if (p[i] == 0xe2 && p[i + 1] == 0x81 && (p[i + 2] == 0xa0 ||
+	    (p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)))
+		return 3;
+	if (p[i] == 0xef && p[i + 1] == 0xbb && p[i + 2] == 0xbf)
+		return 3;
+	return 0;
+}
+
+/* A diagnostic as a terminal should show it: see unsafe_char_at. */
+static void
+put_visible(const char *s, FILE *f)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, n, len = strlen(s);
+
+	for (i = 0; i < len; i++) {
+		/* A message may span lines on purpose. */
+		if (p[i] == '\n' || (n = unsafe_char_at(p, i, len)) == 0) {
+			fputc(p[i], f);
+			continue;
+		}
+		for (; n > 0; n--, i++)
+			fprintf(f, "\\x%02x", p[i]);
+		i--;
+	}
 }
 
 void
@@ -309,6 +369,11 @@ check_name(const char *s, size_t len, char **cause)
 		xasprintf(cause, "empty name");
 		return -1;
 	}
+	/* The collations pad with spaces: '   ' is '' to them. */
+	if (strspn(s, " ") >= len) {
+		xasprintf(cause, "blank name (only spaces)");
+		return -1;
+	}
 	while (i < len) {
 		k = utf8_decode(p + i, len - i, &cp);
 		if (k == 0) {
@@ -330,6 +395,20 @@ check_name(const char *s, size_t len, char **cause)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * HOST:PORT as the host list takes it back: an IPv6 address in brackets,
+ * [::1]:4000, since ::1:4000 is another address.
+ */
+char *
+host_port(const char *host, unsigned int port)
+{
+	char	*s;
+
+	xasprintf(&s, strchr(host, ':') != NULL ? "[%s]:%u" : "%s:%u", host,
+	    port);
+	return s;
 }
 
 double

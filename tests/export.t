@@ -10,10 +10,10 @@ start_server
 tp -e count
 sql "INSERT INTO players (id, name, coins, goods) VALUES
     (1, 'a', 5, 6), (2, 'b', NULL, 7), (3, 'c', 8, NULL),
-    (4, 'd', NULL, NULL), (5, 'e,\"x\"', 9, 10), (6, '', 11, 12)"
+    (4, 'd', NULL, NULL), (5, 'e,\"x\"', 9, 10), (6, 'f', 11, 12)"
 tp -e 'export -'
 is "$RC" 0 "export - with NULL coins and goods: exit 0"
-is "$OUT" "$(printf 'name,coins,goods\r\na,5,6\r\nb,,7\r\nc,8,\r\nd,,\r\n"e,""x""",9,10\r\n"",11,12\r')" \
+is "$OUT" "$(printf 'name,coins,goods\r\na,5,6\r\nb,,7\r\nc,8,\r\nd,,\r\n"e,""x""",9,10\r\nf,11,12\r')" \
     "export: a NULL is an empty field, never the row before's value"
 tp -e "export $T/nulls.csv"
 is "$RC" 0 "export FILE with NULLs: exit 0"

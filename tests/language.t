@@ -127,7 +127,7 @@ refused "set coins: VALUE must be" "relative set beyond INT"
 tp -e 'set coins nobody +5'
 refused "no player named 'nobody'" "relative set of a missing player"
 tp -e 'set silver r +5'
-refused "unknown: set silver: set coins or set goods" "set of an unknown column"
+refused "set: unknown field 'silver': set coins or set goods" "set of an unknown column"
 
 # Ten shells adding at once lose nothing: the change is made in SQL.
 sql "UPDATE players SET coins = 0 WHERE name = 'r'"
@@ -212,9 +212,9 @@ refused "bulk: names ${p30}_0 to ${p30}_10 would be longer than 32 characters" \
 tp -e "bulk 2 'né_$(printf 'é%.0s' $(seq 28))'"
 refused "would be longer than 32 characters" "bulk: the limit counts characters, not bytes"
 tp -e 'bulk 0'
-refused "bulk: N must be a whole number from 1 to 1000000, not '0'" "bulk 0"
-tp -e 'bulk 1000001'
-refused "bulk: N must be a whole number from 1 to 1000000" "bulk over a million"
+refused "bulk: N must be a whole number from 1 to 2147483647, not '0'" "bulk 0"
+tp -e 'bulk 2147483648'
+refused "bulk: N must be a whole number from 1 to 2147483647" "bulk over what the INTEGER id holds"
 tp -e 'bulk x'
 refused "bulk: N must be a whole number" "bulk of a word"
 
@@ -372,13 +372,13 @@ tp -e 'timing on; count; timing off; count'
 is "$RC" 0 "timing: exit 0"
 is "$OUT" "6
 6" "timing: stdout only has the data"
-is "$(printf '%s\n' "$ERR" | grep -c '^Time: [0-9]*\.[0-9]* ms$')" 2 \
-    "timing on: a time for timing on itself and for count, none after timing off"
+is "$(printf '%s\n' "$ERR" | grep -c '^Time: [0-9]*\.[0-9]* ms$')" 1 \
+    "timing on: a time for count, none for timing on itself nor after timing off"
 is "$(printf '%s\n' "$ERR" | grep -vc '^Time: [0-9]*\.[0-9]* ms$')" 0 \
     "timing: nothing else on stderr"
 tp -e 'timing on; count; count; list 1'
-is "$(printf '%s\n' "$ERR" | grep -c '^Time: [0-9]*\.[0-9]* ms$')" 4 \
-    "timing on: one time per command"
+is "$(printf '%s\n' "$ERR" | grep -c '^Time: [0-9]*\.[0-9]* ms$')" 3 \
+    "timing on: one time per command after it"
 tp -e 'timing'
 is "$OUT" off "timing alone: off by default"
 tp -e 'timing on; timing'

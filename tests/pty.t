@@ -82,7 +82,7 @@ fresh "tidbplay>"
 id=$(sql "SELECT id FROM players WHERE name = 'zanzibar_player'")
 typein 'del zanzibar_player'
 key Enter
-wait_screen "^Delete 'zanzibar_player' \(id $id, 1 coins, 2 goods\)\? \[y/N\]" \
+wait_screen "^Delete 'zanzibar_player' \(id $id, 1 coin, 2 goods\)\? \[y/N\]" \
     "del asks, showing the record"
 typein n
 key Enter

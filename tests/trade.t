@@ -174,9 +174,10 @@ is "$(sql "SELECT COUNT(*) FROM players WHERE name = 'ALICE'")" 1 \
     "the server matches names without regard to case"
 before=$(snapshot)
 tp -e "trade Alice alice 1 1"
-refused "buyer and seller are the same player" "two spellings of one player"
+refused "trade: buyer and seller are the same player ('Alice' and 'alice' are one name to the table's collation)" \
+    "two spellings of one player"
 tp -e "trade ALICE alice 1 1"
-refused "buyer and seller are the same player" \
+refused "trade: buyer and seller are the same player ('ALICE' and 'alice' are one name to the table's collation)" \
     "two spellings of one player, neither as stored"
 tp -e "trade Alice alicia 1 1"
 refused "no player named 'alicia'" "a seller missing beside a buyer found"

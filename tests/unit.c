@@ -946,7 +946,15 @@ csv_case(const struct block *bl, size_t chunk, char ***lines)
 		else if ((rc = csv_player(c, col, &pl, &cause)) == 0) {
 			buf_addf(&cur, "%lu: [", csv_line(c));
 			buf_add(&cur, pl.name, pl.namelen);
-			buf_addf(&cur, "] %lld %lld", pl.coins, pl.goods);
+			buf_add(&cur, "]", 1);
+			if (pl.coins_null)
+				buf_addf(&cur, " NULL");
+			else
+				buf_addf(&cur, " %lld", pl.coins);
+			if (pl.goods_null)
+				buf_addf(&cur, " NULL");
+			else
+				buf_addf(&cur, " %lld", pl.goods);
 		}
 		if (rc == 0)
 			lines_push(lines, &n, &cur);
