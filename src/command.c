@@ -817,7 +817,7 @@ cmd_set(struct session *se, char **av, int ac)
 	int		 goods = strcmp(av[-1], "goods") == 0;
 	int		 relative = av[1][0] == '+' || av[1][0] == '-';
 	long long	 v = num(av[1] + (av[1][0] == '+'));
-	enum txn_state	 txn = player_txn(se->db);
+	enum txn_state	 txn = db_txn(se->db);
 	struct player	 pl;
 	char		*cause;
 	int		 rc;
@@ -835,7 +835,7 @@ cmd_set(struct session *se, char **av, int ac)
 	 * failed. Only a transaction that is gone by now took it along.
 	 */
 	if ((rc = player_get(se->db, av[0], &pl, &cause)) != DB_OK) {
-		if (txn == TXN_OPEN && player_txn(se->db) != TXN_OPEN)
+		if (txn == TXN_OPEN && db_txn(se->db) != TXN_OPEN)
 			return session_failed(se, rc, cause, NULL, NULL);
 		session_error(se, "'%s' now has ? %s: the change was applied%s, "
 		    "but its new value could not be read: %s", av[0], av[-1],
@@ -979,7 +979,7 @@ cmd_bulk(struct session *se, char **av, int ac)
 			    digits, NAME_MAX_CHARS);
 		return -1;
 	}
-	rc = player_bulk(se->db, n, prefix, se->s->batch,
+	rc = load_bulk(se->db, n, prefix, se->s->batch,
 	    se->progress ? progress : NULL, &p, &cause);
 	progress_end(&p);
 	if (rc != DB_OK)
@@ -1015,7 +1015,7 @@ cmd_import(struct session *se, char **av, int ac)
 			    "(name,coins,goods) first; end with a line \\. "
 			    "or Ctrl-D.\n", stderr);
 	}
-	rc = player_import(se->db, path, in, se->s->batch,
+	rc = load_import(se->db, path, in, se->s->batch,
 	    se->progress ? progress : NULL, &p, &rows, &cause);
 	progress_end(&p);
 	if (rc != DB_OK)
@@ -1183,7 +1183,7 @@ cmd_begin(struct session *se, char **av, int ac)
 {
 	(void)av;
 	(void)ac;
-	return txn_cmd(se, player_begin, "open", "transaction open");
+	return txn_cmd(se, db_begin, "open", "transaction open");
 }
 
 static int
@@ -1191,7 +1191,7 @@ cmd_commit(struct session *se, char **av, int ac)
 {
 	(void)av;
 	(void)ac;
-	return txn_cmd(se, player_commit, "committed", "committed");
+	return txn_cmd(se, db_commit, "committed", "committed");
 }
 
 static int
@@ -1199,7 +1199,7 @@ cmd_rollback(struct session *se, char **av, int ac)
 {
 	(void)av;
 	(void)ac;
-	return txn_cmd(se, player_rollback, "rolled back", "rolled back");
+	return txn_cmd(se, db_rollback, "rolled back", "rolled back");
 }
 
 static const char *
@@ -1230,7 +1230,7 @@ cmd_status(struct session *se, char **av, int ac)
 
 	(void)av;
 	(void)ac;
-	player_status(se->db, &info);
+	db_info(se->db, &info);
 	server = host_port(info.host, info.port);
 	from = settings_origins(se->s);
 	if (info.tls_version != NULL)
@@ -1265,7 +1265,7 @@ cmd_status(struct session *se, char **av, int ac)
 			FIELD_INT("retries", "retries", info.retries),
 			FIELD_INT("reconnects", "reconnects", info.reconnects),
 			FIELD_STR("transaction", "transaction",
-			    txn_name(player_txn(se->db))),
+			    txn_name(db_txn(se->db))),
 			FIELD_STR("format", "format",
 			    format_name(out_format(se->out))),
 			FIELD_BOOL("timing", "timing", se->timing)

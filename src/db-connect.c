@@ -360,6 +360,14 @@ connect_one(struct db *db, size_t i, MYSQL **out, char **cause)
 			xasprintf(cause, "cancelled while connecting to %s:%u",
 			    e->name, e->port);
 			status = EXIT_CONNECT;
+		} else if (db->gave_up == GAVE_UP_TIMEOUT &&
+		    strstr(mysql_error(my), "could not be loaded") != NULL) {
+			/*
+			 * An authentication plugin the library does not have
+			 * (TiDB's tidb_sm3_password): in the non-blocking API
+			 * the library says so, then waits for nothing.
+			 */
+			status = connect_cause(db, e, my, cause);
 		} else if (db->gave_up == GAVE_UP_TIMEOUT) {
 			xasprintf(cause, "cannot connect to %s:%u: timed out "
 			    "(no answer within connect_timeout, %u s)", e->name,
@@ -441,7 +449,7 @@ use_connection(struct db *db, size_t i, MYSQL *my)
 static int
 connect_any(struct db *db, size_t first, char **cause)
 {
-	MYSQL	*my;
+	MYSQL	*my = NULL;
 	size_t	 k, i;
 	int	 status = EXIT_CONNECT;
 	char	*why, *all = NULL, *next;

@@ -7,10 +7,6 @@
 #include "db-private.h"
 
 
-/*
- * One multi-row INSERT, applied whole or not at all; the caller decides
- * the transaction around it.
- */
 /* Room for n parameters of a multi-row statement. */
 static struct param *
 many_params(struct db *db, size_t n)
@@ -23,12 +19,6 @@ many_params(struct db *db, size_t n)
 	return db->params;
 }
 
-/* The packet's own bytes, and the statement's header and id. */
-#define PACKET_OVERHEAD	64
-/* No server takes less than this in a packet (1024 is the least). */
-#define PACKET_FLOOR	1024
-/* One packet of the protocol; larger ones go in pieces, which we spare. */
-#define PACKET_CAP	(16UL * 1024 * 1024 - 1)
 
 /* The parameters of a multi-row INSERT of pl[0..n). */
 static const struct param *
@@ -49,6 +39,10 @@ insert_params(struct db *db, const struct player *pl, unsigned int n)
 	return p;
 }
 
+/*
+ * One multi-row INSERT, applied whole or not at all; the caller decides
+ * the transaction around it.
+ */
 int
 db_insert_many(struct db *db, const struct player *pl, unsigned int n,
     char **cause)
@@ -85,15 +79,6 @@ db_can_pipeline(const struct db *db)
 	(void)db;
 	return 0;
 #endif
-}
-
-/* The server's max_allowed_packet, within what we send in one packet. */
-static void
-set_max_packet(struct db *db, unsigned long long v)
-{
-	db->max_packet = v < PACKET_FLOOR ? PACKET_FLOOR : v;
-	if (db->max_packet > PACKET_CAP)
-		db->max_packet = PACKET_CAP;
 }
 
 int

@@ -41,6 +41,14 @@
 #define CANCEL_GRACE_SECONDS	1.0	/* after KILL QUERY, before abandoning */
 #define COLLATION_MAX		64	/* information_schema's longest */
 #define CANCEL_TIMEOUT		1	/* seconds, for the KILL connection */
+/* The packet's own bytes, and the statement's header and id. */
+#define PACKET_OVERHEAD	64
+/* No server takes less than this in a packet (1024 is the least). */
+#define PACKET_FLOOR	1024
+/* One packet of the protocol; larger ones go in pieces, which we spare. */
+#define PACKET_CAP	(16UL * 1024 * 1024 - 1)
+#define GONE_WORDS	"the transaction was rolled back: nothing in it " \
+			"was kept; start again with begin"
 /*
  * TiDB's ErrLockExpire: a transaction older than max-txn-ttl (Serverless:
  * 30 minutes) cannot commit (pkg/errno/errname.go).
@@ -267,6 +275,7 @@ void	 retry_notice(struct db *, unsigned int, unsigned int);
 int	 is_transient_connect(unsigned int);
 int	 is_retryable(unsigned int);
 int	 ends_txn(unsigned int, const char *);
+void	 set_max_packet(struct db *, unsigned long long);
 unsigned int read_error(struct db *, MYSQL_STMT *, char **);
 
 /* db-wait.c: the one wait, and the waits between attempts */
@@ -292,6 +301,7 @@ int	 went(const struct db *);
 int	 lost(struct db *, const struct call *, char *, char **);
 int	 run(struct db *, struct call *, char **);
 int	 run_simple(struct db *, enum stmt_id, char **);
+int	 in_txn(const struct db *);
 void	 autocommit_back(struct db *);
 void	 txn_ended(struct db *);
 int	 ensure_connected(struct db *, const struct stmt_def *, char **);

@@ -267,6 +267,15 @@ db_txn(const struct db *db)
  * retryable error, or our transaction lost with a connection that came back
  * (the server rolled it back, so nothing of it was applied).
  */
+/* The server's max_allowed_packet, within what we send in one packet. */
+void
+set_max_packet(struct db *db, unsigned long long v)
+{
+	db->max_packet = v < PACKET_FLOOR ? PACKET_FLOOR : v;
+	if (db->max_packet > PACKET_CAP)
+		db->max_packet = PACKET_CAP;
+}
+
 /* The error of the last failure (0: none). */
 unsigned int
 db_last_error(const struct db *db)

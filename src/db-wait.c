@@ -57,6 +57,14 @@ io_wait(struct db *db, MYSQL *my, int status, enum wait_kind kind)
 	}
 	if (status & MYSQL_WAIT_TIMEOUT)
 		lib_end = now + mysql_get_timeout_value_ms(my) / 1000.0;
+	/*
+	 * An authentication plugin the library does not have (TiDB's
+	 * tidb_sm3_password): the library has said so already, and would
+	 * wait for nothing till the deadline.
+	 */
+	if (kind == WAIT_CONNECT && mysql_errno(my) != 0 &&
+	    strstr(mysql_error(my), "could not be loaded") != NULL)
+		return give_up(db, my, GAVE_UP_TIMEOUT);
 	for (;;) {
 		if (intr_pending() > db->intr_seen) {
 			/* Ctrl-C: one is acted on once. */

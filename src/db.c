@@ -82,7 +82,8 @@ const struct stmt_def stmt_defs[NSTATEMENTS] = {
 	    "GROUP_CONCAT(LOWER(column_name), IF(sub_part IS NULL, '', "
 	    "'(prefix)') ORDER BY seq_in_index), 0 FROM "
 	    "information_schema.statistics WHERE table_schema = DATABASE() "
-	    "AND table_name = '%s' AND non_unique = 0 GROUP BY index_name",
+	    "AND table_name = '%s' AND non_unique = 0 GROUP BY index_name "
+	    "UNION ALL SELECT 'p', @@max_allowed_packet, '', 0",
 	    0, RS_FIELDS, 1, 0, 1 },
 	[ST_BEGIN] = { "START TRANSACTION", 0, RS_NONE, 1, 0, 1 },
 	[ST_COMMIT] = { "COMMIT", 0, RS_NONE, 0, 0, 1 },
@@ -141,7 +142,7 @@ txn_check(struct db *db, enum stmt_id id, char **cause)
 	return DB_UNKNOWN;
 }
 
-static int
+int
 in_txn(const struct db *db)
 {
 	return db->txn == TX_USER || db->txn == TX_OURS || db->txn == TX_LOAD;
@@ -663,8 +664,6 @@ run_once(struct db *db, struct call *c, char **cause)
 	db->last_used = now_seconds();
 	return rc;
 }
-#define GONE_WORDS	"the transaction was rolled back: nothing in it " \
-			"was kept; start again with begin"
 
 /*
  * An error that ends a transaction came inside the user's: the server
@@ -977,158 +976,6 @@ run_simple(struct db *db, enum stmt_id id, char **cause)
 	return run(db, &c, cause);
 }
 
-/*
- * After the commit or rollback of a pipelined load: autocommit on again.
- * A session that stayed with it off would keep nothing of the commands
- * after, so if the server cannot be told, the connection goes, and the
- * next command makes a new one (autocommit on, as every new one is).
- */
-void
-autocommit_back(struct db *db)
-{
-	char	*why = NULL;
-
-	if (db->my != NULL &&
-	    (run_simple(db, ST_AUTOCOMMIT_ON, &why) != DB_OK ||
-	    (db->my != NULL &&
-	    !(db->my->server_status & SERVER_STATUS_AUTOCOMMIT))))
-		drop_connection(db);
-	free(why);
-}
-
-/* A transaction ended as asked: the session is in autocommit again. */
-void
-txn_ended(struct db *db)
-{
-	int	load = db->txn == TX_LOAD;
-
-	txn_to(db, TX_NONE);
-	if (load)
-		autocommit_back(db);
-}
-
-/* user: the user's begin (never retried) rather than one of ours. */
-int
-db_begin(struct db *db, int user, char **cause)
-{
-	if (in_txn(db)) {
-		xasprintf(cause, "a transaction is already open");
-		return DB_FAIL;
-	}
-	if (!user && db->txn == TX_USER_GONE) {
-		xasprintf(cause, "refused: %s (or say rollback)", GONE_WORDS);
-		return DB_FAIL;
-	}
-	if (run_simple(db, ST_BEGIN, cause) != DB_OK)
-		return DB_FAIL;
-	txn_to(db, user ? TX_USER : TX_OURS);
-	return DB_OK;
-}
-
-/*
- * TiDB ended the transaction for its age (8229, ErrLockExpire): it is
- * gone, and the message says all there is to say; beginning again is no
- * retry of it. why is taken.
- */
-static int
-txn_too_old(struct db *db, char *why, char **cause)
-{
-	struct call	 c = { .id = ST_ROLLBACK, .rows = 1 };
-	char		*ignored = NULL;
-
-	if (db->my != NULL && run_once(db, &c, &ignored) != 0)
-		free(ignored);
-	txn_to(db, TX_USER_GONE);
-	db->err = ER_TXN_TOO_OLD;
-	*cause = why;
-	return DB_FAIL;
-}
-
-/*
- * A commit the server refuses ends the user's transaction all the same
- * (on a cluster a conflict is found at COMMIT): nothing of it is kept, and
- * that is what the user is told. Ours is rolled back by the caller.
- */
-int
-db_commit(struct db *db, char **cause)
-{
-	int	 rc;
-	char	*why;
-
-	if (db->txn == TX_USER_GONE) {
-		xasprintf(cause, "nothing to commit: %s", GONE_WORDS);
-		return DB_FAIL;
-	}
-	if (!in_txn(db)) {
-		xasprintf(cause, "no transaction is open");
-		return DB_FAIL;
-	}
-	if (db->txn == TX_LOAD && db_can_pipeline(db)) {
-		/*
-		 * A load's commit, with SET autocommit = 1 right behind it:
-		 * one round trip for both. A COMMIT that fails has rolled the
-		 * transaction back (MariaDB and MySQL in the commit, TiDB ends
-		 * it), so the SET only turns autocommit on; the caller's
-		 * rollback finds nothing left. A session the server does not
-		 * say is in autocommit again is dropped, as in
-		 * autocommit_back.
-		 */
-		struct call	c = { .id = ST_COMMIT, .rows = 1,
-				      .then = ST_AUTOCOMMIT_ON };
-
-		if ((rc = run(db, &c, &why)) != DB_OK)
-			*cause = why;
-		if (rc == DB_OK) {
-			txn_to(db, TX_NONE);
-			if (db->my != NULL &&
-			    !(db->my->server_status & SERVER_STATUS_AUTOCOMMIT))
-				drop_connection(db);
-		} else if (rc != DB_FAIL && db->txn != TX_NONE)
-			txn_ended(db);
-		return rc;
-	}
-	rc = run_simple(db, ST_COMMIT, &why);
-	if (rc == DB_FAIL && db->txn == TX_USER && db->err == ER_TXN_TOO_OLD)
-		return txn_too_old(db, why, cause);
-	if (rc == DB_FAIL && db->txn == TX_USER)
-		return txn_gone(db, why, cause);
-	if (rc != DB_OK)
-		*cause = why;
-	if (rc != DB_FAIL && in_txn(db))
-		txn_ended(db);
-	return rc;
-}
-
-int
-db_rollback(struct db *db, char **cause)
-{
-	unsigned int	 err = db->err;
-	int		 ours_lost = db->ours_lost;
-	char		*why = NULL;
-	int		 rc = DB_OK;
-
-	if (db->txn == TX_NONE) {
-		if (cause != NULL)
-			xasprintf(cause, "no transaction is open");
-		return DB_FAIL;
-	}
-	/* A transaction the server ended needs no word to it. */
-	if (db->txn != TX_USER_GONE && db->my != NULL)
-		rc = run_simple(db, ST_ROLLBACK, &why);
-	if (db->txn != TX_NONE)
-		txn_ended(db);
-	/* Cleaning up after a failure keeps that failure for the caller. */
-	if (rc == DB_OK) {
-		db->err = err;
-		db->ours_lost = ours_lost;
-	}
-	if (cause != NULL)
-		*cause = why;
-	else
-		free(why);
-	return rc;
-}
-
 /* A number the server returned, as a row's id. */
 int
 got_id(const struct player *pl, void *arg)
@@ -1290,140 +1137,4 @@ learn_conn_id(struct db *db)
 		return;
 	}
 	db->conn_id = id;
-}
-
-static int
-is_integer_type(const char *t)
-{
-	return strcmp(t, "int") == 0 || strcmp(t, "bigint") == 0 ||
-	    strcmp(t, "integer") == 0;
-}
-
-/* One more thing the table lacks, to the list in *why. */
-static void	lacks(char **, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
-
-static void
-lacks(char **why, const char *fmt, ...)
-{
-	va_list	 ap;
-	char	*item, *more;
-
-	va_start(ap, fmt);
-	xvasprintf(&item, fmt, ap);
-	va_end(ap);
-	xasprintf(&more, "%s%s%s", *why == NULL ? "" : *why,
-	    *why == NULL ? "" : "; ", item);
-	free(item);
-	free(*why);
-	*why = more;
-}
-
-/*
- * The table as the commands need it: every command names a player by
- * name, so a table without a unique key on exactly (name) would let "del
- * x" delete two players after asking about one. Checked once, when the
- * connection is first made, in one round trip: a table that is not there
- * yet is made with the quickstart's shape on first use; one that is there
- * must have a unique key on (name) alone, an integer id, a name of at
- * least 32 characters, and integer coins and goods (a view: the columns
- * only, its table's keys are not to be seen). -1 and *cause says
- * everything it lacks.
- */
-/* What the shape's rows say, row by row. */
-struct shape_seen {
-	const char	*type[4];
-	unsigned long	 len[4];
-	int		 there, view, unique;
-};
-
-static const char *const shape_columns[] = { "id", "name", "coins", "goods" };
-
-static int
-shape_row(char **row, unsigned int n, void *arg)
-{
-	struct shape_seen	*sh = arg;
-	int			 i;
-
-	if (n < 4 || row[0] == NULL || row[1] == NULL)
-		return 0;
-	if (strcmp(row[0], "t") == 0) {
-		sh->there = 1;
-		sh->view = strcmp(row[1], "VIEW") == 0;
-	} else if (strcmp(row[0], "u") == 0 && row[2] != NULL &&
-	    strcmp(row[2], "name") == 0)
-		sh->unique = 1;
-	else if (strcmp(row[0], "c") == 0 && row[2] != NULL) {
-		for (i = 0; i < 4; i++) {
-			if (strcmp(row[1], shape_columns[i]) != 0 ||
-			    sh->type[i] != NULL)
-				continue;
-			sh->type[i] = xstrdup(row[2]);
-			sh->len[i] = row[3] != NULL ?
-			    strtoul(row[3], NULL, 10) : 0;
-		}
-	}
-	return 0;
-}
-
-int
-db_check_table(struct db *db, char **cause)
-{
-	static const char *const *want = shape_columns;
-	struct shape_seen	 sh;
-	struct call		 c = { .id = ST_SHAPE, .rows = 1,
-				       .fields = shape_row, .arg = &sh };
-	const char		**type = sh.type;
-	unsigned long		*len = sh.len;
-	char			*why = NULL, n[32];
-	int			 i, there, view, unique;
-
-	memset(&sh, 0, sizeof sh);
-	if (run(db, &c, &why) != DB_OK) {
-		xasprintf(cause, "cannot read the shape of table %s: %s",
-		    db->s->table, why);
-		free(why);
-		for (i = 0; i < 4; i++)
-			free((char *)type[i]);
-		return -1;
-	}
-	there = sh.there;
-	view = sh.view;
-	unique = sh.unique;
-	if (!there) {
-		free(db->shape);
-		db->shape = xstrdup("not there at connect: made on first use as the "
-		    "quickstart's");
-		return 0;
-	}
-	/* A view has no keys of its own: its table's cannot be seen. */
-	if (!unique && !view)
-		lacks(&why, "no unique key on exactly (name)");
-	for (i = 0; i < 4; i++) {
-		if (type[i] == NULL)
-			lacks(&why, "no column %s", want[i]);
-		else if (i != 1 && !is_integer_type(type[i]))
-			lacks(&why, "%s is %s, not an integer", want[i],
-			    type[i]);
-		else if (i == 1 && ((strcmp(type[i], "varchar") != 0 &&
-		    strcmp(type[i], "char") != 0) || len[i] < 32)) {
-			snprintf(n, sizeof n, "(%lu)", len[i]);
-			lacks(&why, "name is %s%s, not a VARCHAR of 32 "
-			    "characters or more", type[i], len[i] > 0 ? n : "");
-		}
-	}
-	for (i = 0; i < 4; i++)
-		free((char *)type[i]);
-	if (why != NULL) {
-		xasprintf(cause, "table %s cannot be used: %s (tidbplay needs "
-		    "the quickstart's players table: each player named by "
-		    "one unique name)", db->s->table, why);
-		free(why);
-		return -1;
-	}
-	free(db->shape);
-	db->shape = xstrdup(view ? "a view: its columns checked; its "
-	    "table's unique key on (name) cannot be seen" : "checked: "
-	    "UNIQUE (name); id, coins, goods integers; name VARCHAR");
-	return 0;
 }

@@ -315,7 +315,7 @@ load_batches(struct db *db, struct load *ld, int user, char **cause)
 	else if (pipelined)
 		rc = db_begin_pipelined(db, cause);
 	else
-		rc = db_begin(db, 0, cause);
+		rc = db_begin_ours(db, cause);
 	if (rc != DB_OK)
 		return rc;
 	ld->saved = user;
@@ -565,7 +565,7 @@ bulk_restart(void *arg)
 
 /* The quickstart's bulk step: PREFIX_0 ... PREFIX_{N-1}, all or none. */
 int
-player_bulk(struct db *db, long long n, const char *prefix,
+load_bulk(struct db *db, long long n, const char *prefix,
     unsigned int batch, progress_cb progress, void *arg, char **cause)
 {
 	struct bulk	b = { n, 0, prefix };
@@ -880,7 +880,7 @@ open_csv(const char *path, int *fd, char **cause)
  * names it), where the data ends at a line "\."; NULL: the file path.
  */
 int
-player_import(struct db *db, const char *path, struct input *in,
+load_import(struct db *db, const char *path, struct input *in,
     unsigned int batch, progress_cb progress, void *arg,
     unsigned long long *rows, char **cause)
 {
@@ -973,7 +973,7 @@ array_restart(void *arg)
  * packet, several in a transaction.
  */
 int
-player_add_many(struct db *db, struct player *rows, unsigned int n,
+load_add_many(struct db *db, struct player *rows, unsigned int n,
     char **cause)
 {
 	struct array	a = { rows, n, 0 };

@@ -532,9 +532,9 @@ leave(struct session *se)
 {
 	char	*cause;
 
-	if (player_txn(se->db) == TXN_OPEN) {
+	if (db_txn(se->db) == TXN_OPEN) {
 		say("leaving with a transaction open: rolled back");
-		if (player_rollback(se->db, &cause) != DB_OK) {
+		if (db_rollback(se->db, &cause) != DB_OK) {
 			say("%s", cause);
 			free(cause);
 		}
@@ -565,7 +565,7 @@ main(int argc, char **argv)
 	struct settings		 s;
 	struct session		 se;
 	char			*cause;
-	int			 status;
+	int			 status, rc;
 
 	std_fds();
 	process_init();
@@ -595,9 +595,12 @@ main(int argc, char **argv)
 		setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 
 	if ((se.db = db_open(&s, session_notice, &se, &status,
-	    &cause)) != NULL && db_check_table(se.db, &cause) != 0) {
-		/* The table setting names a table that cannot serve. */
-		status = EXIT_USAGE;
+	    &cause)) != NULL && (rc = db_check_table(se.db, &cause)) != 0) {
+		/*
+		 * The table setting names a table that cannot serve; or the
+		 * server did not say.
+		 */
+		status = rc == -1 ? EXIT_USAGE : EXIT_CONNECT;
 		db_close(se.db);
 		se.db = NULL;
 	}

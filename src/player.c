@@ -215,7 +215,7 @@ in_transaction(struct db *db, int (*fn)(struct db *, void *, char **),
 	if (db_in_txn(db))
 		return fn(db, arg, cause);
 	for (attempt = 0;; attempt++) {
-		if ((rc = db_begin(db, 0, cause)) != DB_OK)
+		if ((rc = db_begin_ours(db, cause)) != DB_OK)
 			return rc;
 		rc = fn(db, arg, cause);
 		if (rc == DB_OK)
@@ -501,35 +501,4 @@ player_ids(struct db *db, struct player *rows, unsigned int n, char **cause)
 			return DB_FAIL;
 	}
 	return DB_OK;
-}
-
-/* The user's transaction. */
-int
-player_begin(struct db *db, char **cause)
-{
-	return db_begin(db, 1, cause);
-}
-
-int
-player_commit(struct db *db, char **cause)
-{
-	return db_commit(db, cause);
-}
-
-int
-player_rollback(struct db *db, char **cause)
-{
-	return db_rollback(db, cause);
-}
-
-enum txn_state
-player_txn(const struct db *db)
-{
-	return db_txn(db);
-}
-
-void
-player_status(struct db *db, struct db_info *info)
-{
-	db_info(db, info);
 }

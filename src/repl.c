@@ -509,7 +509,7 @@ static char *
 prompt_expand(struct session *se, const char *fmt)
 {
 	const struct settings	*s = se->s;
-	enum txn_state		 txn = player_txn(se->db);
+	enum txn_state		 txn = db_txn(se->db);
 	char			*buf = NULL;
 	size_t			 size = 0;
 	unsigned int		 port;
@@ -556,7 +556,7 @@ prompt(struct session *se)
 {
 	if (se->s->prompt != NULL)
 		return prompt_expand(se, se->s->prompt);
-	switch (player_txn(se->db)) {
+	switch (db_txn(se->db)) {
 	case TXN_OPEN:
 		return xstrdup("tidbplay (txn)> ");
 	case TXN_GONE:
@@ -744,7 +744,7 @@ banner(struct session *se)
 	struct db_info	info;
 	char		*from, *where;
 
-	player_status(se->db, &info);
+	db_info(se->db, &info);
 	where = host_port(info.host, info.port);
 	printf("tidbplay %s, connected to %s@%s, database %s\n",
 	    PACKAGE_VERSION, info.user, where, info.database);

@@ -213,7 +213,7 @@ queue_flush(struct script *sc)
 	if (q == NULL || q->n == 0)
 		return 0;
 	db_between_commands(se->db);
-	rc = q->n == 1 ? DB_FAIL : player_add_many(se->db, q->rows, q->n,
+	rc = q->n == 1 ? DB_FAIL : load_add_many(se->db, q->rows, q->n,
 	    &cause);
 	if (rc == DB_OK)
 		rc = queue_added(se, q);
@@ -272,7 +272,7 @@ script_line(struct script *sc, const char *line, size_t len, int more)
 	struct session		*se = sc->se;
 	struct add_queue	*q;
 
-	if (!se->timing && player_txn(se->db) == TXN_NONE &&
+	if (!se->timing && db_txn(se->db) == TXN_NONE &&
 	    (sc->q != NULL || more)) {
 		if (sc->q == NULL)
 			sc->q = xcalloc(1, sizeof *sc->q);

@@ -270,7 +270,8 @@ int	 db_insert_answer(struct db *, char **);
 void	 db_insert_discard(struct db *);
 int	 db_lookup_names(struct db *, const struct player *, unsigned int,
 	     row_cb, void *, char **);
-int	 db_begin(struct db *, int, char **);
+int	 db_begin(struct db *, char **);
+int	 db_begin_ours(struct db *, char **);
 int	 db_commit(struct db *, char **);
 int	 db_rollback(struct db *, char **);
 int	 db_in_txn(const struct db *);
@@ -313,18 +314,13 @@ int	 player_names(struct db *, const char *, unsigned int, row_cb, void *,
 int	 player_trade(struct db *, const char *, const char *, long long,
 	     long long, char **);
 int	 player_ids(struct db *, struct player *, unsigned int, char **);
-int	 player_begin(struct db *, char **);
-int	 player_commit(struct db *, char **);
-int	 player_rollback(struct db *, char **);
-enum txn_state player_txn(const struct db *);
-void	 player_status(struct db *, struct db_info *);
 
 /* load.c */
-int	 player_add_many(struct db *, struct player *, unsigned int,
+int	 load_add_many(struct db *, struct player *, unsigned int,
 	     char **);
-int	 player_bulk(struct db *, long long, const char *, unsigned int,
+int	 load_bulk(struct db *, long long, const char *, unsigned int,
 	     progress_cb, void *, char **);
-int	 player_import(struct db *, const char *, struct input *,
+int	 load_import(struct db *, const char *, struct input *,
 	     unsigned int, progress_cb, void *, unsigned long long *,
 	     char **);
 
