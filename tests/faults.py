@@ -174,7 +174,7 @@ GROUP = re.compile(r"\blines (\d+)-(\d+)\b")
 # The client library's errors (2000-2999) are never the server's.
 CLIENT_AS_SERVER = re.compile(r"server error 2[0-9]{3}\b")
 CONNECT = re.compile(r"^tidbplay: (cannot connect|TLS verification|access "
-                     r"denied)", re.M)
+                     r"denied|cannot read the shape of table)", re.M)
 # Failed commands whose change was applied all the same, as they say.
 APPLIED_ANYWAY = re.compile(r"the change was applied|^added the players "
                             r"of lines")
