@@ -11,11 +11,7 @@ tp -e count
 
 # tp redirects itself; run it by hand with stdout on /dev/full.
 full() {
-	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    TIDB_PASSWORD="$TP_PASSWORD" HOME="$T" XDG_CONFIG_HOME="$T/config" \
-	    TIDBPLAY_HISTFILE= \
-	    "$TIDBPLAY" -H "$TP_HOST" -P "$TP_PORT" -u "$TP_USER" --ca "$TP_CA" \
-	    "$@" >/dev/full 2>"$T/err"
+	tpconn "$@" >/dev/full 2>"$T/err"
 	RC=$?
 	ERR=$(cat "$T/err")
 }

@@ -43,9 +43,7 @@ tmux_extra_cleanup=stop_standins
 # tps ARGS...: tidbplay through the stand-in on port $SP, in plaintext
 # (a loopback host with no CA), as the account without a TLS requirement.
 tps() {
-	env -u TIDB_HOST -u TIDB_PORT -u TIDB_USER -u TIDB_DB_NAME -u CA_PATH \
-	    TIDB_PASSWORD="$TP_PLAIN_PASSWORD" HOME="$T" \
-	    XDG_CONFIG_HOME="$T/config" TIDBPLAY_HISTFILE= \
+	tpenv TIDB_PASSWORD="$TP_PLAIN_PASSWORD" \
 	    "$TIDBPLAY" -H 127.0.0.1 -P "$SP" -u "$TP_PLAIN_USER" "$@" \
 	    >"$T/out" 2>"$T/err"
 	RC=$?
