@@ -119,3 +119,68 @@ session_confirm(struct session *se, const char *question)
 		return 1;
 	return se->confirm(question);
 }
+
+/* A number the command's checks already let through. */
+long long
+session_num(const char *s)
+{
+	return strtoll(s, NULL, 10);
+}
+
+/*
+ * What a command that changes data reports: one object in json, a
+ * sentence on stderr for people in table and vertical (not with -q),
+ * nothing in tsv and csv.
+ */
+void
+session_report(struct session *se, const struct field *f, int n, const char *fmt,
+    ...)
+{
+	va_list	 ap;
+	char	*msg;
+
+	if (out_format(se->out) == FMT_JSON) {
+		out_object(se->out, f, n);
+		return;
+	}
+	if (!session_human(se) || se->quiet)
+		return;
+	va_start(ap, fmt);
+	xvasprintf(&msg, fmt, ap);
+	va_end(ap);
+	session_note(se, "%s", msg);
+	free(msg);
+}
+/* What add says; in tsv and csv the new id is a one-column result. */
+void
+command_added(struct session *se, const char *name, unsigned long long id)
+{
+	struct field	f[] = {
+		FIELD_STR("added", NULL, name),
+		FIELD_INT("id", NULL, id)
+	};
+
+	if (out_format(se->out) == FMT_TSV || out_format(se->out) == FMT_CSV)
+		out_number(se->out, "id", (long long)id);
+	else
+		session_report(se, f, 2, "added '%s' with id %llu", name, id);
+}
+/* "s" after a count other than one: "1 player", "2 players". */
+const char *
+plural(long long n)
+{
+	return n == 1 ? "" : "s";
+}
+int
+session_rows_done(struct session *se, int rc, char *cause)
+{
+	out_end(se->out);
+	/* The rows stopped because they could not be written: run_line says. */
+	if (rc != DB_OK && out_lost(se->out) != 0) {
+		free(cause);
+		return 0;
+	}
+	if (rc != DB_OK)
+		return session_failed(se, rc, cause, NULL, NULL);
+	return 0;
+}

@@ -89,6 +89,29 @@ int	 command_add_row(const char *, size_t, struct player *);
 int	 run_line(struct session *, const char *, size_t);
 int	 command_results_lost(struct session *, const char *);
 void	 command_added(struct session *, const char *, unsigned long long);
+
+/* session.c: what the commands have in common */
+struct field;
+long long session_num(const char *);
+void	 session_report(struct session *, const struct field *, int,
+	     const char *, ...) __attribute__((format(printf, 4, 5)));
+const char *plural(long long);
+int	 session_rows_done(struct session *, int, char *);
+
+/* cmd-data.c: the commands on the players */
+int	 cmd_add(struct session *, char **, int);
+int	 cmd_show(struct session *, char **, int);
+int	 cmd_list(struct session *, char **, int);
+int	 cmd_find(struct session *, char **, int);
+int	 cmd_top(struct session *, char **, int);
+int	 cmd_count(struct session *, char **, int);
+int	 cmd_set(struct session *, char **, int);
+int	 cmd_rename(struct session *, char **, int);
+int	 cmd_del(struct session *, char **, int);
+int	 cmd_trade(struct session *, char **, int);
+int	 cmd_bulk(struct session *, char **, int);
+int	 cmd_import(struct session *, char **, int);
+int	 cmd_export(struct session *, char **, int);
 const char *command_word(size_t);
 const char *command_sub(const char *, size_t);
 enum arg_kind command_arg_kind(const char *, const char *, int);
