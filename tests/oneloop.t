@@ -1,5 +1,7 @@
 #!/bin/sh
-# One thread, one wait (issue "connection"): at a real terminal (tmux),
+# One thread, one wait (issue "connection"). In a script, a server that
+# accepts and never speaks is "timed out", and when every host of a list
+# fails each is named. At a real terminal (tmux),
 # Ctrl-C gives the prompt back within about two seconds whatever tidbplay
 # waits on — a reconnect to a server that accepts and never answers (one
 # host, and a host list), a FIFO's other end for export and for import
@@ -88,6 +90,20 @@ sql "CREATE TABLE IF NOT EXISTS players (id INTEGER NOT NULL AUTO_INCREMENT,
     name VARCHAR(32), coins INTEGER, goods INTEGER, PRIMARY KEY (id),
     UNIQUE (name))"
 sql "INSERT INTO players (name, coins, goods) VALUES ('victim', 7, 7)"
+
+# ---- in a script: a server that never speaks, and a list that fails ----
+
+s0=$(silent_listener)
+printf '[connection]\nconnect_timeout = 1\n' >"$T/quick.ini"
+tp -c "$T/quick.ini" -H "127.0.0.1:$s0" -e count
+is "$RC" 3 "a server that accepts and never speaks: exit 3"
+like "$ERR" "127\\.0\\.0\\.1:$s0: timed out" "it says timed out, not the library's words"
+unlike "$ERR" "system error|handshake:" "no raw library message"
+closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+tp -c "$T/quick.ini" -H "127.0.0.1:$s0,127.0.0.1:$closed" -e count
+is "$RC" 3 "every host of a list fails: exit 3"
+like "$ERR" ":$s0: timed out.*:$closed: connection refused" \
+    "each host's failure is named, in the order tried"
 
 # ---- a reconnect to the one host, which hangs ----
 
