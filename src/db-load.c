@@ -215,10 +215,8 @@ db_insert_answer(struct db *db, char **cause)
 		return DB_OK;
 	db->pipe.head = (db->pipe.head + 1) % PIPE_MAX;
 	db->pipe.n--;
-	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
-	    mysql_read_query_result_start(&rc, db->my)),
+	ON_SERVER(db, mysql_read_query_result_start(&rc, db->my),
 	    mysql_read_query_result_cont(&rc, db->my, ev));
-	busy_end(db);
 	db->last_used = now_seconds();
 	if (rc == 0)
 		return DB_OK;

@@ -68,6 +68,16 @@
 	}								\
 } while (0)
 
+/*
+ * A call that waits on the server over the connection: the connection is
+ * busy meanwhile (Ctrl-C and read_timeout may end the wait), idle after.
+ */
+#define ON_SERVER(db, start, cont) do {					\
+	ASYNC((db), (db)->my, WAIT_SERVER, (busy_begin(db), (start)),	\
+	    (cont));							\
+	busy_end(db);							\
+} while (0)
+
 enum shape {
 	RS_NONE,
 	RS_PLAYER,

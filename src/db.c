@@ -162,10 +162,9 @@ prepare_sql(struct db *db, const char *sql, unsigned int nparams,
 		if ((st = mysql_stmt_init(db->my)) == NULL)
 			fatalx("out of memory");
 		/* A prepare waits on the server too: Ctrl-C may cut it. */
-		ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
-		    mysql_stmt_prepare_start(&rc, st, sql, strlen(sql))),
+		ON_SERVER(db,
+		    mysql_stmt_prepare_start(&rc, st, sql, strlen(sql)),
 		    mysql_stmt_prepare_cont(&rc, st, ev));
-		busy_end(db);
 		if (rc == 0)
 			break;
 		if (mysql_stmt_errno(st) != ER_NO_SUCH_TABLE || tries > 0) {
@@ -378,10 +377,8 @@ execute(struct db *db, MYSQL_STMT *st, const struct call *c, char **cause)
 			rc = -1;
 	}
 	if (rc == 0) {
-		ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
-		    mysql_stmt_execute_start(&rc, st)),
+		ON_SERVER(db, mysql_stmt_execute_start(&rc, st),
 		    mysql_stmt_execute_cont(&rc, st, ev));
-		busy_end(db);
 	}
 	if (rc != 0) {
 		read_error(db, st, cause);
@@ -396,10 +393,8 @@ fetch_row(struct db *db, MYSQL_STMT *st)
 {
 	int	rc = 1;
 
-	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
-	    mysql_stmt_fetch_start(&rc, st)),
+	ON_SERVER(db, mysql_stmt_fetch_start(&rc, st),
 	    mysql_stmt_fetch_cont(&rc, st, ev));
-	busy_end(db);
 	return rc;
 }
 
@@ -409,10 +404,8 @@ free_result(struct db *db, MYSQL_STMT *st)
 {
 	my_bool	rc = 0;
 
-	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
-	    mysql_stmt_free_result_start(&rc, st)),
+	ON_SERVER(db, mysql_stmt_free_result_start(&rc, st),
 	    mysql_stmt_free_result_cont(&rc, st, ev));
-	busy_end(db);
 }
 
 #define STOP_DRAIN_SECONDS	0.05
@@ -515,10 +508,9 @@ text_send(struct db *db, enum stmt_id id)
 	char	*sql = stmt_text(db, stmt_defs[id].sql);
 	int	 rc = 1;
 
-	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
-	    mysql_send_query_start(&rc, db->my, sql, strlen(sql))),
+	ON_SERVER(db,
+	    mysql_send_query_start(&rc, db->my, sql, strlen(sql)),
 	    mysql_send_query_cont(&rc, db->my, ev));
-	busy_end(db);
 	free(sql);
 	return rc == 0 ? 0 : -1;
 }
@@ -539,16 +531,12 @@ text_answer(struct db *db, struct call *c, enum stmt_id id, char **cause)
 	int		 rc;
 	size_t		 n;
 
-	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
-	    mysql_read_query_result_start(&failed, db->my)),
+	ON_SERVER(db, mysql_read_query_result_start(&failed, db->my),
 	    mysql_read_query_result_cont(&failed, db->my, ev));
-	busy_end(db);
 	rc = failed ? -1 : 0;
 	if (rc == 0 && shape != RS_NONE) {
-		ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
-		    mysql_store_result_start(&res, db->my)),
+		ON_SERVER(db, mysql_store_result_start(&res, db->my),
 		    mysql_store_result_cont(&res, db->my, ev));
-		busy_end(db);
 		if (res == NULL)
 			rc = -1;
 		else if ((row = mysql_fetch_row(res)) == NULL && shape == RS_FIELDS) {
@@ -1013,9 +1001,8 @@ ping(struct db *db)
 {
 	int	rc = 1;
 
-	ASYNC(db, db->my, WAIT_SERVER, (busy_begin(db),
-	    mysql_ping_start(&rc, db->my)), mysql_ping_cont(&rc, db->my, ev));
-	busy_end(db);
+	ON_SERVER(db, mysql_ping_start(&rc, db->my),
+	    mysql_ping_cont(&rc, db->my, ev));
 	return rc;
 }
 

@@ -14,23 +14,16 @@ n1="127.0.0.1:$TP_PORT1"
 n2="127.0.0.1:$TP_PORT2"
 n3="127.0.0.1:$TP_PORT3"
 
-# until_ok COMMAND...: COMMAND every 0.2 s until it succeeds, for 60 s.
-until_ok() {
-	_i=0
-	while [ $_i -lt 300 ]; do
-		"$@" && return 0
-		sleep 0.2
-		_i=$((_i + 1))
-	done
-	return 1
-}
-
 tpin 'add alice 10 10' -q
 [ "$RC" -eq 0 ] || bail "setup failed: $ERR"
 
 status_of() {
 	"$(eval echo "\$TP_ADMIN$1")" -N -B -e \
 	    "SHOW STATUS LIKE 'wsrep_cluster_status'" | cut -f2
+}
+size_of() {
+	"$(eval echo "\$TP_ADMIN$1")" -N -B -e \
+	    "SHOW STATUS LIKE 'wsrep_cluster_size'" | cut -f2
 }
 isolate3() {
 	"$TP_ADMIN3" -N -B -e \
@@ -41,14 +34,12 @@ rejoin() {
 }
 
 isolate3 1 || bail "cannot isolate node 3"
-if until_ok sh -c "[ \"\$(\"$TP_ADMIN3\" -N -B -e \"SHOW STATUS LIKE
-    'wsrep_cluster_status'\" | cut -f2)\" = non-Primary ]"; then
+if wait_for '[ "$(status_of 3)" = non-Primary ]' 60; then
 	pass "node 3 is outside the primary component"
 else
 	bail "node 3 did not leave the primary component: $(status_of 3)"
 fi
-until_ok sh -c "[ \"\$(\"$TP_ADMIN1\" -N -B -e \"SHOW STATUS LIKE
-    'wsrep_cluster_size'\" | cut -f2)\" = 2 ]" ||
+wait_for '[ "$(size_of 1)" = 2 ]' 60 ||
     bail "nodes 1 and 2 did not form a component of their own"
 
 # The control: node 3 really refuses, with 1047.
@@ -91,8 +82,7 @@ is "$(nsql 1 "SELECT COUNT(*) FROM players WHERE name = 'carol'")" 0 \
     "nothing was applied"
 
 rejoin
-until_ok sh -c "[ \"\$(\"$TP_ADMIN1\" -N -B -e \"SHOW STATUS LIKE
-    'wsrep_cluster_size'\" | cut -f2)\" = 3 ]" &&
+wait_for '[ "$(size_of 1)" = 3 ]' 60 &&
     pass "node 3 rejoins" || fail "node 3 rejoins"
 
 done_testing

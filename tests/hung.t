@@ -9,20 +9,7 @@
 start_server
 . "$top_srcdir/tests/tmux.sh"
 
-SERVER_PID=$(cat "$SRV/pid")
-stopped=
-resume() {
-	if [ -n "$stopped" ]; then
-		kill -CONT "$SERVER_PID" 2>/dev/null
-		stopped=
-	fi
-}
 tmux_extra_cleanup=resume
-
-hang() {
-	kill -STOP "$SERVER_PID"
-	stopped=1
-}
 
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))

@@ -133,7 +133,21 @@ SRV=$T/srv
 CLU=$T/cluster
 PUB=
 
+# hang: the test server stopped (SIGSTOP), as a server that hangs: it
+# takes connections in the kernel and answers nothing. resume: running
+# again; it does nothing when the server runs, and cleanup calls it.
+hang() {
+	kill -STOP "$(cat "$SRV/pid")" && _hung=1
+}
+resume() {
+	if [ -n "${_hung:-}" ]; then
+		kill -CONT "$(cat "$SRV/pid")" 2>/dev/null
+		_hung=
+	fi
+}
+
 cleanup() {
+	resume
 	if [ -n "${hold_pid:-}" ]; then
 		kill "$hold_pid" 2>/dev/null
 	fi
